@@ -1,0 +1,351 @@
+"""torch.nn-style loss objects.
+
+Each class takes torch's constructor arguments (names, order, defaults) and, when called, hands them to the
+functional loss in :mod:`jaxloss.losses`; there is no math here. The objects are immutable and compare and hash by
+their options (arrays such as ``weight`` by identity), so they can be static fields of Flax/Haiku/Equinox modules
+and static arguments of :func:`jax.jit`::
+
+    >>> import jax, jax.numpy as jnp
+    >>> from jaxloss.nn import CrossEntropyLoss
+    >>> loss_fn = CrossEntropyLoss(label_smoothing=0.1)
+    >>> step = jax.jit(lambda fn, x, y: fn(x, y), static_argnums=0)
+    >>> round(float(step(loss_fn, jnp.zeros((2, 3)), jnp.array([0, 2]))), 4)
+    1.0986
+
+The deprecated ``size_average``/``reduce`` arguments are mapped to ``reduction`` at construction, exactly as
+torch maps them (with a ``DeprecationWarning``), and the object keeps only ``reduction``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from jaxloss import _reduction as R
+from jaxloss import losses as F
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "LinearCrossEntropyLoss",
+    "MSELoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "NLLLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]
+
+
+def _key(value: Any) -> Any:
+    """Hashable stand-in for a field: arrays (and other unhashable values) by identity."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+class _Loss:
+    """Base of every loss object: immutable, compared and hashed by its options."""
+
+    _function: ClassVar[Callable[..., Any]]
+    #: field names that torch's class accepts only for the deprecated reduction mapping
+    _legacy: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self._legacy:
+            reduction = R.legacy_reduction(
+                type(self).__name__, self.size_average, self.reduce, self.reduction
+            )
+            object.__setattr__(self, "size_average", None)
+            object.__setattr__(self, "reduce", None)
+            object.__setattr__(self, "reduction", reduction)
+        allowed = ("none", "mean", "sum", "batchmean") if isinstance(self, KLDivLoss) else R.REDUCTIONS
+        R.validate_reduction(type(self).__name__, self.reduction, allowed)
+
+    def _options(self) -> dict[str, Any]:
+        skip = {"size_average", "reduce"}
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip
+        }
+
+    def __call__(self, *args: Any) -> Any:
+        return type(self)._function(*args, **self._options())
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            _key(getattr(self, f.name)) == _key(getattr(other, f.name))
+            for f in dataclasses.fields(self)
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in dataclasses.fields(self)))
+
+
+def _loss_class(function: Callable[..., Any], *, legacy: bool = True):
+    def deco(cls):
+        cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
+        cls._function = staticmethod(function)
+        cls._legacy = legacy
+        cls.__doc__ = (cls.__doc__ or "") + f"\n\n    Calls :func:`jaxloss.losses.{function.__name__}`."
+        return cls
+
+    return deco
+
+
+@_loss_class(F.l1_loss)
+class L1Loss(_Loss):
+    """``torch.nn.L1Loss``: ``loss(input, target)``."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.mse_loss)
+class MSELoss(_Loss):
+    """``torch.nn.MSELoss``: ``loss(input, target)``."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.nll_loss)
+class NLLLoss(_Loss):
+    """``torch.nn.NLLLoss``: ``loss(input, target)`` with log-probabilities as input."""
+
+    weight: Any = None
+    size_average: Any = None
+    ignore_index: int = -100
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.cross_entropy)
+class CrossEntropyLoss(_Loss):
+    """``torch.nn.CrossEntropyLoss``: ``loss(input, target)`` with logits as input."""
+
+    weight: Any = None
+    size_average: Any = None
+    ignore_index: int = -100
+    reduce: Any = None
+    reduction: str = "mean"
+    label_smoothing: float = 0.0
+
+
+@_loss_class(F.poisson_nll_loss)
+class PoissonNLLLoss(_Loss):
+    """``torch.nn.PoissonNLLLoss``: ``loss(log_input, target)``."""
+
+    log_input: bool = True
+    full: bool = False
+    size_average: Any = None
+    eps: float = 1e-8
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.gaussian_nll_loss, legacy=False)
+class GaussianNLLLoss(_Loss):
+    """``torch.nn.GaussianNLLLoss``: ``loss(input, target, var)``."""
+
+    _: dataclasses.KW_ONLY
+    full: bool = False
+    eps: float = 1e-6
+    reduction: str = "mean"
+
+
+@_loss_class(F.kl_div)
+class KLDivLoss(_Loss):
+    """``torch.nn.KLDivLoss``: ``loss(input, target)`` with log-probabilities as input."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+    log_target: bool = False
+
+
+@_loss_class(F.binary_cross_entropy)
+class BCELoss(_Loss):
+    """``torch.nn.BCELoss``: ``loss(input, target)`` with probabilities as input."""
+
+    weight: Any = None
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.binary_cross_entropy_with_logits)
+class BCEWithLogitsLoss(_Loss):
+    """``torch.nn.BCEWithLogitsLoss``: ``loss(input, target)`` with logits as input."""
+
+    weight: Any = None
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+    pos_weight: Any = None
+
+
+@_loss_class(F.hinge_embedding_loss)
+class HingeEmbeddingLoss(_Loss):
+    """``torch.nn.HingeEmbeddingLoss``: ``loss(input, target)``."""
+
+    margin: float = 1.0
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.multilabel_margin_loss)
+class MultiLabelMarginLoss(_Loss):
+    """``torch.nn.MultiLabelMarginLoss``: ``loss(input, target)``."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.smooth_l1_loss)
+class SmoothL1Loss(_Loss):
+    """``torch.nn.SmoothL1Loss``: ``loss(input, target)``."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+    beta: float = 1.0
+
+
+@_loss_class(F.huber_loss, legacy=False)
+class HuberLoss(_Loss):
+    """``torch.nn.HuberLoss``: ``loss(input, target)``."""
+
+    reduction: str = "mean"
+    delta: float = 1.0
+
+
+@_loss_class(F.soft_margin_loss)
+class SoftMarginLoss(_Loss):
+    """``torch.nn.SoftMarginLoss``: ``loss(input, target)``."""
+
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.multilabel_soft_margin_loss)
+class MultiLabelSoftMarginLoss(_Loss):
+    """``torch.nn.MultiLabelSoftMarginLoss``: ``loss(input, target)``."""
+
+    weight: Any = None
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.cosine_embedding_loss)
+class CosineEmbeddingLoss(_Loss):
+    """``torch.nn.CosineEmbeddingLoss``: ``loss(input1, input2, target)``."""
+
+    margin: float = 0.0
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.margin_ranking_loss)
+class MarginRankingLoss(_Loss):
+    """``torch.nn.MarginRankingLoss``: ``loss(input1, input2, target)``."""
+
+    margin: float = 0.0
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.multi_margin_loss)
+class MultiMarginLoss(_Loss):
+    """``torch.nn.MultiMarginLoss``: ``loss(input, target)``."""
+
+    p: int = 1
+    margin: float = 1.0
+    weight: Any = None
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2; got {self.p!r}")
+
+
+@_loss_class(F.triplet_margin_loss)
+class TripletMarginLoss(_Loss):
+    """``torch.nn.TripletMarginLoss``: ``loss(anchor, positive, negative)``."""
+
+    margin: float = 1.0
+    p: float = 2.0
+    eps: float = 1e-6
+    swap: bool = False
+    size_average: Any = None
+    reduce: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.triplet_margin_with_distance_loss, legacy=False)
+class TripletMarginWithDistanceLoss(_Loss):
+    """``torch.nn.TripletMarginWithDistanceLoss``: ``loss(anchor, positive, negative)``."""
+
+    _: dataclasses.KW_ONLY
+    distance_function: Callable[..., Any] | None = None
+    margin: float = 1.0
+    swap: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.ctc_loss, legacy=False)
+class CTCLoss(_Loss):
+    """``torch.nn.CTCLoss``: ``loss(log_probs, targets, input_lengths, target_lengths)``."""
+
+    blank: int = 0
+    reduction: str = "mean"
+    zero_infinity: bool = False
+
+
+@_loss_class(F.linear_cross_entropy, legacy=False)
+class LinearCrossEntropyLoss(_Loss):
+    """``torch.nn.LinearCrossEntropyLoss`` without owned parameters.
+
+    torch's class owns the linear layer; a functional JAX model owns its parameters, so this object takes
+    them at call time: ``loss(input, linear_weight, target, linear_bias=None)``. The options are torch's.
+    """
+
+    _: dataclasses.KW_ONLY
+    reduction: str = "mean"
+    weight: Any = None
+    ignore_index: int | None = None
+    label_smoothing: float = 0.0
+    options: Any = None
+
+    def __call__(self, input: Any, linear_weight: Any, target: Any, linear_bias: Any = None) -> Any:
+        return F.linear_cross_entropy(
+            input, linear_weight, target, linear_bias=linear_bias, **self._options()
+        )
