@@ -30,6 +30,8 @@ class LossSpec:
       diff: positions of the differentiable arguments in ``args``.
       smooth: ``True`` when finite differences are valid at the example (no kink, clamp or argmax
         switch within about 1e-4 of it); the transform tests run ``check_grads`` only then.
+      forward_mode: ``False`` when the loss uses a ``custom_vjp`` and so supports reverse mode only
+        (``jax.jvp``/``jacfwd``/``hessian`` raise); the docstring must say so.
     """
 
     name: str
@@ -42,6 +44,7 @@ class LossSpec:
     optax: str | None = None
     diff: tuple[int, ...] = (0,)
     smooth: bool = True
+    forward_mode: bool = True
 
     @property
     def qualname(self) -> str:
@@ -60,6 +63,7 @@ def register(
     optax: str | None = None,
     diff: tuple[int, ...] = (0,),
     smooth: bool = True,
+    forward_mode: bool = True,
     namespace: str = "losses",
     name: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -77,6 +81,7 @@ def register(
             optax=optax,
             diff=tuple(diff),
             smooth=smooth,
+            forward_mode=forward_mode,
         )
         key = spec.qualname
         if key in CATALOGUE:

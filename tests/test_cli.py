@@ -1,0 +1,50 @@
+"""The jaxloss command: list, check, demo, bench; help and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from jaxloss.cli import EXIT_FAILED, EXIT_OK, main
+
+
+def test_list_shows_catalogue_with_filters(capsys):
+    assert main(["list"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "jaxloss.losses.cross_entropy" in out and "jaxloss.optax_losses.softmax_cross_entropy" in out
+    assert main(["list", "--family", "regression"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "mse_loss" in out and "cross_entropy" not in out
+    assert main(["list", "--grep", "no-such-loss"]) == EXIT_FAILED
+
+
+def test_check_runs_and_reports(capsys):
+    assert main(["check", "--grep", "losses.mse_loss", "--no-progress"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "jaxloss.losses.mse_loss" in out and "1 passed, 0 failed" in out
+
+
+def test_check_reports_a_failure(capsys, monkeypatch):
+    from jaxloss import _registry
+
+    spec = _registry.CATALOGUE["jaxloss.losses.l1_loss"]
+    broken = _registry.LossSpec(**{**spec.__dict__, "fn": lambda x, y, **k: (x - y).sum() * 1.001 + 0.0})
+    monkeypatch.setitem(_registry.CATALOGUE, "jaxloss.losses.l1_loss", broken)
+    assert main(["check", "--grep", "losses.l1_loss", "--no-progress"]) == EXIT_FAILED
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_demo_trains_and_writes_png(tmp_path, capsys):
+    png = tmp_path / "curve.png"
+    assert main(["demo", "--loss", "cross_entropy", "--steps", "60", "--out", str(png), "--no-progress"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "train accuracy" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_usage_errors_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "jaxloss", "demo", "--loss", "nope"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--loss must be" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "jaxloss", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "check" in proc.stdout
