@@ -172,8 +172,8 @@ def _prepare_boxes(loss: str, boxes1, boxes2, reduction: str):
     def upcast(b):
         return b if b.dtype in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)) else b.astype(jnp.float32)
 
+    V.check_same_shape(loss, "boxes2", boxes2, "boxes1", boxes1)  # torchvision's masked indexing needs it
     boxes1, boxes2 = upcast(boxes1), upcast(boxes2)
-    boxes1, boxes2 = V.broadcast_pair(loss, "boxes1", boxes1, "boxes2", boxes2)
     dtype = jnp.result_type(boxes1, boxes2)
     return boxes1.astype(dtype), boxes2.astype(dtype)
 
@@ -285,13 +285,13 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
 
     Args:
       boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, broadcastable with ``boxes1``.
+      boxes2: target boxes, same shape as ``boxes1``.
       reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
         ``0`` (as torchvision).
       eps: small number that keeps the divisions finite.
 
     Returns:
-      The loss, of the broadcast batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
+      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
       integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
     Example:
       >>> import jax.numpy as jnp
@@ -323,13 +323,13 @@ def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
 
     Args:
       boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, broadcastable with ``boxes1``.
+      boxes2: target boxes, same shape as ``boxes1``.
       reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
         ``0`` (as torchvision).
       eps: small number that keeps the divisions finite.
 
     Returns:
-      The loss, of the broadcast batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
+      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
       integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
     Example:
       >>> import jax.numpy as jnp
@@ -368,13 +368,13 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
 
     Args:
       boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, broadcastable with ``boxes1``.
+      boxes2: target boxes, same shape as ``boxes1``.
       reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
         ``0`` (as torchvision).
       eps: small number that keeps the divisions finite.
 
     Returns:
-      The loss, of the broadcast batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
+      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
       integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
     Example:
       >>> import jax.numpy as jnp

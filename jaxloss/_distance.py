@@ -219,8 +219,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss.losses import cosine_similarity
-      >>> cosine_similarity(jnp.array([[1.0, 0.0], [1.0, 1.0]]), jnp.array([[2.0, 0.0], [-1.0, -1.0]]))
-      Array([ 1., -1.], dtype=float32)
+      >>> s = cosine_similarity(jnp.array([[1.0, 0.0], [3.0, 4.0]]), jnp.array([[2.0, 0.0], [-4.0, -3.0]]))
+      >>> s.round(4)
+      Array([ 1.  , -0.96], dtype=float32)
 
     Reference: ``torch.nn.functional.cosine_similarity`` (torch 2.13, ``at::cosine_similarity``).
     """

@@ -47,8 +47,8 @@ def per_example(loss_fn: Callable[..., Any], *, axis: int | Sequence[int] | None
       >>> from jaxloss import per_example
       >>> from jaxloss.losses import mse_loss
       >>> sq = per_example(mse_loss, axis=-1)
-      >>> sq(jnp.ones((2, 3)), jnp.zeros((2, 3)), where=jnp.array([True, False]))
-      Array([3., 0.], dtype=float32)
+      >>> sq(jnp.ones((2, 3)), jnp.zeros((2, 3)), where=jnp.array([True, False])).tolist()
+      [3.0, 0.0]
     """
     with_reduction = _takes_reduction(loss_fn)
 

@@ -1,0 +1,884 @@
+"""Metric-learning and self-supervised losses on a batch of embeddings.
+
+``contrastive_loss``, ``ntxent_loss``, ``info_nce_loss``, ``supervised_contrastive_loss``, ``npairs_loss``,
+``arcface_loss``, ``cosface_loss``, ``circle_loss`` and ``multi_similarity_loss``.
+
+Shapes: ``B`` batch, ``D`` embedding size, ``C`` classes, ``M`` negative keys. Embeddings are ``(B, D)``
+floats, labels ``(B,)`` integers; two rows with the same label form a positive pair (a row is never its own
+pair), two rows with different labels a negative pair.
+
+Semantics follow pytorch-metric-learning 2.9 (``pml``) with its default distance and reducer unless the
+docstring says otherwise; ``ntxent_loss`` follows ``optax.losses.ntxent`` and ``info_nce_loss`` the
+``info-nce-pytorch`` package. Where pml's default reducer is ``AvgNonZeroReducer``, ``reduction='mean'``
+averages over the strictly positive losses only (``0`` when there are none), exactly as pml does; each
+docstring says which denominator its ``'mean'`` uses and what ``'none'`` returns.
+
+Similarity matrices use ``precision=HIGHEST`` matrix products, so float32 results on GPU/TPU are full float32
+(torch's default), not TF32/bfloat16. Every loss keeps finite gradients for zero-norm embeddings (they are
+normalised as ``x / max(||x||, 1e-12)``, torch's ``F.normalize``) and for batches where a label has no
+positive or no negative partner.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxloss import _reduction as R
+from jaxloss import _validation as V
+from jaxloss._registry import register
+
+__all__ = [
+    "arcface_loss",
+    "circle_loss",
+    "contrastive_loss",
+    "cosface_loss",
+    "info_nce_loss",
+    "multi_similarity_loss",
+    "npairs_loss",
+    "ntxent_loss",
+    "supervised_contrastive_loss",
+]
+
+_PML = "pytorch-metric-learning 2.9"
+_HIGHEST = lax.Precision.HIGHEST
+_NORMALIZE_EPS = 1e-12  # torch.nn.functional.normalize's default eps
+_SOFTPLUS_THRESHOLD = 20.0  # torch.nn.Softplus(beta=1) default threshold, used by pml's CircleLoss
+
+
+# ---------------------------------------------------------------------------------------------------------
+# examples for the catalogue
+
+
+def _labelled_example(rng: np.random.Generator):
+    embeddings = rng.standard_normal((6, 4))
+    labels = np.array([0, 0, 1, 1, 2, 0])
+    return (embeddings, labels), {}
+
+
+def _info_nce_example(rng: np.random.Generator):
+    return (rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.standard_normal((5, 3))), {}
+
+
+def _classifier_example(rng: np.random.Generator):
+    return (rng.standard_normal((5, 4)), np.array([0, 2, 1, 2, 0]), rng.standard_normal((3, 4))), {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# shared pieces
+
+
+def _prepare(loss: str, embeddings, labels):
+    """Convert and check ``(B, D)`` embeddings and ``(B,)`` integer labels; upcast half precision."""
+    embeddings = V.as_float(loss, "embeddings", embeddings)
+    V.check_ndim(loss, "embeddings", embeddings, (2,))
+    labels = V.as_int(loss, "labels", labels)
+    batch = embeddings.shape[0]
+    if labels.shape != (batch,):
+        raise ValueError(
+            f"{loss}: labels has shape {tuple(labels.shape)}; it must be ({batch},) (one integer label per "
+            f"row of embeddings {tuple(embeddings.shape)})"
+        )
+    out_dtype = V.result_dtype(embeddings)
+    return embeddings.astype(V.compute_dtype(out_dtype)), labels, out_dtype
+
+
+def _hyper(loss: str, name: str, value: Any, *, positive: bool = False, nonnegative: bool = False):
+    """A hyper-parameter: a Python number (checked) or a 0-d array (may be traced, e.g. a learned scale)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{loss}: {name} must be a number; got {value!r}")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        value = float(value)
+        if not math.isfinite(value):
+            V.check_option(loss, name, value, False, "finite")
+        if positive:
+            V.check_option(loss, name, value, value > 0, "> 0")
+        if nonnegative:
+            V.check_option(loss, name, value, value >= 0, ">= 0")
+        return value
+    arr = V.as_array(loss, name, value)
+    if arr.ndim != 0:
+        raise ValueError(f"{loss}: {name} must be a scalar; got shape {tuple(arr.shape)}")
+    return arr
+
+
+def _safe_sqrt(x: jax.Array) -> jax.Array:
+    """``sqrt(max(x, 0))`` with gradient 0 (not inf/nan) where ``x <= 0`` (double-where)."""
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1)), 0)
+
+
+def _l2_normalize(x: jax.Array) -> jax.Array:
+    """torch's ``F.normalize(x, dim=-1)``: ``x / max(||x||, 1e-12)``; a zero row stays zero, finite gradient."""
+    norm = _safe_sqrt(jnp.sum(x * x, axis=-1, keepdims=True))
+    return x / jnp.maximum(norm, _NORMALIZE_EPS)
+
+
+def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
+    """``a @ b.T`` at full precision (no TF32/bfloat16 passes on accelerators)."""
+    return jnp.matmul(a, b.T, precision=_HIGHEST)
+
+
+def _pair_masks(labels: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(positive, negative)`` boolean ``(B, B)`` masks; the diagonal is in neither."""
+    same = labels[:, None] == labels[None, :]
+    eye = jnp.eye(labels.shape[0], dtype=bool)
+    return same & ~eye, ~same
+
+
+def _masked_logsumexp(x: jax.Array, mask: jax.Array, *, add_one: bool = False) -> jax.Array:
+    """Row-wise ``log(sum_{mask} exp(x))`` (``log(1 + sum ...)`` with ``add_one``); ``0`` for empty rows.
+
+    pml's ``lmu.logsumexp``: masked entries never contribute and get a zero gradient; a row with nothing
+    selected gives ``0`` with a zero (not ``nan``) gradient.
+    """
+    x = jnp.where(mask, x, -jnp.inf)
+    shift = jnp.max(x, axis=1, keepdims=True)
+    if add_one:
+        shift = jnp.maximum(shift, 0)  # the implicit 0 logit joins the max
+    shift = lax.stop_gradient(jnp.where(jnp.isfinite(shift), shift, 0))  # empty rows: shift 0, not -inf
+    total = jnp.sum(jnp.exp(x - shift), axis=1)
+    if add_one:
+        total = total + jnp.exp(-shift[:, 0])
+    selected = jnp.any(mask, axis=1)
+    total = jnp.where(selected, total, 1)  # log(1) = 0 and a finite gradient for empty rows
+    return jnp.where(selected, jnp.log(total) + shift[:, 0], 0)
+
+
+def _cosine_matrix(embeddings: jax.Array) -> jax.Array:
+    """``(B, B)`` cosine similarities of L2-normalised rows (pml's ``CosineSimilarity``)."""
+    unit = _l2_normalize(embeddings)
+    return _dot(unit, unit)
+
+
+def _torch_softplus(x: jax.Array) -> jax.Array:
+    """torch's ``Softplus(beta=1, threshold=20)``: ``x`` itself above the threshold."""
+    above = x > _SOFTPLUS_THRESHOLD
+    return jnp.where(above, x, jax.nn.softplus(jnp.where(above, 0, x)))
+
+
+def _finish(values: jax.Array, reduction: str, mean_mask: jax.Array | None, out_dtype) -> jax.Array:
+    """``'none'``: values; ``'sum'``: their sum; ``'mean'``: mean over ``mean_mask`` (all when ``None``)."""
+    if reduction == "none":
+        out = values
+    elif reduction == "sum":
+        out = jnp.sum(values)
+    else:
+        out = R.masked_mean(values, mean_mask)
+    return out.astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# contrastive
+
+
+def _contrastive_pairs(
+    embeddings: jax.Array, labels: jax.Array, pos_margin, neg_margin, normalize: bool
+) -> tuple[jax.Array, jax.Array]:
+    """``(positive-pair losses, negative-pair losses)`` as ``(B, B)`` matrices, zero off their masks;
+    distances are Euclidean between the (normalised) rows."""
+    x = _l2_normalize(embeddings) if normalize else embeddings
+    diff = x[:, None, :] - x[None, :, :]  # exact differences: no |a|^2 + |b|^2 - 2ab cancellation
+    dist = _safe_sqrt(jnp.sum(diff * diff, axis=-1))  # d(x, x) = 0 with a zero gradient, as torch.cdist
+    positive, negative = _pair_masks(labels)
+    pos = jnp.where(positive, jax.nn.relu(dist - pos_margin), 0)
+    neg = jnp.where(negative, jax.nn.relu(neg_margin - dist), 0)
+    return pos, neg
+
+
+@register(family="metric", reference=f"Hadsell et al. 2006; {_PML} ContrastiveLoss", example=_labelled_example)
+def contrastive_loss(
+    embeddings,
+    labels,
+    *,
+    pos_margin=0.0,
+    neg_margin=1.0,
+    normalize: bool = True,
+    reduction: str = "mean",
+):
+    """Contrastive (pair) loss over every pair of the batch, pytorch-metric-learning's ``ContrastiveLoss``.
+
+    With :math:`d_{ij} = \\lVert \\hat x_i - \\hat x_j \\rVert_2` (``\\hat x`` the L2-normalised rows when
+    ``normalize``), every positive pair ``(i, j)`` (same label, ``i != j``) and every negative pair
+    (different labels) contributes
+
+    .. math::
+
+        \\ell^+_{ij} = \\max(0, d_{ij} - m_+), \\qquad \\ell^-_{ij} = \\max(0, m_- - d_{ij}).
+
+    Hadsell, Chopra & LeCun, *Dimensionality Reduction by Learning an Invariant Mapping* (CVPR 2006), squared
+    these hinges and halved them; pml (and this function) uses plain hinges with margins on both sides.
+    Ordered pairs are used, so each unordered pair counts twice, as in pml.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      pos_margin: ``m_+``; positive pairs closer than this cost nothing (pml's ``pos_margin``, default 0).
+      neg_margin: ``m_-``; negative pairs further apart than this cost nothing (pml's ``neg_margin``, 1).
+      normalize: L2-normalise the rows first (pml's default ``LpDistance(normalize_embeddings=True)``);
+        ``False`` uses raw Euclidean distances.
+      reduction: ``'mean'`` (pml's default ``AvgNonZeroReducer`` on each part, then summed: mean of the
+        non-zero positive-pair losses plus mean of the non-zero negative-pair losses; a part with no
+        non-zero loss adds 0), ``'sum'`` (every pair loss summed, pml's ``SumReducer``) or ``'none'``.
+
+    Returns:
+      A scalar, or for ``'none'`` the ``(B, B)`` matrix of pair losses: ``\\ell^+_{ij}`` on positive
+      pairs, ``\\ell^-_{ij}`` on negative pairs, 0 on the diagonal.
+
+    Memory is ``O(B^2 D)``: distances are taken from exact differences, not from ``|a|^2 + |b|^2 - 2ab``
+    (which loses all accuracy for near-duplicate pairs, the pairs this loss pulls together).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import contrastive_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+      >>> round(float(contrastive_loss(x, jnp.array([0, 0, 1]))), 4)
+      1.4142
+    """
+    name = "contrastive_loss"
+    R.validate_reduction(name, reduction)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    pos, neg = _contrastive_pairs(embeddings, labels, pos_margin, neg_margin, bool(normalize))
+    if reduction == "mean":
+        out = R.masked_mean(pos, pos > 0) + R.masked_mean(neg, neg > 0)
+        return out.astype(out_dtype)
+    return _finish(pos + neg, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NT-Xent (SimCLR), optax semantics
+
+
+def _ntxent_pairs(embeddings: jax.Array, labels: jax.Array, temperature, eps) -> tuple[jax.Array, jax.Array]:
+    """Per-positive-pair NT-Xent losses as a ``(B, B)`` matrix (zero off the positive mask), and that mask.
+
+    The arithmetic is optax's ``ntxent`` step for step (cosine with squared norms clipped at ``eps``, max
+    shift over positives and negatives, ``numer - log(denom)``), so sums agree with optax to the last ulp;
+    the only additions are guards that turn optax's ``nan`` gradients (an anchor with neither positives
+    nor negatives; an all-one-label batch) into zeros without changing any selected value.
+    """
+    norm2 = jnp.sum(jnp.square(embeddings), axis=-1, keepdims=True)
+    unit = embeddings / jnp.sqrt(jnp.clip(norm2, eps))
+    xcs = _dot(unit, unit) / temperature
+    same = labels[:, None] == labels[None, :]
+    matches = same & ~jnp.eye(labels.shape[0], dtype=bool)
+    xcs_diffs = jnp.where(same, -jnp.inf, xcs)
+    xcs_matches = jnp.where(matches, xcs, -jnp.inf)
+    xcs_max = jnp.maximum(
+        jnp.max(xcs_diffs, axis=1, keepdims=True), jnp.max(xcs_matches, axis=1, keepdims=True)
+    )
+    xcs_max = lax.stop_gradient(jnp.where(jnp.isfinite(xcs_max), xcs_max, 0))  # empty row: 0, not -inf
+    numer = xcs_matches - xcs_max
+    denom = jnp.sum(jnp.exp(xcs_diffs - xcs_max), axis=1, keepdims=True) + jnp.exp(numer)
+    denom = jnp.where(matches, denom, 1)  # unselected entries may be log(0); keep their gradient finite
+    per_pair = -jnp.where(matches, numer - jnp.log(denom), 0)
+    return per_pair, matches
+
+
+def _ntxent(embeddings, labels, temperature=0.07) -> jax.Array:
+    """optax's ``ntxent`` scalar: summed positive-pair losses over the number of positive pairs.
+
+    The kernel ``jaxloss.optax_losses.ntxent`` calls; no validation (the face does it). ``nan`` when the batch
+    has no positive pair, as optax.
+    """
+    embeddings = jnp.asarray(embeddings)
+    labels = jnp.asarray(labels)
+    out_dtype = embeddings.dtype
+    eps = jnp.finfo(out_dtype).eps  # optax clips the squared norms at the input dtype's eps
+    per_pair, matches = _ntxent_pairs(embeddings.astype(V.compute_dtype(out_dtype)), labels, temperature, eps)
+    return (jnp.sum(per_pair) / jnp.sum(matches)).astype(out_dtype)
+
+
+@register(
+    family="metric",
+    reference="Chen et al. 2020 (SimCLR); optax.losses.ntxent (optax 0.2.8); " f"{_PML} NTXentLoss",
+    example=_labelled_example,
+)
+def ntxent_loss(embeddings, labels, *, temperature=0.07, reduction: str = "mean"):
+    """Normalised temperature-scaled cross entropy (NT-Xent, SimCLR), generalised to label groups.
+
+    With cosine similarities :math:`s_{ij}` and temperature :math:`\\tau`, each positive pair ``(i, j)``
+    (same label, ``i != j``) costs
+
+    .. math::
+
+        \\ell_{ij} = -\\log \\frac{e^{s_{ij}/\\tau}}{e^{s_{ij}/\\tau} + \\sum_{k: y_k \\ne y_i} e^{s_{ik}/\\tau}}
+
+    (the other positives of ``i`` are not in the denominator). Chen et al., *A Simple Framework for
+    Contrastive Learning of Visual Representations* (ICML 2020). ``reduction='mean'`` equals
+    ``optax.losses.ntxent(embeddings, labels, temperature)`` and pml's ``NTXentLoss(temperature)`` (whose
+    ``log(p + tiny)`` differs only when ``p`` underflows). Norms are clipped as optax does
+    (``|x|^2 >= eps`` of the input dtype).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers; ``[0, 0, 1, 1]`` makes rows 0/1 and 2/3 the positive pairs.
+      temperature: :math:`\\tau > 0` (a Python number or a scalar array, e.g. a learned one).
+      reduction: ``'mean'`` over the positive pairs (``0`` with zero gradient when there is none, where
+        optax gives ``nan``), ``'sum'``, or ``'none'``.
+
+    Returns:
+      A scalar, or for ``'none'`` the ``(B, B)`` matrix with :math:`\\ell_{ij}` on positive pairs and 0
+      elsewhere. An anchor without positives contributes nothing; a batch with one label everywhere has
+      no negatives and every :math:`\\ell_{ij} = 0`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import ntxent_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(ntxent_loss(x, jnp.array([0, 0, 1, 1]), temperature=0.5)), 4)
+      0.4048
+    """
+    name = "ntxent_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    eps = jnp.finfo(out_dtype).eps
+    per_pair, matches = _ntxent_pairs(embeddings, labels, temperature, eps)
+    return _finish(per_pair, reduction, matches, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# InfoNCE (query / positive key / negative keys)
+
+
+def _info_nce_logits(query, positive_key, negative_keys, negative_mode: str) -> jax.Array:
+    """``(N, K)`` cosine logits; column 0 (or the diagonal without negatives) holds the positive."""
+    q = _l2_normalize(query)
+    p = _l2_normalize(positive_key)
+    if negative_keys is None:
+        return _dot(q, p)
+    n = _l2_normalize(negative_keys)
+    positive = jnp.sum(q * p, axis=-1, keepdims=True)
+    if negative_mode == "unpaired":
+        negative = _dot(q, n)
+    else:
+        negative = jnp.einsum("nd,nmd->nm", q, n, precision=_HIGHEST)
+    return jnp.concatenate([positive, negative], axis=1)
+
+
+@register(
+    family="metric",
+    reference="Oord et al. 2018 (CPC); info-nce-pytorch 0.1.4 info_nce",
+    example=_info_nce_example,
+    diff=(0, 1, 2),
+)
+def info_nce_loss(
+    query,
+    positive_key,
+    negative_keys=None,
+    *,
+    temperature=0.1,
+    negative_mode: str = "unpaired",
+    reduction: str = "mean",
+):
+    """InfoNCE: cross entropy of picking each query's positive key among negatives, on cosine logits.
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{\\cos(q_i, p_i)/\\tau}}
+            {e^{\\cos(q_i, p_i)/\\tau} + \\sum_{n \\in \\mathcal N_i} e^{\\cos(q_i, n)/\\tau}}
+
+    Oord, Li & Vinyals, *Representation Learning with Contrastive Predictive Coding* (2018). Matches the
+    ``info-nce-pytorch`` package (``info_nce.info_nce``, version 0.1.4) option for option: vectors are
+    L2-normalised (torch's ``F.normalize``); without ``negative_keys`` the negatives of query ``i`` are the
+    other queries' positive keys.
+
+    Args:
+      query: ``(N, D)`` floats.
+      positive_key: ``(N, D)`` floats, the positive of each query.
+      negative_keys: ``None``, ``(M, D)`` shared negatives (``negative_mode='unpaired'``) or ``(N, M, D)``
+        negatives per query (``negative_mode='paired'``).
+      temperature: :math:`\\tau > 0` (a Python number or a scalar array).
+      negative_mode: ``'unpaired'`` or ``'paired'``, as above (ignored without ``negative_keys``).
+      reduction: ``'mean'`` (over the ``N`` queries), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(N,)`` per-query losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import info_nce_loss
+      >>> q = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(info_nce_loss(q, q, temperature=1.0)), 4)
+      0.3133
+    """
+    name = "info_nce_loss"
+    R.validate_reduction(name, reduction)
+    V.check_option(name, "negative_mode", negative_mode, negative_mode in ("unpaired", "paired"),
+                   "'unpaired' or 'paired'")
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    query = V.as_float(name, "query", query)
+    positive_key = V.as_float(name, "positive_key", positive_key)
+    V.check_ndim(name, "query", query, (2,))
+    V.check_ndim(name, "positive_key", positive_key, (2,))
+    V.check_same_shape(name, "positive_key", positive_key, "query", query)
+    arrays = [query, positive_key]
+    if negative_keys is not None:
+        negative_keys = V.as_float(name, "negative_keys", negative_keys)
+        n, d = query.shape
+        if negative_mode == "unpaired":
+            ok = negative_keys.ndim == 2 and negative_keys.shape[1] == d
+            want = f"(M, {d})"
+        else:
+            ok = negative_keys.ndim == 3 and negative_keys.shape[0] == n and negative_keys.shape[2] == d
+            want = f"({n}, M, {d})"
+        if not ok:
+            raise ValueError(
+                f"{name}: negative_keys has shape {tuple(negative_keys.shape)}; with "
+                f"negative_mode={negative_mode!r} and query {tuple(query.shape)} it must be {want}"
+            )
+        arrays.append(negative_keys)
+    out_dtype = V.result_dtype(*arrays)
+    cdt = V.compute_dtype(out_dtype)
+    query, positive_key = query.astype(cdt), positive_key.astype(cdt)
+    if negative_keys is not None:
+        negative_keys = negative_keys.astype(cdt)
+    logits = _info_nce_logits(query, positive_key, negative_keys, negative_mode) / temperature
+    log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
+    if negative_keys is None:
+        values = -jnp.diagonal(log_probs)
+    else:
+        values = -log_probs[:, 0]
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# supervised contrastive
+
+
+def _supcon_per_anchor(embeddings: jax.Array, labels: jax.Array, temperature) -> jax.Array:
+    """``(B,)`` SupCon losses (pml's ``SupConLoss``), 0 for anchors without positives; all 0 when the
+    batch has no positive or no negative pair (pml returns its zero loss then)."""
+    positive, negative = _pair_masks(labels)
+    mat = _cosine_matrix(embeddings) / temperature
+    mat = mat - lax.stop_gradient(jnp.max(mat, axis=1, keepdims=True))  # stability shift, as pml
+    log_prob = mat - _masked_logsumexp(mat, positive | negative)[:, None]
+    pos = positive.astype(mat.dtype)
+    count = jnp.sum(pos, axis=1) + jnp.finfo(mat.dtype).tiny  # pml's small_val: 0 / tiny = 0
+    values = -jnp.sum(pos * log_prob, axis=1) / count
+    active = jnp.any(positive) & jnp.any(negative)
+    return jnp.where(active, values, 0)
+
+
+@register(family="metric", reference=f"Khosla et al. 2020; {_PML} SupConLoss", example=_labelled_example)
+def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, reduction: str = "mean"):
+    """Supervised contrastive loss (SupCon), pytorch-metric-learning's ``SupConLoss``.
+
+    With cosine similarities :math:`s_{ij}`, :math:`P(i)` the other rows with label :math:`y_i` and
+    :math:`A(i)` every row but :math:`i`:
+
+    .. math::
+
+        \\ell_i = -\\frac{1}{|P(i)|} \\sum_{p \\in P(i)}
+            \\log \\frac{e^{s_{ip}/\\tau}}{\\sum_{a \\in A(i)} e^{s_{ia}/\\tau}}
+
+    Khosla et al., *Supervised Contrastive Learning* (NeurIPS 2020), the :math:`\\mathcal L^{sup}_{out}`
+    form.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      temperature: :math:`\\tau > 0` (pml's default 0.1; a Python number or a scalar array).
+      reduction: ``'mean'`` (pml's default ``AvgNonZeroReducer``: the mean over anchors whose loss is
+        > 0, i.e. anchors that have positives; 0 when none), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``: 0 for an anchor without positives. As in
+      pml, every loss is 0 (with zero gradient) when the batch has no positive pair or no negative pair
+      (one label everywhere).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import supervised_contrastive_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> round(float(supervised_contrastive_loss(x, jnp.array([0, 0, 1]), temperature=1.0)), 4)
+      0.6079
+    """
+    name = "supervised_contrastive_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    values = _supcon_per_anchor(embeddings, labels, temperature)
+    return _finish(values, reduction, values > 0, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# N-pairs
+
+
+def _npairs_per_anchor(embeddings: jax.Array, labels: jax.Array, normalize: bool):
+    """``(B,)`` N-pair losses at the anchors, 0 elsewhere, and the anchor mask.
+
+    Each label with two or more rows gives one tuple, as pml: its first row is the anchor and its second
+    row the positive; the positives of the other labels are the anchor's negatives.
+    """
+    batch = labels.shape[0]
+    index = jnp.arange(batch)
+    same = labels[:, None] == labels[None, :]
+    first = jnp.argmax(same, axis=1)  # first row with my label
+    later = same & (index[None, :] > first[:, None])
+    second = jnp.argmax(later, axis=1)  # second row with my label (garbage when there is none)
+    is_anchor = (index == first) & jnp.any(later, axis=1)
+    x = _l2_normalize(embeddings) if normalize else embeddings
+    logits = _dot(x, x[second])  # logits[i, k] = <anchor i, positive of anchor k>
+    cols = jnp.broadcast_to(is_anchor[None, :], (batch, batch))
+    values = _masked_logsumexp(logits, cols) - jnp.diagonal(logits)
+    return jnp.where(is_anchor, values, 0), is_anchor
+
+
+@register(family="metric", reference=f"Sohn 2016; {_PML} NPairsLoss", example=_labelled_example)
+def npairs_loss(embeddings, labels, *, normalize: bool = True, reduction: str = "mean"):
+    """Multi-class N-pair loss, pytorch-metric-learning's ``NPairsLoss``.
+
+    From each label that has at least two rows, the first row is an anchor :math:`a_k` and the second its
+    positive :math:`p_k`; the other labels' positives are its negatives:
+
+    .. math::
+
+        \\ell_k = -\\log \\frac{e^{\\langle a_k, p_k \\rangle}}{\\sum_{l} e^{\\langle a_k, p_l \\rangle}}
+
+    Sohn, *Improved Deep Metric Learning with Multi-class N-pair Loss Objective* (NeurIPS 2016).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers. Rows after the second of a label are unused, as in pml.
+      normalize: L2-normalise the rows first (pml's default ``DotProductSimilarity`` normalises);
+        ``False`` uses raw inner products as in the paper (which adds an L2 penalty on the embeddings).
+      reduction: ``'mean'`` (pml's default ``MeanReducer``: over the anchors; 0 when no label has two
+        rows), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or for ``'none'`` a ``(B,)`` array holding :math:`\\ell_k` at each anchor (the first row of
+      its label) and 0 at every other row.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import npairs_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(npairs_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.4723
+    """
+    name = "npairs_loss"
+    R.validate_reduction(name, reduction)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    values, is_anchor = _npairs_per_anchor(embeddings, labels, bool(normalize))
+    return _finish(values, reduction, is_anchor, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ArcFace / CosFace (additive angular / cosine margin softmax)
+
+
+def _prepare_classifier(loss: str, embeddings, labels, weight):
+    embeddings = V.as_float(loss, "embeddings", embeddings)
+    V.check_ndim(loss, "embeddings", embeddings, (2,))
+    weight = V.as_float(loss, "weight", weight)
+    V.check_ndim(loss, "weight", weight, (2,))
+    if weight.shape[1] != embeddings.shape[1]:
+        raise ValueError(
+            f"{loss}: weight has shape {tuple(weight.shape)}; it must be (C, {embeddings.shape[1]}) (one "
+            f"class centre per row, the embedding size of embeddings {tuple(embeddings.shape)})"
+        )
+    labels = V.as_int(loss, "labels", labels)
+    batch, classes = embeddings.shape[0], weight.shape[0]
+    if labels.shape != (batch,):
+        raise ValueError(
+            f"{loss}: labels has shape {tuple(labels.shape)}; it must be ({batch},) (one class index per "
+            f"row of embeddings {tuple(embeddings.shape)})"
+        )
+    V.data_check(loss, lambda t: (t >= 0) & (t < classes), f"labels must be in [0, {classes})", labels)
+    out_dtype = V.result_dtype(embeddings, weight)
+    cdt = V.compute_dtype(out_dtype)
+    return embeddings.astype(cdt), labels, weight.astype(cdt), out_dtype
+
+
+def _margin_softmax(embeddings, labels, weight, scale, target_logit) -> jax.Array:
+    """``(B,)`` cross entropies of ``scale * cos`` with the target column replaced by ``target_logit(cos)``.
+
+    Cosines are between L2-normalised embeddings and L2-normalised class centres (pml's
+    ``CosineSimilarity`` on ``W``); pml's ``cos + onehot * (modified - cos)`` order is kept.
+    """
+    cosine = _dot(_l2_normalize(embeddings), _l2_normalize(weight))  # (B, C)
+    onehot = (labels[:, None] == jnp.arange(weight.shape[0])[None, :]).astype(cosine.dtype)
+    target = jnp.sum(cosine * onehot, axis=1)
+    logits = (cosine + onehot * (target_logit(target) - target)[:, None]) * scale
+    log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
+    return -jnp.sum(log_probs * onehot, axis=1)
+
+
+def _arcface_target(margin_degrees):
+    """pml's ArcFace target logit: ``cos(theta + m)`` while ``theta <= pi - m``, else ``cos(theta) - m sin m``.
+
+    ``cos(theta + m)`` is written ``c cos m - sqrt(1 - c^2) sin m`` with a zero-gradient square root at
+    ``|c| = 1``: pml's ``acos`` has an infinite derivative there (``nan``/``inf`` gradients for an
+    embedding exactly on its class centre); here the gradient is ``cos m`` instead.
+    """
+    if isinstance(margin_degrees, float):
+        margin = math.radians(margin_degrees)
+        cos_m, sin_m = math.cos(margin), math.sin(margin)
+    else:
+        margin = jnp.deg2rad(margin_degrees)
+        cos_m, sin_m = jnp.cos(margin), jnp.sin(margin)
+
+    def target(c):
+        c = jnp.clip(c, -1, 1)  # pml clamps before acos
+        sin_theta = _safe_sqrt(1 - c * c)
+        plus_margin = c * cos_m - sin_theta * sin_m
+        monotone = c - margin * sin_m  # keeps the target decreasing in theta past pi - m
+        return jnp.where(c >= -cos_m, plus_margin, monotone)  # theta <= pi - m
+
+    return target
+
+
+@register(
+    family="metric",
+    reference=f"Deng et al. 2019 (ArcFace); {_PML} ArcFaceLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+)
+def arcface_loss(embeddings, labels, weight, *, margin=28.6, scale=64.0, reduction: str = "mean"):
+    """Additive angular margin (ArcFace) softmax loss, pytorch-metric-learning's ``ArcFaceLoss``.
+
+    With :math:`\\cos\\theta_{ic}` between the normalised embedding ``i`` and the normalised class centre
+    ``c`` (a row of ``weight``) and :math:`m` the margin in radians:
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{s\\,\\psi(\\theta_{i y_i})}}
+            {e^{s\\,\\psi(\\theta_{i y_i})} + \\sum_{c \\ne y_i} e^{s \\cos\\theta_{ic}}}, \\quad
+        \\psi(\\theta) = \\begin{cases} \\cos(\\theta + m) & \\theta \\le \\pi - m \\\\
+            \\cos\\theta - m \\sin m & \\text{otherwise} \\end{cases}
+
+    Deng et al., *ArcFace: Additive Angular Margin Loss for Deep Face Recognition* (CVPR 2019).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays; under ``jit`` an index out
+        of range selects no target column, use :func:`jaxloss.checked` to catch it).
+      weight: ``(C, D)`` class centres (pml stores the transpose, ``W`` of shape ``(D, C)``).
+      margin: the angular margin **in degrees**, as pml (default 28.6, about the paper's 0.5 rad; the
+        paper's ``m = 0.5`` is ``margin=math.degrees(0.5)``).
+      scale: :math:`s` (pml's default 64).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``. Gradients stay finite when an embedding
+      lies exactly on (or opposite) its class centre, where pml's ``acos`` gives ``nan``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import arcface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(arcface_loss(x, jnp.array([0, 1]), w, scale=4.0)), 4)
+      0.7331
+    """
+    name = "arcface_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin, nonnegative=True)
+    scale = _hyper(name, "scale", scale, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    values = _margin_softmax(embeddings, labels, weight, scale, _arcface_target(margin))
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Wang et al. 2018 (CosFace); {_PML} CosFaceLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+)
+def cosface_loss(embeddings, labels, weight, *, margin=0.35, scale=64.0, reduction: str = "mean"):
+    """Large margin cosine (CosFace) softmax loss, pytorch-metric-learning's ``CosFaceLoss``.
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{s(\\cos\\theta_{i y_i} - m)}}
+            {e^{s(\\cos\\theta_{i y_i} - m)} + \\sum_{c \\ne y_i} e^{s \\cos\\theta_{ic}}}
+
+    with cosines between normalised embeddings and normalised class centres. Wang et al., *CosFace: Large
+    Margin Cosine Loss for Deep Face Recognition* (CVPR 2018).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked as in :func:`arcface_loss`).
+      weight: ``(C, D)`` class centres (the transpose of pml's ``W``).
+      margin: :math:`m`, subtracted from the target cosine (pml's default 0.35).
+      scale: :math:`s` (pml's default 64).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import cosface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(cosface_loss(x, jnp.array([0, 1]), w, scale=4.0)), 4)
+      0.8314
+    """
+    name = "cosface_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    scale = _hyper(name, "scale", scale, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    values = _margin_softmax(embeddings, labels, weight, scale, lambda c: c - margin)
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Circle
+
+
+def _circle_per_anchor(embeddings, labels, m, gamma, normalize: bool, detach_weights: bool) -> jax.Array:
+    """``(B,)`` circle losses (pml's ``CircleLoss``); 0 for anchors without a positive or a negative."""
+    positive, negative = _pair_masks(labels)
+    x = _l2_normalize(embeddings) if normalize else embeddings
+    s = _dot(x, x)
+    weight_source = lax.stop_gradient(s) if detach_weights else s
+    alpha_p = jax.nn.relu(1 + m - weight_source)  # O_p = 1 + m
+    alpha_n = jax.nn.relu(weight_source + m)  # O_n = -m
+    logit_p = -gamma * alpha_p * (s - (1 - m))  # Delta_p = 1 - m
+    logit_n = gamma * alpha_n * (s - m)  # Delta_n = m
+    values = _torch_softplus(_masked_logsumexp(logit_p, positive) + _masked_logsumexp(logit_n, negative))
+    complete = jnp.any(positive, axis=1) & jnp.any(negative, axis=1)
+    return jnp.where(complete, values, 0)
+
+
+@register(
+    family="metric",
+    reference=f"Sun et al. 2020; {_PML} CircleLoss; keras.losses.Circle (Keras 3)",
+    example=_labelled_example,
+    smooth=False,  # the circle weights are constants for the gradient (stop_gradient), as pml
+)
+def circle_loss(
+    embeddings,
+    labels,
+    *,
+    m=0.4,
+    gamma=80.0,
+    normalize: bool = True,
+    detach_weights: bool = True,
+    reduction: str = "mean",
+):
+    """Circle loss for pair labels, pytorch-metric-learning's ``CircleLoss`` (and ``keras.losses.Circle``).
+
+    With cosine similarities :math:`s_{ij}`, positives :math:`P(i)`, negatives :math:`N(i)`,
+    :math:`\\alpha_p = [1 + m - s_p]_+`, :math:`\\alpha_n = [s_n + m]_+`:
+
+    .. math::
+
+        \\ell_i = \\operatorname{softplus}\\Big(
+            \\log \\sum_{p \\in P(i)} e^{-\\gamma \\alpha_p (s_p - (1 - m))}
+            + \\log \\sum_{n \\in N(i)} e^{\\gamma \\alpha_n (s_n - m)} \\Big)
+
+    Sun et al., *Circle Loss: A Unified Perspective of Pair Similarity Optimization* (CVPR 2020).
+
+    **Which reference.** The defaults match pml's ``CircleLoss(m=0.4, gamma=80)``: the weights
+    :math:`\\alpha` are held constant for the gradient (``detach``, as in the authors' code) and rows are
+    L2-normalised. Keras 3's ``keras.losses.Circle(gamma=80, margin=0.4)`` takes already-normalised
+    embeddings and lets gradients flow through :math:`\\alpha`: ``normalize=False, detach_weights=False``
+    gives its values and gradients (its default ``'sum_over_batch_size'`` with the ``loss > 0`` mask is
+    the ``'mean'`` here). Two residual differences, both invisible on unit-norm inputs: Keras clamps the
+    cosine distance ``1 - s`` at 0 (so ``s > 1`` counts as 1), and pml's ``Softplus`` (used here) returns
+    ``x`` itself above 20 where Keras's is exact (a relative difference below ``1e-10``).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      m: the relaxation margin (pml's ``m``, Keras's ``margin``; default 0.4).
+      gamma: the scale :math:`\\gamma` (default 80).
+      normalize: L2-normalise the rows first (pml); ``False`` for Keras's semantics (inputs already unit).
+      detach_weights: hold :math:`\\alpha_p, \\alpha_n` constant in the gradient (pml and the paper's code);
+        ``False`` for Keras's gradients.
+      reduction: ``'mean'`` (pml's default ``AvgNonZeroReducer``, and Keras's masked mean: over the
+        anchors whose loss is > 0; 0 when none), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``: 0 (zero gradient) for an anchor with no
+      positive or no negative.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import circle_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(circle_loss(x, jnp.array([0, 0, 1, 1]), gamma=4.0)), 4)
+      1.1463
+    """
+    name = "circle_loss"
+    R.validate_reduction(name, reduction)
+    m = _hyper(name, "m", m)
+    gamma = _hyper(name, "gamma", gamma, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    values = _circle_per_anchor(embeddings, labels, m, gamma, bool(normalize), bool(detach_weights))
+    return _finish(values, reduction, values > 0, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Multi-similarity
+
+
+def _multi_similarity_per_anchor(embeddings, labels, alpha, beta, base) -> jax.Array:
+    """``(B,)`` multi-similarity losses (pml's ``MultiSimilarityLoss``); empty sums contribute 0."""
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    pos = _masked_logsumexp(alpha * (base - s), positive, add_one=True) / alpha
+    neg = _masked_logsumexp(beta * (s - base), negative, add_one=True) / beta
+    return pos + neg
+
+
+@register(family="metric", reference=f"Wang et al. 2019; {_PML} MultiSimilarityLoss", example=_labelled_example)
+def multi_similarity_loss(
+    embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5, reduction: str = "mean"
+):
+    """Multi-similarity loss, pytorch-metric-learning's ``MultiSimilarityLoss``.
+
+    With cosine similarities :math:`s_{ij}`, positives :math:`P(i)`, negatives :math:`N(i)` and
+    :math:`\\lambda` = ``base``:
+
+    .. math::
+
+        \\ell_i = \\frac{1}{\\alpha} \\log\\Big(1 + \\sum_{p \\in P(i)} e^{-\\alpha (s_{ip} - \\lambda)}\\Big)
+            + \\frac{1}{\\beta} \\log\\Big(1 + \\sum_{n \\in N(i)} e^{\\beta (s_{in} - \\lambda)}\\Big)
+
+    Wang et al., *Multi-Similarity Loss with General Pair Weighting for Deep Metric Learning* (CVPR 2019).
+    As in pml, the paper's pair mining step is not part of the loss (pml has it as
+    ``MultiSimilarityMiner``): every pair of the batch is used.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      alpha: weight of the positive term (default 2).
+      beta: weight of the negative term (default 50).
+      base: the similarity offset :math:`\\lambda` (default 0.5).
+      reduction: ``'mean'`` (over all ``B`` anchors, pml's default ``MeanReducer``), ``'sum'`` or
+        ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``; an anchor without positives (or without
+      negatives) just lacks that term.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import multi_similarity_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(multi_similarity_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.2562
+    """
+    name = "multi_similarity_loss"
+    R.validate_reduction(name, reduction)
+    alpha = _hyper(name, "alpha", alpha, positive=True)
+    beta = _hyper(name, "beta", beta, positive=True)
+    base = _hyper(name, "base", base)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    values = _multi_similarity_per_anchor(embeddings, labels, alpha, beta, base)
+    return _finish(values, reduction, None, out_dtype)
