@@ -429,6 +429,8 @@ _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float3
 # this many bytes. Measured on CPU (N=4096, H=512, V=32768): 8 MiB blocks (64 rows) are as fast as 16-32 MiB
 # ones and keep XLA's temporaries near 40 MB; much smaller blocks re-read linear_weight too often.
 _AUTO_BLOCK_BYTES = 8 * 2**20
+# The linear_weight gradient is accumulated in slices of this many bytes (see _grad_sweep).
+_GW_SLICE_BYTES = 4 * 2**20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -725,11 +727,20 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
     nparts = 1 if plan.probs else 2
     acc = plan.acc
 
+    # gW is updated in slices of about 4 MiB: a full-size G^T x product per row block would be a
+    # (classes, H) temporary as large as linear_weight itself.
+    sub = max(1, min(vl, _GW_SLICE_BYTES // (h * jnp.dtype(acc).itemsize)))
+
     def accumulate(G, x_c, j0, size, gx_c, gW, gb):
         if need_x:
             gx_c = gx_c + _mm(G, _slice(W, j0, size), ((1,), (0,)), acc)
         if need_w:
-            gW = _put(gW, _slice(gW, j0, size) + _mm(G, x_c, ((0,), (0,)), acc), j0)
+
+            def update(gW, k0, ksize):
+                part = _mm(_slice(G, k0, ksize, axis=1), x_c, ((0,), (0,)), acc)
+                return _put(gW, _slice(gW, j0 + k0, ksize) + part, j0 + k0)
+
+            gW = _loop(size, min(sub, size), update, gW)
         if need_b:
             gb = _put(gb, _slice(gb, j0, size) + jnp.sum(G, axis=0), j0)
         return gx_c, gW, gb

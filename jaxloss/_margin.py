@@ -25,16 +25,25 @@ from jaxloss import _validation as V
 from jaxloss._distance import _pairwise_distance
 from jaxloss._registry import register
 
-_COSINE_EMBEDDING_EPS = 1e-12  # torch's EPSILON, added to each squared norm in cosine_embedding_loss
+# torch's EPSILON (added to each squared norm in cosine_embedding_loss) is a C++ float: 1e-12 rounded to float32
+_COSINE_EMBEDDING_EPS = float(np.float32(1e-12))
 
 
 # --------------------------------------------------------------------------------------------------------
 # kernels
 
 
+@jax.custom_jvp
 def _clamp_min0(z: jax.Array) -> jax.Array:
-    """torch's ``clamp_min(z, 0)``: ``nan`` stays ``nan`` and the derivative at ``z = 0`` is ``1``."""
+    """torch's ``clamp_min(z, 0)``: ``nan`` stays ``nan``; the derivative is ``[z >= 0]`` (``1`` at the kink,
+    ``0`` at ``nan``), torch's ``clamp_min`` backward."""
     return jnp.where(z < 0, jnp.zeros_like(z), z)
+
+
+@_clamp_min0.defjvp
+def _clamp_min0_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return jnp.where(z < 0, jnp.zeros_like(z), z), jnp.where(z >= 0, t, jnp.zeros_like(t))
 
 
 def _positive_part(z: jax.Array) -> jax.Array:
@@ -59,7 +68,8 @@ def _hinge_embedding(input, target, margin: float) -> jax.Array:
 def _cosine_embedding(input1, input2, target, margin: float) -> jax.Array:
     """Per example over the last axis: ``1 - cos`` for ``y = 1``, ``max(0, cos - margin)`` for ``y = -1``, else 0.
 
-    ``cos = <x1, x2> / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))``, torch's form (finite at zero vectors).
+    ``cos = <x1, x2> / sqrt((|x1|^2 + eps) (|x2|^2 + eps))`` with torch's ``eps = float32(1e-12)`` (finite at
+    zero vectors).
     """
     prod_sum = jnp.sum(input1 * input2, axis=-1)
     mag_square1 = jnp.sum(input1 * input1, axis=-1) + _COSINE_EMBEDDING_EPS
@@ -78,7 +88,7 @@ def _multilabel_margin(input: jax.Array, target: jax.Array) -> jax.Array:
     num_classes = input.shape[-1]
     valid = jnp.cumsum(target < 0, axis=-1) == 0  # positions before the first -1
     index = jnp.clip(jnp.where(valid, target, 0), 0, num_classes - 1)  # in range even unchecked under jit
-    classes = jnp.arange(num_classes)
+    classes = jnp.arange(num_classes).reshape((1,) * index.ndim + (num_classes,))
     hits = (index[..., :, None] == classes) & valid[..., :, None]  # (..., position, class)
     is_target = jnp.any(hits, axis=-2)
     input_target = jnp.take_along_axis(input, index, axis=-1)
@@ -97,7 +107,7 @@ def _multi_margin(input: jax.Array, target: jax.Array, p: int, margin: float, we
         h = h * h
     if weight is not None:
         h = h * weight[index][..., None]  # weight of the target class, applied after the power
-    others = jnp.arange(num_classes) != index[..., None]
+    others = jnp.arange(num_classes).reshape((1,) * index.ndim + (num_classes,)) != index[..., None]
     return jnp.sum(jnp.where(others, h, 0), axis=-1) / num_classes
 
 
@@ -325,7 +335,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         \\ell_i = \\begin{cases} 1 - \\cos_i & y_i = 1 \\\\ \\max(0, \\cos_i - \\text{margin}) & y_i = -1 \\\\
                   0 & \\text{otherwise} \\end{cases}
 
-    torch's ``1e-12`` goes on each squared norm, so zero vectors give ``cos = 0`` and finite gradients.
+    torch's ``1e-12`` (a float32 constant, ``9.99999996e-13``, also in float64) goes on each squared norm, so
+    zero vectors give ``cos = 0`` and finite gradients.
 
     Args:
       input1: ``(N, D)`` embeddings, or ``(D,)`` for a single pair.

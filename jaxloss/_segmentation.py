@@ -14,6 +14,7 @@ Private kernels that other faces (``jaxloss.optax_losses``) reuse:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -97,6 +98,7 @@ def _lovasz_grad(fg_sorted: jax.Array) -> jax.Array:
     return jnp.concatenate([jaccard[..., :1], jnp.diff(jaccard, axis=-1)], axis=-1)
 
 
+@functools.partial(jax.jit, static_argnames=("transform",))  # one compiled program, also when eager
 def _lovasz_extension(
     errors: jax.Array,
     foreground: jax.Array,

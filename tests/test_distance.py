@@ -148,7 +148,7 @@ def _cs(*args, **kwargs):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cosine_similarity(rng, dtype):
     x1, x2 = rng.standard_normal((2, 5, 4, 3))
-    for dim in (1, 0, -1, 2, -3):  # eager once, compiled (cheaper than eager on new shapes) otherwise
+    for dim in (1, 0, -1):  # eager once, compiled (cheaper than eager on new shapes) otherwise
         compare(cosine_similarity, _cs, [x1, x2], kwargs=dict(dim=dim), diff=(0, 1), dtype=dtype, jit=dim != 1)
     compare(cosine_similarity, _cs, [x1[0], x2[0]], diff=(0, 1), dtype=dtype)  # default dim=1
     compare(cosine_similarity, _cs, [x1[0, 0], x2[0, 0], 0, 1e-3], diff=(0, 1), dtype=dtype)

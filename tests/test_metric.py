@@ -167,11 +167,16 @@ def _tol(case, dtype):
     return F32_TOL.get(case.split("_")[0], dict(rtol=5e-5, atol=1e-5))
 
 
-JIT_DTYPES = [(np.float64, False), (np.float64, True), (np.float32, True), (np.float32, False)]
+JIT_DTYPES = [(np.float64, True), (np.float32, True)]
+EAGER_DTYPES = [(np.float64, False), (np.float32, False)]
+BASE_CASES = ["contrastive", "ntxent", "supcon", "npairs", "circle", "multi_similarity"]
+# every option under jit in both dtypes; eager (op-by-op, slower to run) for each loss's defaults
+PML_GRID = [(c, d, j) for c in sorted(CASES) for d, j in JIT_DTYPES] + [
+    (c, d, j) for c in BASE_CASES for d, j in EAGER_DTYPES
+]
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("dtype,jit", JIT_DTYPES)
+@pytest.mark.parametrize("case,dtype,jit", PML_GRID)
 def test_pml_parity(rng, case, dtype, jit):
     """'mean', 'sum' and 'none' (concatenated into one output) against pml's default, Sum and DoNothing
     reducers: values, dtype, shape and the VJP with a random cotangent."""
@@ -180,7 +185,7 @@ def test_pml_parity(rng, case, dtype, jit):
             torch_kwargs={}, dtype=dtype, jit=jit, **_tol(case, dtype))
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", BASE_CASES + ["contrastive_raw", "npairs_raw"])
 def test_pml_parity_edge_batches(rng, case):
     """No positive pair at all; no negative pair at all (one label); a zero embedding (torch's F.normalize
     leaves it 0, gradient 1/eps) with an exact duplicate pair. Finite gradients and pml's numbers."""
@@ -215,14 +220,18 @@ CLASSIFIERS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CLASSIFIERS))
-@pytest.mark.parametrize("dtype,jit", JIT_DTYPES)
+@pytest.mark.parametrize(
+    "case,dtype,jit",
+    [(c, d, j) for c in sorted(CLASSIFIERS) for d, j in JIT_DTYPES]
+    + [(c, d, j) for c in ("arcface", "cosface") for d, j in EAGER_DTYPES],
+)
 def test_margin_softmax_pml_parity(rng, case, dtype, jit):
     fn, kwargs, cls = CLASSIFIERS[case]
     e, w = rng.standard_normal((8, 5)), rng.standard_normal((4, 5))
     labels = np.array([0, 1, 2, 3, 0, 1, 2, 3])
-    if case == "arcface_wide":
-        e[:4] = -w  # theta = pi > pi - m: the monotone branch cos(theta) - m sin(m)
+    # margin 120 deg: theta > 60 deg takes the monotone branch cos(theta) - m sin(m), rows 0-1 (near their
+    # centres) take cos(theta + m)
+    e[:2] = w[:2] + 0.1 * e[:2]
     # float32: pml computes cos(acos(c) + m), jaxloss c cos m - sin(theta) sin m; scale 64 amplifies.
     tol = {} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
     compare(functools.partial(_all_reductions_jax, fn, **kwargs), pml_classifier_fn(cls, **kwargs),
@@ -332,20 +341,22 @@ def test_ntxent_no_positive_pair_and_single_label():
 # InfoNCE against info-nce-pytorch
 
 
-def _info_nce_ref(reduction, temperature, negative_mode):
-    def fn(query, positive_key, negative_keys=None):
-        return info_nce(query, positive_key, negative_keys, temperature=temperature, reduction=reduction,
-                        negative_mode=negative_mode)
+def _info_nce_ref(temperature, negative_mode):
+    """info-nce-pytorch's ``cat([mean, sum, none])``."""
+
+    def fn(*args):
+        outs = [info_nce(*args, temperature=temperature, reduction=r, negative_mode=negative_mode)
+                for r in REDUCTIONS]
+        return torch.cat([outs[0].reshape(1), outs[1].reshape(1), outs[2]])
 
     return fn
 
 
 @pytest.mark.parametrize("negatives", ["none", "unpaired", "paired"])
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float64, True), (np.float32, True), (np.float32, False)])
-def test_info_nce_parity(rng, negatives, reduction, dtype, jit):
+@pytest.mark.parametrize("dtype,jit", JIT_DTYPES + EAGER_DTYPES)
+def test_info_nce_parity(rng, negatives, dtype, jit):
     q, p = rng.standard_normal((2, 6, 4))
-    temperature = 0.1 if reduction == "mean" else 0.7
+    temperature = {"none": 0.1, "unpaired": 0.7, "paired": 0.05}[negatives]
     mode = "paired" if negatives == "paired" else "unpaired"
     args, diff = [q, p], (0, 1)
     if negatives == "unpaired":
@@ -353,16 +364,17 @@ def test_info_nce_parity(rng, negatives, reduction, dtype, jit):
     elif negatives == "paired":
         args, diff = [q, p, rng.standard_normal((6, 3, 4))], (0, 1, 2)
     tol = {} if dtype == np.float64 else dict(rtol=5e-5, atol=1e-5)
-    compare(info_nce_loss, _info_nce_ref(reduction, temperature, mode), args,
-            kwargs=dict(temperature=temperature, negative_mode=mode, reduction=reduction), torch_kwargs={},
-            diff=diff, dtype=dtype, jit=jit, **tol)
+    compare(functools.partial(_all_reductions_jax, info_nce_loss, temperature=temperature, negative_mode=mode),
+            _info_nce_ref(temperature, mode), args, torch_kwargs={}, diff=diff, dtype=dtype, jit=jit, **tol)
 
 
 def test_info_nce_zero_norm(rng):
     q, p, n = rng.standard_normal((6, 4)), rng.standard_normal((6, 4)), rng.standard_normal((6, 2, 4))
     q[0] = p[1] = n[2, 1] = 0.0
-    compare(info_nce_loss, _info_nce_ref("mean", 0.1, "paired"), [q, p, n],
-            kwargs=dict(negative_mode="paired"), torch_kwargs={}, diff=(0, 1, 2), rtol=1e-8)
+    compare(functools.partial(_all_reductions_jax, info_nce_loss, temperature=0.1, negative_mode="paired"),
+            _info_nce_ref(0.1, "paired"), [q, p, n], torch_kwargs={}, diff=(0, 1, 2), rtol=1e-8)
+    compare(functools.partial(_all_reductions_jax, info_nce_loss, temperature=0.1),
+            _info_nce_ref(0.1, "unpaired"), [q, p], torch_kwargs={}, diff=(0, 1), rtol=1e-8)
 
 
 def _info_nce_numpy(q, p, n, temperature):
