@@ -594,6 +594,17 @@ def _mm(a, b, contract, acc):
     ).astype(acc)
 
 
+def _tie(W, b, x_c):
+    """Return ``W`` and ``b`` tied to the row block ``x_c`` by an optimisation barrier (free at run time).
+
+    When JAX partially evaluates a loop (``jax.grad``, ``jax.linearize``) it hoists the parts of inner loops
+    that depend only on loop constants, stacking them per iteration: the class blocks of ``W`` would be
+    copied into a ``W``-sized buffer. Tying ``W`` to the row block makes those parts depend on the row.
+    """
+    W, b, _ = lax.optimization_barrier((W, b, x_c))
+    return W, b
+
+
 def _vocab_offset(plan: _Plan, local_classes: int):
     if plan.axis is None:
         return 0
@@ -626,7 +637,7 @@ def _block_target(plan: _Plan, aux_c, j0, g0, size: int, rows: int):
             y_b = y_b * _slice(w, j0, size).astype(plan.acc)[None, :]
         return c_c[:, None] * y_b
     t_c, a_c, beta_c, w, _ = aux_c
-    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) + g0 == t_c[:, None]
+    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) == (t_c - g0)[:, None]
     r = jnp.where(hit, a_c[:, None], 0)
     w_b = jnp.ones((size,), plan.acc) if w is None else _slice(w, j0, size).astype(plan.acc)
     return r + beta_c[:, None] * w_b[None, :]
@@ -638,7 +649,7 @@ def _block_parts(plan: _Plan, l, aux_c, j0, g0, size: int):
     if plan.probs:
         return (jnp.sum(_block_target(plan, aux_c, j0, g0, size, rows) * l, axis=1),)
     t_c, _, _, w, _ = aux_c
-    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) + g0 == t_c[:, None]
+    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) == (t_c - g0)[:, None]
     l_t = jnp.sum(jnp.where(hit, l, 0), axis=1)
     w_l = jnp.sum(l, axis=1) if w is None else _mm(l, _slice(w, j0, size), ((1,), (0,)), plan.acc)
     return (l_t, w_l)
@@ -665,6 +676,8 @@ def _block_stats(plan: _Plan, x_c, W, b, aux_c, off):
     """Log-sum-exp and target dot-products of a row block, walking over class blocks."""
     rows = x_c.shape[0]
     nparts = 1 if plan.probs else 2
+    if plan.cols < W.shape[0]:
+        W, b = _tie(W, b, x_c)
 
     def col(carry, j0, size):
         m, s, parts = carry
@@ -731,9 +744,9 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
     # (classes, H) temporary as large as linear_weight itself.
     sub = max(1, min(vl, _GW_SLICE_BYTES // (h * jnp.dtype(acc).itemsize)))
 
-    def accumulate(G, x_c, j0, size, gx_c, gW, gb):
+    def accumulate(G, x_c, W_c, j0, size, gx_c, gW, gb):
         if need_x:
-            gx_c = gx_c + _mm(G, _slice(W, j0, size), ((1,), (0,)), acc)
+            gx_c = gx_c + _mm(G, W_c, ((1,), (0,)), acc)
         if need_w:
 
             def update(gW, k0, ksize):
@@ -755,14 +768,15 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
             m, s = _online_lse(jnp.full((size,), -jnp.inf, acc), jnp.zeros((size,), acc), l)
             lse, parts = _combine(plan, m, s, _block_parts(plan, l, aux_c, 0, off, vl))
             G = _block_grad_logits(plan, l, lse, aux_c, 0, off, vl)
-            gx_c, gW, gb = accumulate(G, x_c, 0, vl, gx_c, gW, gb)
+            gx_c, gW, gb = accumulate(G, x_c, W, 0, vl, gx_c, gW, gb)
         else:
             lse, parts = _block_stats(plan, x_c, W, b, aux_c, off)
+            W_t, b_t = _tie(W, b, x_c)
 
             def col(c, j0, csize):
-                l = _block_logits(plan, x_c, W, b, j0, csize)
+                l = _block_logits(plan, x_c, W_t, b_t, j0, csize)
                 G = _block_grad_logits(plan, l, lse, aux_c, j0, off + j0, csize)
-                return accumulate(G, x_c, j0, csize, *c)
+                return accumulate(G, x_c, _slice(W_t, j0, csize), j0, csize, *c)
 
             gx_c, gW, gb = _loop(vl, plan.cols, col, (gx_c, gW, gb))
         if need_x:
@@ -799,6 +813,9 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
     def row(out, i0, size):
         @jax.checkpoint
         def block(x_c, dx_c, aux_c, lse_c, W, b, dW, db):
+            if plan.cols < vl:
+                W, b = _tie(W, b, x_c)
+
             def col(total, j0, csize):
                 l = _block_logits(plan, x_c, W, b, j0, csize)
                 G = _block_grad_logits(plan, l, lse_c, aux_c, j0, off + j0, csize)

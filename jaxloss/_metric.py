@@ -138,7 +138,7 @@ def _masked_logsumexp(x: jax.Array, mask: jax.Array, *, add_one: bool = False) -
     selected gives ``0`` with a zero (not ``nan``) gradient.
     """
     x = jnp.where(mask, x, -jnp.inf)
-    shift = jnp.max(x, axis=1, keepdims=True)
+    shift = jnp.max(x, axis=1, keepdims=True, initial=-jnp.inf)
     if add_one:
         shift = jnp.maximum(shift, 0)  # the implicit 0 logit joins the max
     shift = lax.stop_gradient(jnp.where(jnp.isfinite(shift), shift, 0))  # empty rows: shift 0, not -inf
@@ -272,7 +272,8 @@ def _ntxent_pairs(embeddings: jax.Array, labels: jax.Array, temperature, eps) ->
     xcs_diffs = jnp.where(same, -jnp.inf, xcs)
     xcs_matches = jnp.where(matches, xcs, -jnp.inf)
     xcs_max = jnp.maximum(
-        jnp.max(xcs_diffs, axis=1, keepdims=True), jnp.max(xcs_matches, axis=1, keepdims=True)
+        jnp.max(xcs_diffs, axis=1, keepdims=True, initial=-jnp.inf),
+        jnp.max(xcs_matches, axis=1, keepdims=True, initial=-jnp.inf),
     )
     xcs_max = lax.stop_gradient(jnp.where(jnp.isfinite(xcs_max), xcs_max, 0))  # empty row: 0, not -inf
     numer = xcs_matches - xcs_max
@@ -459,7 +460,7 @@ def _supcon_per_anchor(embeddings: jax.Array, labels: jax.Array, temperature) ->
     batch has no positive or no negative pair (pml returns its zero loss then)."""
     positive, negative = _pair_masks(labels)
     mat = _cosine_matrix(embeddings) / temperature
-    mat = mat - lax.stop_gradient(jnp.max(mat, axis=1, keepdims=True))  # stability shift, as pml
+    mat = mat - lax.stop_gradient(jnp.max(mat, axis=1, keepdims=True, initial=-jnp.inf))  # as pml
     log_prob = mat - _masked_logsumexp(mat, positive | negative)[:, None]
     pos = positive.astype(mat.dtype)
     count = jnp.sum(pos, axis=1) + jnp.finfo(mat.dtype).tiny  # pml's small_val: 0 / tiny = 0
@@ -521,6 +522,8 @@ def _npairs_per_anchor(embeddings: jax.Array, labels: jax.Array, normalize: bool
     row the positive; the positives of the other labels are the anchor's negatives.
     """
     batch = labels.shape[0]
+    if batch == 0:  # argmax has nothing to look at
+        return jnp.zeros((0,), embeddings.dtype), jnp.zeros((0,), bool)
     index = jnp.arange(batch)
     same = labels[:, None] == labels[None, :]
     first = jnp.argmax(same, axis=1)  # first row with my label

@@ -127,6 +127,7 @@ def _sort_by_labels(labels: jax.Array, where: jax.Array | None, *arrays: jax.Arr
     return tuple(jnp.take_along_axis(a, perm, axis=-1) for a in arrays)
 
 
+@jax.jit  # one compiled program when eager (cumlogsumexp is many small ops otherwise)
 def _listmle(scores: jax.Array, labels: jax.Array, where: jax.Array | None) -> jax.Array:
     """Per-list ListMLE ``-sum_i [s_(i) - log sum_{k >= i} exp(s_(k))]`` (items sorted by label), ``(...,)``."""
     valid = jnp.ones(scores.shape, bool) if where is None else where

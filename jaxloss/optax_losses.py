@@ -27,7 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxloss import _classification, _detection, _divergence, _hinge, _metric, _regression, _segmentation
+from jaxloss import _classification, _detection, _divergence, _hinge, _metric, _multiclass, _ranking, _regression
+from jaxloss import _segmentation
 from jaxloss import _fenchel_young as _fy
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
@@ -193,41 +194,6 @@ def _cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -> jax.
         return v / jnp.sqrt(safe)
 
     return jnp.sum(unit(a, a_norm2) * unit(b, b_norm2), axis=axis, where=where)
-
-
-@jax.custom_jvp
-def _projection_unit_simplex(values: jax.Array) -> jax.Array:
-    """Euclidean projection of each last-axis vector onto the probability simplex (sort-based)."""
-    num = values.shape[-1]
-    u = jnp.flip(jnp.sort(values, axis=-1), axis=-1)
-    cumsum_u = jnp.cumsum(u, axis=-1)
-    ind = jnp.broadcast_to(jnp.arange(1, num + 1, dtype=values.dtype), values.shape)
-    support = jnp.count_nonzero(1 / ind + (u - cumsum_u / ind) > 0, axis=-1, keepdims=True)
-    tau_sum = jnp.take_along_axis(cumsum_u, support - 1, axis=-1)
-    size = support.astype(values.dtype)  # in the input's dtype: float32 stays float32 under x64
-    return jax.nn.relu(1 / size + (values - tau_sum / size))
-
-
-@_projection_unit_simplex.defjvp
-def _projection_unit_simplex_jvp(primals, tangents):
-    (values,), (values_dot,) = primals, tangents
-    proba = _projection_unit_simplex(values)
-    supp = (proba > 0).astype(values.dtype)
-    card = jnp.sum(supp, axis=-1, keepdims=True)
-    mean_dot = jnp.sum(supp * values_dot, axis=-1, keepdims=True) / card
-    return proba, supp * values_dot - mean_dot * supp
-
-
-def _multiclass_sparsemax(scores: jax.Array, labels: jax.Array) -> jax.Array:
-    """Per-example multiclass sparsemax loss; ``(*B, C), (*B,) -> (*B,)`` (Martins & Astudillo, 2016)."""
-    proba = _projection_unit_simplex(scores)
-    one_hot = jax.nn.one_hot(labels, scores.shape[-1], dtype=jnp.bool_)
-    label_score = jnp.sum(jnp.where(one_hot, scores, 0), axis=-1, keepdims=True)
-    shifted = jnp.where(one_hot, 0, scores - label_score)
-    # Conjugate of the Gini negentropy at the scores, minus the label's score.
-    return jnp.sum(proba * jnp.where(proba > 0, shifted, 0), axis=-1) + 0.5 * (
-        1 - jnp.sum(proba * proba, axis=-1)
-    )
 
 
 def _dice_per_class(probs, targets, *, smooth, alpha, beta, axis):
@@ -852,7 +818,8 @@ def multiclass_sparsemax_loss(scores, labels):
     """
     scores = _floating("multiclass_sparsemax_loss", "scores", scores)
     labels = V.as_int("multiclass_sparsemax_loss", "labels", labels)
-    return _multiclass_sparsemax(scores, labels)
+    one_hot = jax.nn.one_hot(labels, scores.shape[-1], dtype=scores.dtype)
+    return _multiclass._sparsemax_loss_kernel(scores, one_hot)
 
 
 @register(
@@ -1001,16 +968,13 @@ def ranking_softmax_loss(logits, labels, *, where=None, weights=None, reduce_fn=
     logits = _floating(name, "logits", logits)
     labels = V.as_array(name, "labels", labels).astype(logits.dtype)
     logits, labels = _broadcast_all(logits, labels)
-    if where is not None:
-        where = _broadcast_where(where, logits.shape)
-        labels = jnp.where(where, labels, 0)
-        logits = jnp.where(where, logits, -jnp.inf)  # masked items get no probability mass
+    where = _broadcast_where(where, logits.shape)
     if weights is not None:
-        labels = labels * jnp.broadcast_to(jnp.asarray(weights), labels.shape)
-    loss = -jnp.sum(labels * jax.nn.log_softmax(logits, axis=-1), axis=-1, where=where)
+        weights = jnp.broadcast_to(jnp.asarray(weights), labels.shape)
+    loss = _ranking._listwise_softmax(logits, labels, where, weights)  # 0 for a list without valid items
     valid_lists = None if where is None else jnp.any(where, axis=-1)
     if reduce_fn is None:
-        return loss if valid_lists is None else jnp.where(valid_lists, loss, 0.0)
+        return loss
     out = reduce_fn(loss, where=valid_lists)
     if reduce_fn is jnp.mean:
         # a mean over no valid list is 0, unless the losses themselves carry a nan

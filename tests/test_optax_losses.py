@@ -56,16 +56,16 @@ def _vjp(fn, args, diff, cotangent_seed=0):
     return value, pullback(cot)
 
 
-def _reference(name, kwargs, jit):
-    """optax's function; jitted when optax can be (its ``dice_loss(apply_softmax=False)`` cannot)."""
+def _reference(name, kwargs):
+    """optax's function, jitted (fast) when optax can be (its ``dice_loss(apply_softmax=False)`` cannot)."""
     ref = lambda *a: getattr(OL, name)(*a, **kwargs)  # noqa: E731
-    if not jit or kwargs.get("apply_softmax") is False or kwargs.get("apply_sigmoid") is False:
+    if kwargs.get("apply_softmax") is False or kwargs.get("apply_sigmoid") is False:
         return ref
     return jax.jit(ref)
 
 
 def assert_parity(name, args, kwargs=None, diff=(0,), dtype=np.float64, jit=False):
-    """jaxloss's ``name`` equals optax's on ``args``: shape, dtype, value and VJP.
+    """jaxloss's ``name`` (eager, or jitted with ``jit``) equals optax's on ``args``: shape, dtype, value, VJP.
 
     optax runs with rank promotion allowed (its ``dice_loss`` broadcasts ``class_weights`` implicitly);
     jaxloss runs under the test suite's ``jax_numpy_rank_promotion='raise'``.
@@ -79,7 +79,7 @@ def assert_parity(name, args, kwargs=None, diff=(0,), dtype=np.float64, jit=Fals
     ours = lambda *a: getattr(JL, name)(*a, **kwargs)  # noqa: E731
     if jit:
         ours = jax.jit(ours)
-    ref = _reference(name, kwargs, jit)
+    ref = _reference(name, kwargs)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -139,15 +139,12 @@ def _ctc_args(rng):
 CASES = [
     ("binary_dice", "binary_dice_loss", lambda r: [r.standard_normal((2, 3, 4)), 1.0 * (r.random((2, 3, 4)) > 0.5)], {}, (0,)),
     ("binary_dice_channel", "binary_dice_loss", lambda r: [r.standard_normal((2, 3, 4, 1)), 1.0 * (r.random((2, 3, 4, 1)) > 0.5)], dict(smooth=0.5), (0,)),
-    ("convex_kl", "convex_kl_divergence", lambda r: [_log_probs(r, (B, C)), r.random((B, C)) + 0.1], {}, (0, 1)),
     ("convex_kl_where", "convex_kl_divergence", lambda r: [_log_probs(r, (B, C)), r.random((B, C)) + 0.1], dict(where=_mask(np.random.default_rng(1), (B, C))), (0, 1)),
-    ("cosine_distance", "cosine_distance", lambda r: [r.standard_normal((B, C)), r.standard_normal((B, C))], {}, (0, 1)),
     ("cosine_distance_eps_axis0", "cosine_distance", lambda r: [r.standard_normal((B, C)), r.standard_normal((B, C))], dict(epsilon=0.5, axis=0), (0, 1)),
     ("cosine_similarity", "cosine_similarity", lambda r: [r.standard_normal((B, C)), r.standard_normal((B, C))], {}, (0, 1)),
     ("cosine_similarity_axes", "cosine_similarity", lambda r: [r.standard_normal((2, 3, C)), r.standard_normal((2, 3, C))], dict(axis=(1, 2)), (0, 1)),
     ("cosine_similarity_where", "cosine_similarity", lambda r: [r.standard_normal((B, C)), r.standard_normal((B, C))], dict(where=_mask(np.random.default_rng(2), (B, C))), (0, 1)),
-    ("ctc_loss", "ctc_loss", _ctc_args, {}, (0,)),
-    ("ctc_loss_blank", "ctc_loss", _ctc_args, dict(blank_id=0, log_epsilon=-1e4), (0,)),
+    ("ctc_loss", "ctc_loss", _ctc_args, dict(blank_id=0, log_epsilon=-1e4), (0,)),
     ("ctc_forward_probs", "ctc_loss_with_forward_probs", _ctc_args, {}, (0,)),
     ("dice", "dice_loss", lambda r: [r.standard_normal((2, 3, 3, 4)), _one_hot(r, (2, 3, 3), 4)], {}, (0, 1)),
     ("dice_tversky_none", "dice_loss", lambda r: [r.standard_normal((2, 3, 3, 4)), _one_hot(r, (2, 3, 3), 4)], dict(alpha=0.3, beta=0.7, reduction="none", smooth=0.1), (0,)),
@@ -288,9 +285,10 @@ def test_convex_kl_divergence_warns_like_optax():
         JL.convex_kl_divergence(x, np.exp(x))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("max_fun", ["logsumexp", "max", "logsumexp_scaled"])
-def test_make_fenchel_young_loss(dtype, max_fun):
+@pytest.mark.parametrize(
+    "max_fun, dtype", [("logsumexp", np.float64), ("max", np.float32), ("logsumexp_scaled", np.float32)]
+)
+def test_make_fenchel_young_loss(max_fun, dtype):
     fun = {
         "logsumexp": logsumexp,
         "max": lambda s: jnp.max(s),
@@ -335,7 +333,7 @@ EXTREME_CASES = [
     ("multiclass_perceptron_loss", lambda x, r: [x, r.integers(0, C, (B,))], {}),
     ("hinge_loss", lambda x, r: [x, r.choice([-1.0, 1.0], x.shape)], {}),
     ("perceptron_loss", lambda x, r: [x, r.choice([-1.0, 1.0], x.shape)], {}),
-    ("ranking_softmax_loss", lambda x, r: [x, 1.0 * r.integers(0, 3, x.shape)], {}),
+    ("ranking_softmax_loss", lambda x, r: [x, 1.0 * r.integers(0, 3, x.shape)], dict(reduce_fn=None)),
     ("dice_loss", lambda x, r: [x[None], _one_hot(r, (1, B), C)], {}),
     ("binary_dice_loss", lambda x, r: [x, 1.0 * (r.random(x.shape) > 0.5)], {}),
     ("multiclass_generalized_dice_loss", lambda x, r: [x[None], _one_hot(r, (1, B), C)], {}),
@@ -359,6 +357,10 @@ def test_extreme_logits(case, dtype):
     ref_args = [_cast(a, np.float64) for a in args] if name in X64_UPCAST and dtype == np.float32 else args
     ours = jax.jit(lambda *a: getattr(JL, name)(*a, **kwargs))
     ref = jax.jit(lambda *a: getattr(OL, name)(*a, **kwargs))
+    if name == "softmax_cross_entropy_with_integer_labels":
+        # optax's logsumexp(x) - x_y cancels for huge logits (difference 13, test below); its own one-hot
+        # path, -sum(onehot * log_softmax(x)), is exact and is the reference here.
+        ref = jax.jit(lambda x, y: OL.softmax_cross_entropy(x, jax.nn.one_hot(y, C, dtype=x.dtype)))
     val, (grad,) = _vjp(ours, args, (0,))
     with jax.numpy_rank_promotion("allow"):
         ref_val, (ref_grad,) = _vjp(ref, ref_args, (0,))
@@ -429,7 +431,8 @@ def test_binary_dice_loss_apply_sigmoid_false_accepts_probabilities():
 )
 def test_outer_broadcast_raises(name, a_name, b_name):
     a, b = np.zeros((4, 1)), np.ones(4)
-    assert getattr(OL, name)(a, b).shape == (4, 4)  # optax 0.2.8: silently (4, 4)
+    with jax.numpy_rank_promotion("allow"):
+        assert getattr(OL, name)(a, b).shape == (4, 4)  # optax 0.2.8: silently (4, 4)
     with pytest.raises(ValueError, match=rf"{name}: {a_name} of shape \(4, 1\) and {b_name} of shape \(4,\)"):
         getattr(JL, name)(a, b)
     with pytest.raises(ValueError, match=rf"{name}: {a_name} of shape \(4,\) and {b_name} of shape \(4, 1\)"):
@@ -549,3 +552,12 @@ def test_errors_name_the_loss():
         JL.dice_loss(x[None], x[None], reduction="max")
     with pytest.raises(ValueError, match="ntxent: labels has 3 rows"):
         JL.ntxent(x, np.zeros(3, np.int32))
+
+
+def test_integer_labels_large_logits_precision():
+    logits = np.array([[1e9, 1e9, 0.0], [3e37, 3e37, -3e37]])
+    labels = np.array([0, 1])
+    assert np.all(np.asarray(OL.softmax_cross_entropy_with_integer_labels(logits, labels)) == 0.0)  # optax 0.2.8
+    for dtype in (np.float64, np.float32):
+        ours = JL.softmax_cross_entropy_with_integer_labels(logits.astype(dtype), labels)
+        np.testing.assert_allclose(ours, [np.log(2), np.log(2)], rtol=1e-6)  # exact: two equal top logits

@@ -89,14 +89,14 @@ def test_matches_rax(name, reduction, masked):
     def ref(s):
         return _rax_none(name, rax_fn(s, jnp.asarray(labels), reduce_fn=RAX_REDUCE[reduction], **kw), reduction, shape)
 
+    r_value, r_vjp = jax.vjp(jax.jit(ref), jnp.asarray(scores))  # float64 reference for both dtypes
+    (r_grad,) = r_vjp(jnp.broadcast_to(jnp.asarray(cot, r_value.dtype), r_value.shape))
     for dtype, jit in [(np.float64, masked), (np.float32, not masked)]:
         s = jnp.asarray(scores, dtype)
         f = lambda s: fn(s, labels, reduction=reduction, **kw)  # noqa: E731
         f = jax.jit(f) if jit else f
         value, vjp = jax.vjp(f, s)
         (grad,) = vjp(jnp.asarray(jnp.broadcast_to(cot, value.shape), dtype))
-        r_value, r_vjp = jax.vjp(jax.jit(ref), s)
-        (r_grad,) = r_vjp(jnp.asarray(jnp.broadcast_to(cot, r_value.shape), r_value.dtype))
         assert value.dtype == dtype and value.shape == r_value.shape
         np.testing.assert_allclose(value, r_value, **TOL[dtype])
         np.testing.assert_allclose(grad, r_grad, **TOL[dtype])

@@ -397,16 +397,19 @@ def keras_compare(case, x, y, dtype, jit, reduction):
     if jit:
         f = jax.jit(f)
     out, vjp = jax.vjp(f, x, y)
-    ref, ref_vjp = jax.vjp(g, x, y)
+    with jax.numpy_rank_promotion("allow"):  # Keras relies on implicit rank promotion
+        ref, ref_vjp = jax.vjp(g, x, y)
     assert out.shape == ref.shape and out.dtype == ref.dtype, (out.shape, ref.shape, out.dtype, ref.dtype)
-    keras_tol = dict(rtol=1e-6, atol=1e-9) if dtype == np.float64 else TOL[dtype]
+    keras_tol = TOL[np.float32]  # Keras is float32-accurate in either dtype (see above)
     np.testing.assert_allclose(out, ref, **keras_tol)
-    if dtype == np.float64:
+    if dtype == np.float64 and x.shape == y.shape:
         per_sample = numpy_ref(np.asarray(x), np.asarray(y))
         expect = {"none": per_sample, "mean": np.mean(per_sample), "sum": np.sum(per_sample)}[reduction]
         np.testing.assert_allclose(out, expect, **TOL[dtype])
     cot = jnp.asarray(np.random.default_rng(1).standard_normal(out.shape), out.dtype)
-    for a, b in zip(vjp(cot), ref_vjp(cot)):
+    with jax.numpy_rank_promotion("allow"):
+        ref_grads = ref_vjp(cot)
+    for a, b in zip(vjp(cot), ref_grads):
         np.testing.assert_allclose(a, b, **keras_tol)
 
 

@@ -1,0 +1,357 @@
+"""CTC: jaxloss._ctc against torch 2.13's F.ctc_loss and optax 0.2.8's ctc_loss[_with_forward_probs].
+
+Every reference value is computed in the test run by the installed torch / optax on the same inputs.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import torch
+import torch.nn.functional as F
+
+import jaxloss
+from jaxloss._ctc import ctc_loss, optax_ctc_loss, optax_ctc_loss_with_forward_probs
+from tests.torch_parity import compare
+
+F32 = dict(rtol=1e-4, atol=1e-5)  # float32: torch's alpha-beta and our shares round differently over T
+
+
+def _log_probs(rng, T, B, C, dtype=np.float64):
+    x = rng.standard_normal((T, B, C)) * 2
+    return (x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))).astype(dtype)
+
+
+def _problem(rng, T=12, B=5, C=5, S=6, low=1):
+    """Random lengths including a 0 target, a full input, many repeated labels (small alphabet)."""
+    lp = _log_probs(rng, T, B, C)
+    targets = rng.integers(low, 3, (B, S))  # labels in {1, 2}: lots of repeats
+    targets[0, :3] = [1, 1, 1]
+    il = rng.integers(S + 2, T + 1, B)
+    il[0] = T
+    tl = rng.integers(0, S + 1, B)
+    tl[0], tl[1] = 3, 0
+    return lp, targets, il, tl
+
+
+def _concat(targets, tl):
+    return np.concatenate([targets[b, : tl[b]] for b in range(len(tl))]).astype(np.int64)
+
+
+def _tol(dtype):
+    return {} if dtype == np.float64 else F32
+
+
+# --------------------------------------------------------------------------------------------- torch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_padded_targets(rng, dtype, jit, reduction):
+    lp, targets, il, tl = _problem(rng)
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction=reduction), dtype=dtype,
+            jit=jit, **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_concatenated_targets(rng, dtype, reduction):
+    lp, targets, il, tl = _problem(rng)
+    flat = _concat(targets, tl)
+    compare(ctc_loss, F.ctc_loss, [lp, flat, il, tl], kwargs=dict(reduction=reduction), dtype=dtype, **_tol(dtype))
+    # the same under jit, where the target lengths are traced (padded length bounded by T)
+    compare(ctc_loss, F.ctc_loss, [lp, flat, il, tl], kwargs=dict(reduction=reduction), dtype=dtype, jit=True,
+            **_tol(dtype))
+
+
+def test_static_lengths_lists_and_tuples(rng):
+    lp, targets, il, tl = _problem(rng)
+    il[:] = np.minimum(il, 10)  # static lengths: frames 10.. and unused target positions are dropped
+    for wrap in (list, tuple):
+        for tg in (targets, _concat(targets, tl)):
+            compare(
+                lambda x, t: ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
+                lambda x, t: F.ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
+                [lp, tg],
+            )
+            compare(
+                lambda x, t: ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist())),
+                lambda x, t: F.ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist())),
+                [lp, tg], jit=True,
+            )
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_unbatched(rng, reduction):
+    lp, targets, il, tl = _problem(rng, B=1)
+    lp2 = lp[:, 0]
+    flat = targets[0, : tl[0]]
+    for tg in (flat, targets[:, :]):  # 1-D = concatenated, (1, S) = padded
+        compare(ctc_loss, F.ctc_loss, [lp2, tg, il[0], tl[0]], kwargs=dict(reduction=reduction))
+        compare(ctc_loss, F.ctc_loss, [lp2, tg, il, tl], kwargs=dict(reduction=reduction), jit=True)
+    out = ctc_loss(lp2, flat, [int(il[0])], [int(tl[0])], reduction=reduction)
+    ref = F.ctc_loss(torch.from_numpy(lp2), torch.from_numpy(flat), [int(il[0])], [int(tl[0])], reduction=reduction)
+    np.testing.assert_allclose(np.asarray(out), ref.numpy(), rtol=1e-12)
+    assert out.shape == tuple(ref.shape) == ()
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_impossible_alignments(rng, zero_infinity, reduction, dtype):
+    lp, targets, il, tl = _problem(rng, T=8, S=6)
+    il[2], tl[2] = 3, 5  # target longer than its input
+    targets[3, :4] = 2
+    il[3], tl[3] = 6, 4  # 2 2 2 2 needs 7 frames (blanks between repeats)
+    il[4], tl[4] = 0, 0  # nothing at all: loss 0
+    j, t = compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl],
+                   kwargs=dict(reduction=reduction, zero_infinity=zero_infinity), dtype=dtype, **_tol(dtype))
+    if reduction == "none":
+        assert np.isinf(j[2]) != zero_infinity and np.isinf(j[3]) != zero_infinity and j[4] == 0
+
+
+def test_impossible_concatenated_traced(rng):
+    """Traced lengths, concatenated targets: a target longer than T is inf (its labels were cut at T)."""
+    lp = _log_probs(rng, 4, 3, 4)
+    tl = np.array([2, 6, 1])
+    flat = rng.integers(1, 4, int(tl.sum()))
+    compare(ctc_loss, F.ctc_loss, [lp, flat, np.array([4, 4, 3]), tl], kwargs=dict(reduction="none"), jit=True)
+    compare(ctc_loss, F.ctc_loss, [lp, flat, np.array([4, 4, 3]), tl],
+            kwargs=dict(reduction="mean", zero_infinity=True), jit=True)
+
+
+@pytest.mark.parametrize("blank", [2, 4])
+def test_other_blank_and_targets_equal_to_blank(rng, blank):
+    lp, targets, il, tl = _problem(rng)
+    targets = rng.integers(0, 5, targets.shape)  # includes the blank itself (torch scores it)
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(blank=blank, reduction="none"))
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(blank=blank), dtype=np.float32, jit=True, **F32)
+
+
+def test_unnormalised_and_minus_inf_log_probs(rng):
+    """log_probs are used as given; torch's gradient is nan where log_probs = -inf on a used frame."""
+    lp, targets, il, tl = _problem(rng)
+    compare(ctc_loss, F.ctc_loss, [lp * 1.7 - 0.3, targets, il, tl], kwargs=dict(reduction="sum"))
+    lp[1, 0, 3] = -np.inf
+    il[2] = 9
+    lp[-1, 2, 4] = -np.inf  # on an unused frame: gradient 0
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="none"))
+
+
+def test_longer_sequences_float32(rng):
+    lp, targets, il, tl = _problem(rng, T=120, B=3, C=30, S=40)
+    targets = rng.integers(1, 30, targets.shape)
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="sum"))
+    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="none"), dtype=np.float32, jit=True,
+            rtol=1e-4, atol=1e-4)  # torch's float32 alpha + beta - nll loses ~T ulps of |alpha|
+
+
+def test_gradient_is_torchs_not_autodiff(rng):
+    """torch returns exp(log_probs) - posterior; through log_softmax it equals the true gradient."""
+    lp, targets, il, tl = _problem(rng)
+    g = jax.grad(lambda x: ctc_loss(x, targets, il, tl, reduction="sum"))(lp)
+    logits = np.log(np.exp(lp))  # same point, as logits
+
+    def via_logits(z):
+        return ctc_loss(jax.nn.log_softmax(z, axis=-1), targets, il, tl, reduction="sum")
+
+    used = (np.arange(lp.shape[0])[:, None] < il[None, :])[:, :, None]
+    np.testing.assert_allclose(jax.grad(via_logits)(logits), np.where(used, g, 0.0), atol=1e-10)
+    # sum over classes of torch's gradient is 0 on used frames: it is not d(value)/d(log_probs) (sum -1)
+    np.testing.assert_allclose(np.sum(np.asarray(g), axis=2)[used[..., 0]], 0.0, atol=1e-10)
+
+
+def test_half_precision(rng):
+    lp, targets, il, tl = _problem(rng)
+    for dt in (jnp.float16, jnp.bfloat16):
+        out = ctc_loss(jnp.asarray(lp, dt), targets, il, tl, reduction="none")
+        ref = ctc_loss(jnp.asarray(lp, dt).astype(jnp.float32), targets, il, tl, reduction="none")
+        assert out.dtype == dt
+        np.testing.assert_array_equal(np.asarray(out), np.asarray(ref.astype(dt)))
+
+
+def test_transforms(rng):
+    lp, targets, il, tl = _problem(rng)
+    f = lambda x: ctc_loss(x, targets, il, tl)  # noqa: E731
+    g = jax.grad(f)(lp)
+    v = rng.standard_normal(lp.shape)
+    _, tangent = jax.jvp(f, (lp,), (v,))  # custom_jvp: forward mode works
+    np.testing.assert_allclose(tangent, np.sum(g * v), rtol=1e-10)
+    # vmap over a stack of problems, of the value and of the gradient
+    stack = np.stack([lp, lp[::-1]])
+    vals = jax.vmap(lambda x: ctc_loss(x, targets, il, tl, reduction="none"))(stack)
+    grads = jax.vmap(jax.grad(f))(stack)
+    for i in range(2):
+        np.testing.assert_allclose(vals[i], ctc_loss(stack[i], targets, il, tl, reduction="none"), rtol=1e-12)
+        np.testing.assert_allclose(grads[i], jax.grad(f)(stack[i]), rtol=1e-10, atol=1e-14)
+    # vmap over the lengths too (batched integer arguments of the custom_jvp)
+    vals = jax.vmap(lambda a, b: ctc_loss(lp, targets, a, b, reduction="sum"))(np.stack([il, il]), np.stack([tl, tl]))
+    np.testing.assert_allclose(vals, [ctc_loss(lp, targets, il, tl, reduction="sum")] * 2, rtol=1e-12)
+    h = jax.hessian(lambda x: ctc_loss(x, targets[:2], il[:2], tl[:2]))(lp[:8, :2])
+    assert h.shape == lp[:8, :2].shape * 2 and np.all(np.isfinite(h))
+
+
+def test_checked_under_jit(rng):
+    lp, targets, il, tl = _problem(rng)
+    bad = il.copy()
+    bad[1] = 13
+    err, _ = jax.jit(jaxloss.checked(ctc_loss))(lp, targets, bad, tl)
+    assert "input_lengths must be in [0, 12]" in err.get()
+    err, _ = jax.jit(jaxloss.checked(ctc_loss))(lp, targets, il, tl)
+    assert err.get() is None
+
+
+def test_errors(rng):
+    lp, targets, il, tl = _problem(rng)
+    with pytest.raises(ValueError, match="ctc_loss: reduction must be one of"):
+        ctc_loss(lp, targets, il, tl, reduction="avg")
+    with pytest.raises(ValueError, match="ctc_loss: log_probs must be 2-D or 3-D"):
+        ctc_loss(lp[None], targets, il, tl)
+    with pytest.raises(ValueError, match="ctc_loss: log_probs must not be empty"):
+        ctc_loss(lp[:0], targets, il, tl)
+    with pytest.raises(TypeError, match="ctc_loss: log_probs must have a floating dtype"):
+        ctc_loss(lp.astype(np.int32), targets, il, tl)
+    with pytest.raises(ValueError, match=r"ctc_loss: blank must be an int in \[0, 5\)"):
+        ctc_loss(lp, targets, il, tl, blank=5)
+    with pytest.raises(ValueError, match="ctc_loss: input_lengths has shape .4,.; it must hold one length"):
+        ctc_loss(lp, targets, il[:4], tl)
+    with pytest.raises(TypeError, match="ctc_loss: target_lengths must have an integer dtype"):
+        ctc_loss(lp, targets, il, tl.astype(float))
+    with pytest.raises(TypeError, match="ctc_loss: input_lengths must hold integers"):
+        ctc_loss(lp, targets, [1.5] * 5, tl)
+    with pytest.raises(ValueError, match=r"ctc_loss: targets has shape \(4, 6\); padded targets must be"):
+        ctc_loss(lp, targets[:4], il, tl)
+    with pytest.raises(ValueError, match="ctc_loss: targets must be 1-D .concatenated. or 2-D"):
+        ctc_loss(lp, targets[None], il, tl)
+    with pytest.raises(ValueError, match="ctc_loss: concatenated targets must have sum"):
+        ctc_loss(lp, _concat(targets, tl)[:-1], il, tl)
+    with pytest.raises(ValueError, match="ctc_loss: targets has .* entries; concatenated targets must have"):
+        ctc_loss(lp, _concat(targets, tl)[:-1], il.tolist(), tl.tolist())
+    # torch's run-time errors (ValueError here, on concrete values)
+    for bad_il, msg in ((np.where(np.arange(5) == 2, 13, il), "input_lengths must be in"),
+                        (np.where(np.arange(5) == 2, -1, il), "input_lengths must be in")):
+        with pytest.raises(ValueError, match=f"ctc_loss: {msg}"):
+            ctc_loss(lp, targets, bad_il, tl)
+        with pytest.raises(RuntimeError):
+            F.ctc_loss(torch.from_numpy(lp), torch.from_numpy(targets), torch.from_numpy(bad_il), torch.from_numpy(tl))
+    with pytest.raises(ValueError, match="ctc_loss: target_lengths must be >= 0"):
+        ctc_loss(lp, targets, il, np.where(np.arange(5) == 1, -1, tl))
+    with pytest.raises(ValueError, match="ctc_loss: target_lengths must be at most 6"):
+        ctc_loss(lp, targets, il, np.where(np.arange(5) == 1, 7, tl))
+    with pytest.raises(ValueError, match=r"ctc_loss: targets must be class indices in \[0, 5\)"):
+        ctc_loss(lp, np.where(targets == 2, 5, targets), il, np.full(5, 6))
+    # a bad class in the padding is ignored, as by torch
+    short = np.where(np.arange(6)[None] >= tl[:, None], 9, targets)
+    compare(ctc_loss, F.ctc_loss, [lp, short, il, tl], kwargs=dict(reduction="none"))
+
+
+# --------------------------------------------------------------------------------------------- optax
+
+
+def _optax_problem(rng, B=4, T=10, K=5, N=4):
+    logits = rng.standard_normal((B, T, K)) * 2
+    frames = rng.integers(N + 2, T + 1, B)
+    frames[0] = T
+    logit_paddings = (np.arange(T)[None] >= frames[:, None]).astype(np.float64)
+    logit_paddings[1, 2] = 1.0  # optax skips padded frames anywhere, not only at the end
+    labels = rng.integers(1, 3, (B, N))
+    lengths = rng.integers(0, N + 1, B)
+    lengths[0], lengths[1] = N, 0
+    label_paddings = (np.arange(N)[None] >= lengths[:, None]).astype(np.float64)
+    return logits, logit_paddings, labels, label_paddings
+
+
+def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None):
+    kwargs = kwargs or {}
+    tol = dict(rtol=1e-9, atol=1e-9) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-4)
+    tol.update({k: v for k, v in dict(rtol=rtol, atol=atol).items() if v is not None})
+    logits = args[0].astype(dtype)
+    rest = args[1:]
+    ours = lambda x: optax_ctc_loss_with_forward_probs(x, *rest, **kwargs)  # noqa: E731
+    ref = lambda x: optax.ctc_loss_with_forward_probs(x, *rest, **kwargs)  # noqa: E731
+    if jit:
+        ours, ref = jax.jit(ours), jax.jit(ref)
+    out, want = ours(logits), ref(logits)
+    for o, w in zip(out, want):
+        assert o.shape == w.shape and o.dtype == w.dtype
+        np.testing.assert_allclose(np.asarray(o), np.asarray(w), **tol)
+    np.testing.assert_allclose(optax_ctc_loss(logits, *rest, **kwargs), want[0], **tol)
+    cot = np.random.default_rng(1).standard_normal(want[0].shape)
+    for loss_only in (True, False):
+        if loss_only:
+            f_ours = lambda x: jnp.sum(optax_ctc_loss(x, *rest, **kwargs) * cot)  # noqa: E731
+        else:  # through every output of the forward-probs face
+            f_ours = lambda x: jnp.sum(ours(x)[0] * cot) + jnp.mean(ours(x)[1]) - jnp.mean(ours(x)[2])  # noqa: E731
+        f_ref = (lambda x: jnp.sum(ref(x)[0] * cot)) if loss_only else (
+            lambda x: jnp.sum(ref(x)[0] * cot) + jnp.mean(ref(x)[1]) - jnp.mean(ref(x)[2]))
+        np.testing.assert_allclose(jax.grad(f_ours)(logits), jax.grad(f_ref)(logits), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("jit", [False, True])
+def test_optax_matches(rng, dtype, jit):
+    _check_optax(_optax_problem(rng), dtype, jit)
+
+
+def test_optax_options_and_impossible(rng):
+    logits, lpad, labels, lab_pad = _optax_problem(rng)
+    lpad[2, 3:] = 1.0  # 3 frames for up to 4 labels: optax's "impossible" losses are about 1e5
+    lab_pad[2] = 0.0
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, False, rtol=1e-9, atol=1e-7)
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, dict(blank_id=3, log_epsilon=-7.5), atol=1e-7)
+    labels[1, 0] = 7  # out of range: optax's one-hot scores it 0
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, False, dict(log_epsilon=-2.0))
+
+
+def test_optax_no_negative_losses_float32(rng):
+    """optax's float32 loss can be slightly negative for a near-certain target; jaxloss clamps it at 0."""
+    B, T, K, N = 64, 20, 6, 5
+    labels = rng.integers(1, K, (B, N))
+    path = np.zeros((B, T), int)
+    for n in range(N):
+        path[:, 3 * n] = labels[:, n]
+    logits = (rng.standard_normal((B, T, K)) + 20 * np.eye(K)[path]).astype(np.float32)
+    args = (logits, np.zeros((B, T), np.float32), labels, np.zeros((B, N), np.float32))
+    with jax.enable_x64(False):  # optax runs in float32 only without x64
+        want = optax.ctc_loss(*args)
+        ours = optax_ctc_loss(*args)
+        grad = jax.grad(lambda x: optax_ctc_loss(x, *args[1:]).sum())(logits)
+        want_grad = jax.grad(lambda x: optax.ctc_loss(x, *args[1:]).sum())(logits)
+    assert np.any(np.asarray(want) < 0) and np.all(np.asarray(ours) >= 0)
+    assert ours.dtype == want.dtype == jnp.float32
+    np.testing.assert_allclose(ours, np.maximum(want, 0), atol=1e-6)
+    np.testing.assert_allclose(grad, want_grad, atol=1e-5)
+
+
+def test_optax_half_and_transforms(rng):
+    logits, lpad, labels, lab_pad = _optax_problem(rng)
+    out = optax_ctc_loss(jnp.asarray(logits, jnp.bfloat16), lpad, labels, lab_pad)
+    want = optax.ctc_loss(jnp.asarray(logits, jnp.bfloat16), lpad, labels, lab_pad)
+    assert out.dtype == want.dtype
+    np.testing.assert_allclose(out, want, rtol=3e-2)
+    f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad).sum()  # noqa: E731
+    _, t = jax.jvp(f, (logits,), (np.ones_like(logits),))
+    np.testing.assert_allclose(t, np.sum(jax.grad(f)(logits)), rtol=1e-9)
+    vals = jax.vmap(lambda x: optax_ctc_loss(x[None], lpad[:1], labels[:1], lab_pad[:1])[0])(logits[:1].repeat(2, 0))
+    np.testing.assert_allclose(vals, [optax.ctc_loss(logits[:1], lpad[:1], labels[:1], lab_pad[:1])[0]] * 2)
+
+
+def test_optax_errors(rng):
+    logits, lpad, labels, lab_pad = _optax_problem(rng)
+    for fn, name in ((optax_ctc_loss, "ctc_loss"), (optax_ctc_loss_with_forward_probs, "ctc_loss_with_forward_probs")):
+        with pytest.raises(ValueError, match=f"{name}: logits must be 3-D"):
+            fn(logits[0], lpad, labels, lab_pad)
+        with pytest.raises(ValueError, match=f"{name}: labels must be 2-D"):
+            fn(logits, lpad, labels[0], lab_pad)
+        with pytest.raises(ValueError, match=f"{name}: label_paddings has shape"):
+            fn(logits, lpad, labels, lab_pad[:, :2])
+        with pytest.raises(ValueError, match=f"{name}: logit_paddings has shape"):
+            fn(logits, lpad[:, :3], labels, lab_pad)
+        with pytest.raises(ValueError, match=f"{name}: labels has shape"):
+            fn(logits, lpad, labels[:2], lab_pad[:2])
+        with pytest.raises(ValueError, match=rf"{name}: blank_id must be an int in \[0, 5\)"):
+            fn(logits, lpad, labels, lab_pad, blank_id=5)
+        with pytest.raises(TypeError):
+            fn(logits, lpad, labels, lab_pad, 0)  # blank_id is keyword-only, as in optax
