@@ -176,10 +176,11 @@ def check_one(spec, seed: int = 0) -> dict[str, str]:
     return result
 
 
-def run_checks(specs, *, out=sys.stdout, progress: Callable[[int, int, str], None] | None = None) -> int:
+def run_checks(specs, *, out=None, progress: Callable[[int, int, str], None] | None = None) -> int:
     """Check every spec, print a summary table, return the number of failed losses."""
     import jax
 
+    out = sys.stdout if out is None else out
     rows = []
     failed = 0
     for k, spec in enumerate(specs):

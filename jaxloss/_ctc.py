@@ -241,8 +241,8 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     nll, (infinite, share) = _finish(end_blank, end_label, target_lengths, S, zero_infinity, want_share=True)
     lengths = jnp.minimum(target_lengths, S)
     dtype = log_probs.dtype
-    seed_blank = jnp.where(jnp.arange(S + 1) == lengths[:, None], share[:, None], 0.0).astype(dtype)
-    seed_label = jnp.where(jnp.arange(S) == lengths[:, None] - 1, 1.0 - share[:, None], 0.0).astype(dtype)
+    seed_blank = jnp.where(jnp.arange(S + 1)[None, :] == lengths[:, None], share[:, None], 0.0).astype(dtype)
+    seed_label = jnp.where(jnp.arange(S)[None, :] == lengths[:, None] - 1, 1.0 - share[:, None], 0.0).astype(dtype)
     occ_blank, occ_label = _ctc_adjoint(shares, repeat, used, seed_blank, seed_label)
 
     used3 = used[:, :, None]
@@ -491,7 +491,8 @@ def _optax_ctc(loss, logits, logit_paddings, labels, label_paddings, blank_id, l
         logits = logits.astype(jnp.float32)  # optax takes log_softmax in half precision; float32 here
     log_probs = jnp.transpose(jax.nn.log_softmax(logits, axis=-1), (1, 0, 2)).astype(dtype)  # (T, B, K)
     emit_blank = log_probs[:, :, blank_id]
-    emit_label = jnp.where((labels >= 0) & (labels < K), _gather_targets(log_probs, labels), 0.0)  # optax: one_hot
+    in_range = ((labels >= 0) & (labels < K))[None]
+    emit_label = jnp.where(in_range, _gather_targets(log_probs, labels), 0.0)  # optax: one_hot
     log_eps = jnp.asarray(log_epsilon, dtype)
     init = (
         jnp.where(jnp.arange(N + 1) == 0, 0.0, log_eps)[None].repeat(B, 0).astype(dtype),

@@ -65,9 +65,9 @@ def _apply_mlp(params, x):
     import jax
 
     for w, b in params[:-1]:
-        x = jax.nn.relu(x @ w + b)
+        x = jax.nn.relu(x @ w + b[None, :])
     w, b = params[-1]
-    return x @ w + b
+    return x @ w + b[None, :]
 
 
 def train(

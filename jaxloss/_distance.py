@@ -61,7 +61,8 @@ def _norm_coefficient(x: jax.Array, norm: jax.Array, p: float) -> jax.Array:
     if p == 1:
         return sign
     zero_norm = norm == 0
-    safe_norm = jnp.where(zero_norm, 1, norm)  # double-where: no inf/nan leaks from the masked branch
+    # double-where: no inf/nan leaks from the masked branch
+    safe_norm = jnp.where(zero_norm, 1, norm)
     if p == 2:
         return jnp.where(zero_norm, 0, x / safe_norm)
     if p < 1:
@@ -102,14 +103,18 @@ def _clamp_min_straight_through_jvp(minimum, primals, tangents):
     return jnp.maximum(x, minimum), t
 
 
-def _pairwise_distance(x1: jax.Array, x2: jax.Array, p: float, eps: float, keepdim: bool) -> jax.Array:
+def _pairwise_distance(
+    x1: jax.Array, x2: jax.Array, p: float, eps: float, keepdim: bool
+) -> jax.Array:
     """torch's ``pairwise_distance`` kernel: ``||x1 - x2 + eps||_p`` over the last axis of the broadcast shape.
 
     ``x1``/``x2`` are arrays of one floating dtype that broadcast together; a 0-d pair gives ``|x1 - x2 + eps|``.
     """
     shape = jnp.broadcast_shapes(x1.shape, x2.shape)
     diff = jnp.broadcast_to(x1, shape) - jnp.broadcast_to(x2, shape) + eps  # eps inside, as torch
-    if diff.ndim == 0:  # torch reduces a 0-d tensor over dim -1 to its absolute value, keepdim or not
+    if (
+        diff.ndim == 0
+    ):  # torch reduces a 0-d tensor over dim -1 to its absolute value, keepdim or not
         return _last_axis_norm(diff[None], p, False)
     return _last_axis_norm(diff, p, keepdim)
 
@@ -183,7 +188,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     name = "pairwise_distance"
     p = _check_p(name, p)
     x1, x2 = _as_pair(name, x1, x2)
-    out_dtype = V.result_dtype(x1, x2)  # integer pairs give the default float, as eps makes them floating
+    # integer pairs give the default float, as eps makes them floating
+    out_dtype = V.result_dtype(x1, x2)
     x1, x2 = V.broadcast_pair(name, "x1", x1, "x2", x2)
     cdt = V.compute_dtype(out_dtype)
     return _pairwise_distance(x1.astype(cdt), x2.astype(cdt), p, eps, keepdim).astype(out_dtype)

@@ -77,8 +77,10 @@ def distillation_loss(
 
     The :math:`T^2` factor keeps the soft term's gradients on the scale of the hard term's as ``T`` varies
     (Hinton et al., Sec. 2). Without ``labels`` the loss is the soft term alone, :math:`T^2\\,\\mathrm{KL}`
-    (then ``alpha`` must stay ``None``); this equals Keras 3's ``keras.distillation.LogitsDistillation`` per
-    batch (whose KL clips probabilities below ``1e-7``). Defaults follow Keras: ``temperature=3``,
+    (then ``alpha`` must stay ``None``); its batch mean equals Keras 3's
+    ``keras.distillation.LogitsDistillation(temperature, loss=keras.losses.KLDivergence())`` (whose KL clips
+    probabilities below ``1e-7``; note that in Keras 3.15 the default ``loss='kl_divergence'`` resolves to the
+    plain function, which LogitsDistillation then applies to the raw scaled logits). Defaults follow Keras: ``temperature=3``,
     ``alpha=0.5``. Gradients flow to the teacher too; wrap it in ``jax.lax.stop_gradient`` for a fixed
     teacher.
 
@@ -144,7 +146,10 @@ def distillation_loss(
 
 def _js(log_p: jax.Array, log_q: jax.Array) -> jax.Array:
     """Per-example JS divergence (nats) over the last axis from log-probabilities."""
-    log_m = jnp.logaddexp(log_p, log_q) - math.log(2.0)  # log((p + q) / 2) without under/overflow
+    # log((p + q) / 2) without under/overflow; a class absent from both is masked below, and its logaddexp
+    # inputs are replaced (double where: logaddexp's derivative at (-inf, -inf) is nan)
+    either = (log_p > -jnp.inf) | (log_q > -jnp.inf)
+    log_m = jnp.logaddexp(jnp.where(either, log_p, 0.0), jnp.where(either, log_q, 0.0)) - math.log(2.0)
     return 0.5 * jnp.sum(_plogp_ratio(log_p, log_m) + _plogp_ratio(log_q, log_m), axis=-1)
 
 

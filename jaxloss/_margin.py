@@ -62,7 +62,9 @@ def _hinge_embedding(input, target, margin: float) -> jax.Array:
     A target other than ``1`` and ``-1`` therefore gets both terms.
     """
     zeros = jnp.zeros_like(input)
-    return jnp.where(target != 1, _clamp_min0(margin - input), zeros) + jnp.where(target != -1, input, zeros)
+    return jnp.where(target != 1, _clamp_min0(margin - input), zeros) + jnp.where(
+        target != -1, input, zeros
+    )
 
 
 def _cosine_embedding(input1, input2, target, margin: float) -> jax.Array:
@@ -76,7 +78,9 @@ def _cosine_embedding(input1, input2, target, margin: float) -> jax.Array:
     mag_square2 = jnp.sum(input2 * input2, axis=-1) + _COSINE_EMBEDDING_EPS
     cos = prod_sum / jnp.sqrt(mag_square1 * mag_square2)
     zeros = jnp.zeros_like(cos)
-    return jnp.where(target == 1, 1 - cos, zeros) + jnp.where(target == -1, _clamp_min0(cos - margin), zeros)
+    return jnp.where(target == 1, 1 - cos, zeros) + jnp.where(
+        target == -1, _clamp_min0(cos - margin), zeros
+    )
 
 
 def _multilabel_margin(input: jax.Array, target: jax.Array) -> jax.Array:
@@ -87,7 +91,8 @@ def _multilabel_margin(input: jax.Array, target: jax.Array) -> jax.Array:
     """
     num_classes = input.shape[-1]
     valid = jnp.cumsum(target < 0, axis=-1) == 0  # positions before the first -1
-    index = jnp.clip(jnp.where(valid, target, 0), 0, num_classes - 1)  # in range even unchecked under jit
+    # clipped so that indices stay in range even where the data check is skipped (plain jit)
+    index = jnp.clip(jnp.where(valid, target, 0), 0, num_classes - 1)
     classes = jnp.arange(num_classes).reshape((1,) * index.ndim + (num_classes,))
     hits = (index[..., :, None] == classes) & valid[..., :, None]  # (..., position, class)
     is_target = jnp.any(hits, axis=-2)
@@ -121,7 +126,9 @@ def _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin: float) -> jax
     return _clamp_min0(margin + dist_pos - dist_neg)
 
 
-def _triplet_margin(anchor, positive, negative, margin: float, p: float, eps: float, swap: bool) -> jax.Array:
+def _triplet_margin(
+    anchor, positive, negative, margin: float, p: float, eps: float, swap: bool
+) -> jax.Array:
     """Per-example triplet margin loss with torch's ``pairwise_distance`` (``eps`` inside the difference)."""
     dist_pos = _pairwise_distance(anchor, positive, p, eps, False)
     dist_neg = _pairwise_distance(anchor, negative, p, eps, False)
@@ -147,7 +154,9 @@ def _check_same_ndim(loss: str, **arrays: jax.Array) -> None:
     ndims = {a.ndim for a in arrays.values()}
     if len(ndims) > 1:
         got = ", ".join(f"{k} {a.ndim}-D {tuple(a.shape)}" for k, a in arrays.items())
-        raise ValueError(f"{loss}: {', '.join(arrays)} must have the same number of dimensions; got {got}")
+        raise ValueError(
+            f"{loss}: {', '.join(arrays)} must have the same number of dimensions; got {got}"
+        )
 
 
 def _check_margin_positive(loss: str, margin) -> None:
@@ -205,7 +214,9 @@ def _multilabel_example(rng: np.random.Generator):
 
 
 def _multi_margin_example(rng: np.random.Generator):
-    return (rng.standard_normal((4, 5)), rng.integers(0, 5, size=4)), {"weight": rng.uniform(0.5, 2.0, 5)}
+    return (rng.standard_normal((4, 5)), rng.integers(0, 5, size=4)), {
+        "weight": rng.uniform(0.5, 2.0, 5)
+    }
 
 
 def _triplet_example(rng: np.random.Generator):
@@ -230,7 +241,9 @@ def _triplet_distance_example(rng: np.random.Generator):
     diff=(0, 1, 2),
     smooth=False,
 )
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def margin_ranking_loss(
+    input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"
+):
     """Margin ranking loss, torch's ``margin_ranking_loss``.
 
     .. math:: \\ell_i = \\max(0, -y_i (x_{1,i} - x_{2,i}) + \\text{margin})
@@ -279,7 +292,9 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     diff=(0,),
     smooth=False,
 )
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+def hinge_embedding_loss(
+    input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
+):
     """Hinge embedding loss, torch's ``hinge_embedding_loss``.
 
     .. math:: \\ell_i = [y_i \\ne 1] \\max(0, \\text{margin} - x_i) + [y_i \\ne -1]\\, x_i
@@ -325,7 +340,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     diff=(0, 1),
     smooth=False,
 )
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def cosine_embedding_loss(
+    input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"
+):
     """Cosine embedding loss, torch's ``cosine_embedding_loss``.
 
     .. math::
@@ -520,7 +537,9 @@ def multi_margin_loss(
     if weight is not None:
         weight = V.as_float(name, "weight", weight)
         if weight.ndim != 1:
-            raise ValueError(f"{name}: weight must be one-dimensional; got shape {tuple(weight.shape)}")
+            raise ValueError(
+                f"{name}: weight must be one-dimensional; got shape {tuple(weight.shape)}"
+            )
         if weight.shape[0] != num_classes:
             raise ValueError(
                 f"{name}: weight has shape {tuple(weight.shape)}; for input of shape {tuple(input.shape)} it "
@@ -536,13 +555,18 @@ def multi_margin_loss(
             f"be {want}"
         )
     V.data_check(
-        name, lambda t: (t >= 0) & (t < num_classes), f"target values must be in [0, {num_classes})", target
+        name,
+        lambda t: (t >= 0) & (t < num_classes),
+        f"target values must be in [0, {num_classes})",
+        target,
     )
     out_dtype = input.dtype
     (input,) = _upcast(out_dtype, input)
     if weight is not None:
         weight = weight.astype(input.dtype)
-    values = _multi_margin(input.reshape(-1, num_classes), target.reshape(-1), int(p), margin, weight)
+    values = _multi_margin(
+        input.reshape(-1, num_classes), target.reshape(-1), int(p), margin, weight
+    )
     values = values.reshape(target.shape if input.ndim < 2 else values.shape)
     return R.reduce(values, reduction).astype(out_dtype)
 
@@ -611,7 +635,9 @@ def triplet_margin_loss(
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: p must be a real number; got {type(p).__name__}")
     out_dtype = V.result_dtype(anchor, positive, negative)
-    anchor, positive, negative = _broadcast(name, anchor=anchor, positive=positive, negative=negative)
+    anchor, positive, negative = _broadcast(
+        name, anchor=anchor, positive=positive, negative=negative
+    )
     anchor, positive, negative = _upcast(out_dtype, anchor, positive, negative)
     values = _triplet_margin(anchor, positive, negative, margin, float(p), eps, bool(swap))
     return R.reduce(values, reduction).astype(out_dtype)
@@ -673,14 +699,18 @@ def triplet_margin_with_distance_loss(
     _check_same_ndim(name, anchor=anchor, positive=positive, negative=negative)
     if distance_function is None:
         out_dtype = V.result_dtype(anchor, positive, negative)
-        anchor, positive, negative = _broadcast(name, anchor=anchor, positive=positive, negative=negative)
+        anchor, positive, negative = _broadcast(
+            name, anchor=anchor, positive=positive, negative=negative
+        )
         anchor, positive, negative = _upcast(out_dtype, anchor, positive, negative)
 
-        def distance_function(x1, x2):
-            return _pairwise_distance(x1, x2, 2.0, 1e-6, False)  # torch.pairwise_distance's defaults
+        def distance_function(x1, x2):  # torch.pairwise_distance with its defaults
+            return _pairwise_distance(x1, x2, 2.0, 1e-6, False)
 
     elif not callable(distance_function):
-        raise TypeError(f"{name}: distance_function must be callable or None; got {type(distance_function).__name__}")
+        raise TypeError(
+            f"{name}: distance_function must be callable or None; got {type(distance_function).__name__}"
+        )
     dist_pos = jnp.asarray(distance_function(anchor, positive))
     dist_neg = jnp.asarray(distance_function(anchor, negative))
     dist_swap = jnp.asarray(distance_function(positive, negative)) if swap else None

@@ -15,6 +15,7 @@ Private kernels that other faces reuse:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import jax
@@ -55,7 +56,9 @@ def _prepare(name: str, scores, labels, where, weights=None):
     return scores.astype(cdt), labels.astype(cdt), where, weights, out_dtype
 
 
-def _reduce_lists(values: jax.Array, where: jax.Array | None, reduction: str, out_dtype) -> jax.Array:
+def _reduce_lists(
+    values: jax.Array, where: jax.Array | None, reduction: str, out_dtype
+) -> jax.Array:
     """Per-list values: ``'mean'`` over the lists with at least one valid item (0 if none), as rax."""
     list_valid = None if where is None else jnp.any(where, axis=-1)
     if reduction == "mean":
@@ -67,6 +70,7 @@ def _reduce_lists(values: jax.Array, where: jax.Array | None, reduction: str, ou
 # Kernels.
 
 
+@jax.jit  # one compiled program per shape, also when called eagerly
 def _listwise_softmax(
     scores: jax.Array, labels: jax.Array, where: jax.Array | None, weights: jax.Array | None = None
 ) -> jax.Array:
@@ -89,6 +93,7 @@ def _listwise_softmax(
     return -jnp.sum(terms, axis=-1)
 
 
+@functools.partial(jax.jit, static_argnames=("pair_fn",))
 def _pairwise(
     scores: jax.Array,
     labels: jax.Array,
@@ -119,11 +124,15 @@ def _logistic(diff: jax.Array) -> jax.Array:
     return jax.nn.softplus(-diff)  # log(1 + exp(-d)), stable for large |d|
 
 
-def _sort_by_labels(labels: jax.Array, where: jax.Array | None, *arrays: jax.Array) -> tuple[jax.Array, ...]:
+def _sort_by_labels(
+    labels: jax.Array, where: jax.Array | None, *arrays: jax.Array
+) -> tuple[jax.Array, ...]:
     """Sort ``arrays`` along the last axis by decreasing label, masked items last, ties in input order."""
     iota = jax.lax.broadcasted_iota(jnp.int32, labels.shape, labels.ndim - 1)
     keys = (-labels,) if where is None else (~where, -labels)
-    perm = jax.lax.sort((*keys, iota), dimension=labels.ndim - 1, is_stable=True, num_keys=len(keys))[-1]
+    perm = jax.lax.sort(
+        (*keys, iota), dimension=labels.ndim - 1, is_stable=True, num_keys=len(keys)
+    )[-1]
     return tuple(jnp.take_along_axis(a, perm, axis=-1) for a in arrays)
 
 
@@ -132,12 +141,15 @@ def _listmle(scores: jax.Array, labels: jax.Array, where: jax.Array | None) -> j
     """Per-list ListMLE ``-sum_i [s_(i) - log sum_{k >= i} exp(s_(k))]`` (items sorted by label), ``(...,)``."""
     valid = jnp.ones(scores.shape, bool) if where is None else where
     s_sorted, valid_sorted = _sort_by_labels(labels, where, scores, valid)
-    masked = jnp.where(valid_sorted, s_sorted, -jnp.inf)  # masked items sort last: out of every suffix
+    masked = jnp.where(
+        valid_sorted, s_sorted, -jnp.inf
+    )  # masked items sort last: out of every suffix
     lse = jax.lax.cumlogsumexp(masked, axis=scores.ndim - 1, reverse=True)
     terms = jnp.where(valid_sorted, s_sorted - jnp.where(valid_sorted, lse, 0), 0)
     return -jnp.sum(terms, axis=-1)
 
 
+@functools.partial(jax.jit, static_argnames=("temperature",))
 def _approx_ndcg(
     scores: jax.Array,
     labels: jax.Array,
@@ -174,9 +186,14 @@ _COMMON_ARGS = """scores: ``(..., L)`` item scores (higher ranks first).
         gives 0 and is left out of the ``'mean'``."""
 
 
-@register(family="ranking", reference="rax.softmax_loss (rax 0.4); optax.losses.ranking_softmax_loss",
-          example=_ranking_example)
-def listwise_softmax_loss(scores, labels, *, where=None, weights=None, reduction: str = "mean") -> jax.Array:
+@register(
+    family="ranking",
+    reference="rax.softmax_loss (rax 0.4); optax.losses.ranking_softmax_loss",
+    example=_ranking_example,
+)
+def listwise_softmax_loss(
+    scores, labels, *, where=None, weights=None, reduction: str = "mean"
+) -> jax.Array:
     """Listwise softmax cross-entropy ranking loss (ListNet-style with the labels as targets).
 
     .. math:: \\ell(s, y) = -\\sum_i y_i \\log \\frac{e^{s_i}}{\\sum_j e^{s_j}}
@@ -203,7 +220,9 @@ def listwise_softmax_loss(scores, labels, *, where=None, weights=None, reduction
     name = "listwise_softmax_loss"
     R.validate_reduction(name, reduction)
     scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    return _reduce_lists(_listwise_softmax(scores, labels, where, weights), where, reduction, out_dtype)
+    return _reduce_lists(
+        _listwise_softmax(scores, labels, where, weights), where, reduction, out_dtype
+    )
 
 
 def _pairwise_face(name, pair_fn, scores, labels, where, weights, reduction):
@@ -220,9 +239,15 @@ _PAIRWISE_RETURNS = """reduction: ``'mean'`` (over every valid pair of every lis
         them to ``(..., L * L)``)."""
 
 
-@register(family="ranking", reference="rax.pairwise_hinge_loss (rax 0.4)", example=_ranking_example,
-          smooth=False)
-def pairwise_hinge_loss(scores, labels, *, where=None, weights=None, reduction: str = "mean") -> jax.Array:
+@register(
+    family="ranking",
+    reference="rax.pairwise_hinge_loss (rax 0.4)",
+    example=_ranking_example,
+    smooth=False,
+)
+def pairwise_hinge_loss(
+    scores, labels, *, where=None, weights=None, reduction: str = "mean"
+) -> jax.Array:
     """Pairwise hinge ranking loss (RankSVM).
 
     .. math:: \\ell_{ij} = [y_i > y_j] \\max(0, 1 - (s_i - s_j))
@@ -250,8 +275,12 @@ def pairwise_hinge_loss(scores, labels, *, where=None, weights=None, reduction: 
     return _pairwise_face("pairwise_hinge_loss", _hinge, scores, labels, where, weights, reduction)
 
 
-@register(family="ranking", reference="rax.pairwise_logistic_loss (rax 0.4)", example=_ranking_example)
-def pairwise_logistic_loss(scores, labels, *, where=None, weights=None, reduction: str = "mean") -> jax.Array:
+@register(
+    family="ranking", reference="rax.pairwise_logistic_loss (rax 0.4)", example=_ranking_example
+)
+def pairwise_logistic_loss(
+    scores, labels, *, where=None, weights=None, reduction: str = "mean"
+) -> jax.Array:
     """Pairwise logistic ranking loss (RankNet).
 
     .. math:: \\ell_{ij} = [y_i > y_j] \\log(1 + e^{-(s_i - s_j)})
@@ -273,7 +302,9 @@ def pairwise_logistic_loss(scores, labels, *, where=None, weights=None, reductio
       >>> round(float(pairwise_logistic_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       1.3133
     """
-    return _pairwise_face("pairwise_logistic_loss", _logistic, scores, labels, where, weights, reduction)
+    return _pairwise_face(
+        "pairwise_logistic_loss", _logistic, scores, labels, where, weights, reduction
+    )
 
 
 @register(family="ranking", reference="rax.listmle_loss (rax 0.4)", example=_ranking_example)
@@ -307,7 +338,11 @@ def listmle_loss(scores, labels, *, where=None, reduction: str = "mean") -> jax.
     return _reduce_lists(_listmle(scores, labels, where), where, reduction, out_dtype)
 
 
-@register(family="ranking", reference="-rax.approx_t12n(rax.ndcg_metric) (rax 0.4)", example=_ranking_example)
+@register(
+    family="ranking",
+    reference="-rax.approx_t12n(rax.ndcg_metric) (rax 0.4)",
+    example=_ranking_example,
+)
 def approx_ndcg_loss(
     scores, labels, *, where=None, weights=None, temperature: float = 1.0, reduction: str = "mean"
 ) -> jax.Array:
@@ -339,13 +374,26 @@ def approx_ndcg_loss(
     """
     name = "approx_ndcg_loss"
     R.validate_reduction(name, reduction)
-    V.check_option(name, "temperature", temperature,
-                   isinstance(temperature, (int, float)) and temperature > 0, "a positive number")
+    V.check_option(
+        name,
+        "temperature",
+        temperature,
+        isinstance(temperature, (int, float)) and temperature > 0,
+        "a positive number",
+    )
     scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
     values = -_approx_ndcg(scores, labels, where, weights, temperature)
     return _reduce_lists(values, where, reduction, out_dtype)
 
 
-for _fn in (listwise_softmax_loss, pairwise_hinge_loss, pairwise_logistic_loss, listmle_loss, approx_ndcg_loss):
+for _fn in (
+    listwise_softmax_loss,
+    pairwise_hinge_loss,
+    pairwise_logistic_loss,
+    listmle_loss,
+    approx_ndcg_loss,
+):
     if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{args}", _COMMON_ARGS).replace("{pairwise_returns}", _PAIRWISE_RETURNS)
+        _fn.__doc__ = _fn.__doc__.replace("{args}", _COMMON_ARGS).replace(
+            "{pairwise_returns}", _PAIRWISE_RETURNS
+        )

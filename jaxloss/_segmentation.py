@@ -136,8 +136,9 @@ def _lovasz_extension(
 def _prepare_predictions(name: str, predictions, activation) -> tuple[jax.Array, jnp.dtype]:
     """Convert, check ``(B, ..., C)``, upcast half precision and apply the activation."""
     predictions = V.as_float(name, "predictions", predictions)
-    V.check_option(name, "activation", activation, activation in _ACTIVATIONS,
-                   "None, 'softmax' or 'sigmoid'")
+    V.check_option(
+        name, "activation", activation, activation in _ACTIVATIONS, "None, 'softmax' or 'sigmoid'"
+    )
     if predictions.ndim < 2:
         raise ValueError(
             f"{name}: predictions must have shape (B, ..., C) (channels-last, at least 2-D); "
@@ -183,14 +184,23 @@ def _prepare_targets(
                 f"{name}: class-index targets need C >= 2 classes; for binary segmentation pass targets "
                 f"of shape {tuple(probs.shape)} (1 = foreground)"
             )
-        allowed = f"[0, {num_classes})" + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
+        allowed = f"[0, {num_classes})" + (
+            "" if ignore_index is None else f" or equal ignore_index={ignore_index}"
+        )
         V.data_check(
             name,
-            lambda t: ((t >= 0) & (t < num_classes)) | (False if ignore_index is None else t == ignore_index),
+            lambda t: (
+                ((t >= 0) & (t < num_classes))
+                | (False if ignore_index is None else t == ignore_index)
+            ),
             f"targets values must be in {allowed}",
             targets,
         )
-        keep = None if ignore_index is None else jnp.broadcast_to((targets != ignore_index)[..., None], probs.shape)
+        keep = (
+            None
+            if ignore_index is None
+            else jnp.broadcast_to((targets != ignore_index)[..., None], probs.shape)
+        )
         targets = jax.nn.one_hot(targets, num_classes, dtype=probs.dtype)
     else:
         raise ValueError(
@@ -307,9 +317,17 @@ def dice_loss(
     def per_class(i, p, t):
         return 1.0 - _safe_ratio(2.0 * i + smooth_, p + t + smooth_ + eps_)
 
-    return _region_loss("dice_loss", predictions, targets, per_class, activation=activation,
-                        per_image=per_image, ignore_index=ignore_index, class_weights=class_weights,
-                        reduction=reduction)
+    return _region_loss(
+        "dice_loss",
+        predictions,
+        targets,
+        per_class,
+        activation=activation,
+        per_image=per_image,
+        ignore_index=ignore_index,
+        class_weights=class_weights,
+        reduction=reduction,
+    )
 
 
 @register(
@@ -359,9 +377,17 @@ def jaccard_loss(
     def per_class(i, p, t):
         return 1.0 - _safe_ratio(i + smooth_, p + t - i + smooth_ + eps_)
 
-    return _region_loss("jaccard_loss", predictions, targets, per_class, activation=activation,
-                        per_image=per_image, ignore_index=ignore_index, class_weights=class_weights,
-                        reduction=reduction)
+    return _region_loss(
+        "jaccard_loss",
+        predictions,
+        targets,
+        per_class,
+        activation=activation,
+        per_image=per_image,
+        ignore_index=ignore_index,
+        class_weights=class_weights,
+        reduction=reduction,
+    )
 
 
 def _tversky_per_class(alpha, beta, smooth, eps):
@@ -374,8 +400,13 @@ def _tversky_per_class(alpha, beta, smooth, eps):
 
 def _check_alpha_beta(name: str, alpha, beta) -> None:
     for arg, value in (("alpha", alpha), ("beta", beta)):
-        V.check_option(name, arg, value, isinstance(value, (int, float)) and value >= 0,
-                       "a non-negative number")
+        V.check_option(
+            name,
+            arg,
+            value,
+            isinstance(value, (int, float)) and value >= 0,
+            "a non-negative number",
+        )
 
 
 @register(
@@ -430,9 +461,17 @@ def tversky_loss(
     """
     name = "tversky_loss"
     _check_alpha_beta(name, alpha, beta)
-    return _region_loss(name, predictions, targets, _tversky_per_class(alpha, beta, smooth, eps),
-                        activation=activation, per_image=per_image, ignore_index=ignore_index,
-                        class_weights=class_weights, reduction=reduction)
+    return _region_loss(
+        name,
+        predictions,
+        targets,
+        _tversky_per_class(alpha, beta, smooth, eps),
+        activation=activation,
+        per_image=per_image,
+        ignore_index=ignore_index,
+        class_weights=class_weights,
+        reduction=reduction,
+    )
 
 
 def _safe_power(x: jax.Array, gamma: float) -> jax.Array:
@@ -498,15 +537,25 @@ def focal_tversky_loss(
     """
     name = "focal_tversky_loss"
     _check_alpha_beta(name, alpha, beta)
-    V.check_option(name, "gamma", gamma, isinstance(gamma, (int, float)) and gamma > 0, "a positive number")
+    V.check_option(
+        name, "gamma", gamma, isinstance(gamma, (int, float)) and gamma > 0, "a positive number"
+    )
     tversky = _tversky_per_class(alpha, beta, smooth, eps)
 
     def per_class(i, p, t):
         return _safe_power(tversky(i, p, t), gamma)
 
-    return _region_loss(name, predictions, targets, per_class, activation=activation,
-                        per_image=per_image, ignore_index=ignore_index, class_weights=class_weights,
-                        reduction=reduction)
+    return _region_loss(
+        name,
+        predictions,
+        targets,
+        per_class,
+        activation=activation,
+        per_image=per_image,
+        ignore_index=ignore_index,
+        class_weights=class_weights,
+        reduction=reduction,
+    )
 
 
 for _fn in (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss):
@@ -518,7 +567,9 @@ for _fn in (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss):
 # Lovasz losses (Berman, Rannen Triki & Blaschko, CVPR 2018).
 
 
-def _lovasz_reduce(name: str, values: jax.Array, per_image: bool, reduction: str, out_dtype) -> jax.Array:
+def _lovasz_reduce(
+    name: str, values: jax.Array, per_image: bool, reduction: str, out_dtype
+) -> jax.Array:
     """``values`` is ``(B,)`` per image or ``(1,)`` for the whole batch; 'none' gives ``(B,)`` or ``()``."""
     if not per_image:
         values = values[0]
@@ -589,7 +640,9 @@ def lovasz_softmax_loss(
     name = "lovasz_softmax_loss"
     R.validate_reduction(name, reduction)
     _check_per_image(name, per_image)
-    V.check_option(name, "activation", activation, activation in (None, "softmax"), "None or 'softmax'")
+    V.check_option(
+        name, "activation", activation, activation in (None, "softmax"), "None or 'softmax'"
+    )
     probs, out_dtype = _prepare_predictions(name, predictions, activation)
     num_classes = probs.shape[-1]
     if num_classes < 2:
@@ -598,24 +651,37 @@ def lovasz_softmax_loss(
             f"{tuple(probs.shape)} (use lovasz_hinge_loss for binary segmentation)"
         )
     if isinstance(classes, str):
-        V.check_option(name, "classes", classes, classes in ("present", "all"),
-                       "'present', 'all' or a sequence of class indices")
+        V.check_option(
+            name,
+            "classes",
+            classes,
+            classes in ("present", "all"),
+            "'present', 'all' or a sequence of class indices",
+        )
         selected = None
     else:
         selected = tuple(int(c) for c in classes)
-        V.check_option(name, "classes", classes,
-                       len(selected) > 0 and all(0 <= c < num_classes for c in selected),
-                       f"'present', 'all' or a non-empty sequence of class indices in [0, {num_classes})")
+        V.check_option(
+            name,
+            "classes",
+            classes,
+            len(selected) > 0 and all(0 <= c < num_classes for c in selected),
+            f"'present', 'all' or a non-empty sequence of class indices in [0, {num_classes})",
+        )
     labels = V.as_int(name, "labels", labels)
     if labels.shape != probs.shape[:-1]:
         raise ValueError(
             f"{name}: labels has shape {tuple(labels.shape)}; for predictions {tuple(probs.shape)} it must be "
             f"{tuple(probs.shape[:-1])}"
         )
-    allowed = f"[0, {num_classes})" + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
+    allowed = f"[0, {num_classes})" + (
+        "" if ignore_index is None else f" or equal ignore_index={ignore_index}"
+    )
     V.data_check(
         name,
-        lambda t: ((t >= 0) & (t < num_classes)) | (False if ignore_index is None else t == ignore_index),
+        lambda t: (
+            ((t >= 0) & (t < num_classes)) | (False if ignore_index is None else t == ignore_index)
+        ),
         f"labels values must be in {allowed}",
         labels,
     )
@@ -627,7 +693,9 @@ def lovasz_softmax_loss(
     fg = (labels[:, None, :] == class_ids[None, :, None]) & valid[:, None, :]  # (B, C, N)
     fg_float = fg.astype(probs.dtype)
     errors = jnp.abs(fg_float - jnp.swapaxes(probs, 1, 2))
-    per_class = _lovasz_extension(errors, fg_float, jnp.broadcast_to(valid[:, None, :], fg.shape))  # (B, C)
+    per_class = _lovasz_extension(
+        errors, fg_float, jnp.broadcast_to(valid[:, None, :], fg.shape)
+    )  # (B, C)
     if selected is not None:
         values = jnp.mean(per_class[:, jnp.array(selected)], axis=-1)
     elif classes == "all":

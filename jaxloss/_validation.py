@@ -48,7 +48,10 @@ def data_check(
         checkify.check(jnp.all(predicate(*arrays)), f"{loss}: {message}")
         return
     if is_concrete(*arrays):
-        if not bool(np.all(np.asarray(predicate(*arrays)))):
+        # Concrete values closed over by a jit trace would otherwise be staged out as tracers.
+        with jax.ensure_compile_time_eval():
+            ok = bool(np.all(np.asarray(predicate(*arrays))))
+        if not ok:
             raise ValueError(f"{loss}: {message}")
 
 

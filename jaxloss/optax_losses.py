@@ -32,11 +32,8 @@ from jaxloss import _segmentation
 from jaxloss import _fenchel_young as _fy
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
-try:  # TEMPORARY until _ctc lands
-    from jaxloss._ctc import optax_ctc_loss as ctc_loss
-    from jaxloss._ctc import optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
-except ImportError:
-    from optax.losses import ctc_loss, ctc_loss_with_forward_probs
+from jaxloss._ctc import optax_ctc_loss as ctc_loss
+from jaxloss._ctc import optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
 from jaxloss._fenchel_young import make_fenchel_young_loss
 from jaxloss._registry import register
 

@@ -31,7 +31,8 @@ def _problem(rng, T=12, B=5, C=5, S=6, low=1):
     il = rng.integers(S + 2, T + 1, B)
     il[0] = T
     tl = rng.integers(0, S + 1, B)
-    tl[0], tl[1] = 3, 0
+    tl[0] = 3
+    tl[-1] = 0 if B > 1 else tl[-1]
     return lp, targets, il, tl
 
 

@@ -76,7 +76,12 @@ def test_distillation_vs_keras(rng):
     s = rng.standard_normal((5, C)).astype(np.float32)
     t = rng.standard_normal((5, C)).astype(np.float32)
     for temperature in (1.0, 3.0, 7.0):
-        ref = keras.distillation.LogitsDistillation(temperature=temperature).compute_loss(t, s)
+        # loss=KLDivergence() instance: Keras 3.15's default string 'kl_divergence' resolves to the function,
+        # which LogitsDistillation then applies to the raw logits instead of the softmax probabilities
+        distill = keras.distillation.LogitsDistillation(
+            temperature=temperature, loss=keras.losses.KLDivergence()
+        )
+        ref = distill.compute_loss(t, s)
         np.testing.assert_allclose(distillation_loss(s, t, temperature=temperature), ref, rtol=2e-6, atol=1e-7)
 
 

@@ -27,13 +27,14 @@ from jaxloss._ranking import (
     pairwise_logistic_loss,
 )
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-6)}
+TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-12}, np.float32: {"rtol": 2e-5, "atol": 2e-6}}
+
 
 def rax_approx_ndcg(temperature=1.0):
     """``rax.approx_t12n(rax.ndcg_metric, temperature)`` spelled out: rax 0.4's ``approx_t12n`` fails to build
     under jax 0.10 (it decorates with the removed ``jax.util.wraps``), so this repeats its body
     (rax/_src/t12n.py): sigmoid(x / T) step function for the ranks and the cutoff, and a minus sign."""
-    step_fn = lambda x: jax.nn.sigmoid(x / temperature)  # noqa: E731
+    step_fn = lambda x: jax.nn.sigmoid(x / temperature)
     rank_fn = functools.partial(rax.utils.approx_ranks, step_fn=step_fn)
     cutoff_fn = functools.partial(rax.utils.approx_cutoff, step_fn=step_fn)
     return lambda s, y, **kw: -rax.ndcg_metric(s, y, rank_fn=rank_fn, cutoff_fn=cutoff_fn, **kw)
@@ -80,20 +81,27 @@ def test_matches_rax(name, reduction, masked):
     shape = (3, 2, 6)
     scores, labels, where = _inputs(rng, shape, masked)
     weights = rng.random(shape) + 0.5 if has_weights and reduction != "none" else None
-    kw = {} if weights is None else dict(weights=weights)
+    kw = {} if weights is None else {"weights": weights}
     if where is not None:
         kw["where"] = where
-    cot = rng.standard_normal(shape[:-1] + ((shape[-1],) * 2 if name in ("hinge", "logistic") else ()))
+    cot = rng.standard_normal(
+        shape[:-1] + ((shape[-1],) * 2 if name in ("hinge", "logistic") else ())
+    )
     cot = cot if reduction == "none" else 1.0
 
     def ref(s):
-        return _rax_none(name, rax_fn(s, jnp.asarray(labels), reduce_fn=RAX_REDUCE[reduction], **kw), reduction, shape)
+        return _rax_none(
+            name,
+            rax_fn(s, jnp.asarray(labels), reduce_fn=RAX_REDUCE[reduction], **kw),
+            reduction,
+            shape,
+        )
 
     r_value, r_vjp = jax.vjp(jax.jit(ref), jnp.asarray(scores))  # float64 reference for both dtypes
     (r_grad,) = r_vjp(jnp.broadcast_to(jnp.asarray(cot, r_value.dtype), r_value.shape))
     for dtype, jit in [(np.float64, masked), (np.float32, not masked)]:
         s = jnp.asarray(scores, dtype)
-        f = lambda s: fn(s, labels, reduction=reduction, **kw)  # noqa: E731
+        f = lambda s: fn(s, labels, reduction=reduction, **kw)
         f = jax.jit(f) if jit else f
         value, vjp = jax.vjp(f, s)
         (grad,) = vjp(jnp.asarray(jnp.broadcast_to(cot, value.shape), dtype))
@@ -107,14 +115,21 @@ def test_matches_rax(name, reduction, masked):
 def test_listwise_softmax_matches_optax(rng, masked):
     scores, labels, where = _inputs(rng, (4, 5), masked)
     weights = rng.random((4, 5))
-    ours = lambda s: listwise_softmax_loss(s, labels, where=where, weights=weights)  # noqa: E731
-    ref = lambda s: optax.losses.ranking_softmax_loss(s, jnp.asarray(labels), where=where, weights=weights)  # noqa: E731
+    ours = lambda s: listwise_softmax_loss(s, labels, where=where, weights=weights)
+    ref = lambda s: optax.losses.ranking_softmax_loss(
+        s, jnp.asarray(labels), where=where, weights=weights
+    )
     np.testing.assert_allclose(ours(scores), ref(scores), rtol=1e-12)
-    np.testing.assert_allclose(jax.grad(ours)(scores), jax.grad(ref)(jnp.asarray(scores)), rtol=1e-10, atol=1e-14)
-    # the kernel the optax face imports: optax's reduce_fn=None output (fully masked lists give 0)
-    kernel = _listwise_softmax(jnp.asarray(scores), jnp.asarray(labels), None if where is None else jnp.asarray(where))
     np.testing.assert_allclose(
-        kernel, optax.losses.ranking_softmax_loss(scores, jnp.asarray(labels), where=where, reduce_fn=None),
+        jax.grad(ours)(scores), jax.grad(ref)(jnp.asarray(scores)), rtol=1e-10, atol=1e-14
+    )
+    # the kernel the optax face imports: optax's reduce_fn=None output (fully masked lists give 0)
+    kernel = _listwise_softmax(
+        jnp.asarray(scores), jnp.asarray(labels), None if where is None else jnp.asarray(where)
+    )
+    np.testing.assert_allclose(
+        kernel,
+        optax.losses.ranking_softmax_loss(scores, jnp.asarray(labels), where=where, reduce_fn=None),
         rtol=1e-12,
     )
 
@@ -126,7 +141,7 @@ def test_fully_masked_gives_zero_with_finite_zero_gradients(name):
     labels = np.array([[0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 1.0]])
     where = np.zeros((2, 4), bool)
     for reduction in ("mean", "sum"):
-        f = jax.jit(lambda s: fn(s, labels, where=where, reduction=reduction))
+        f = jax.jit(functools.partial(fn, labels=labels, where=where, reduction=reduction))
         assert f(scores) == 0
         grad = jax.grad(f)(scores)
         assert np.all(grad == 0)
@@ -149,7 +164,7 @@ def test_edges(name):
         (np.zeros((2, 0)), np.zeros((2, 0))),
     ]:
         value = fn(s, y)
-        grad = jax.grad(lambda s: fn(s, y))(s)
+        grad = jax.grad(functools.partial(fn, labels=y))(s)
         assert value.shape == () and np.isfinite(value) and np.all(np.isfinite(grad))
     # extreme scores
     s, y = np.array([1e9, -1e9, 0.0, 3e37]), np.array([0.0, 2.0, 1.0, 1.0])
@@ -163,27 +178,46 @@ def test_half_precision_and_integer_labels(rng):
     for fn, _, _ in LOSSES.values():
         out = fn(jnp.asarray(scores, jnp.float16), labels)
         assert out.dtype == jnp.float16
-        np.testing.assert_allclose(np.float32(out), fn(scores.astype(np.float32), labels.astype(np.float32)),
-                                   rtol=3e-3, atol=1e-3)
+        np.testing.assert_allclose(
+            np.float32(out),
+            fn(scores.astype(np.float32), labels.astype(np.float32)),
+            rtol=3e-3,
+            atol=1e-3,
+        )
 
 
 def test_vmap_matches_batch(rng):
     scores, labels, where = _inputs(rng, (4, 6), masked=True)
     for fn, _, _ in LOSSES.values():
-        vm = jax.vmap(lambda s, y, w: fn(s, y, where=w, reduction="sum"))(scores, labels, where)
-        np.testing.assert_allclose(vm.sum(), fn(scores, labels, where=where, reduction="sum"), rtol=1e-12)
+        vm = jax.vmap(functools.partial(fn, reduction="sum"))(scores, labels, where=where)
+        np.testing.assert_allclose(
+            vm.sum(), fn(scores, labels, where=where, reduction="sum"), rtol=1e-12
+        )
 
 
-@pytest.mark.parametrize("fn", [listwise_softmax_loss, pairwise_hinge_loss, pairwise_logistic_loss, listmle_loss,
-                                approx_ndcg_loss])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        listwise_softmax_loss,
+        pairwise_hinge_loss,
+        pairwise_logistic_loss,
+        listmle_loss,
+        approx_ndcg_loss,
+    ],
+)
 def test_errors(fn):
     name = fn.__name__
     s, y = np.zeros((2, 3)), np.zeros((2, 3))
     with pytest.raises(ValueError, match=f"{name}: reduction must be one of"):
         fn(s, y, reduction="batchmean")
-    with pytest.raises(ValueError, match=rf"{name}: labels has shape \(2, 4\); it must have the same shape as scores"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: labels has shape \(2, 4\); it must have the same shape as scores",
+    ):
         fn(s, np.zeros((2, 4)))
-    with pytest.raises(ValueError, match=rf"{name}: where has shape \(3,\); it must have the same shape as scores"):
+    with pytest.raises(
+        ValueError, match=rf"{name}: where has shape \(3,\); it must have the same shape as scores"
+    ):
         fn(s, y, where=np.ones(3, bool))
     with pytest.raises(TypeError, match=f"{name}: where must be a boolean array; got dtype"):
         fn(s, y, where=np.ones((2, 3)))
@@ -195,5 +229,7 @@ def test_errors(fn):
         with pytest.raises(ValueError, match=rf"{name}: weights has shape \(3,\)"):
             fn(s, y, weights=np.ones(3))
     if fn is approx_ndcg_loss:
-        with pytest.raises(ValueError, match=f"{name}: temperature must be a positive number; got 0"):
+        with pytest.raises(
+            ValueError, match=f"{name}: temperature must be a positive number; got 0"
+        ):
             fn(s, y, temperature=0)
