@@ -20,8 +20,9 @@ from jaxloss._registry import register
 
 #: torch clamps each log of ``binary_cross_entropy`` at this value (aten ``binary_cross_entropy``).
 _LOG_CLAMP = -100.0
-#: torch's floor of ``input * (1 - input)`` in the backward of ``binary_cross_entropy``.
-_BCE_GRAD_EPS = 1e-12
+#: torch's floor of ``input * (1 - input)`` in the backward of ``binary_cross_entropy``: a C++ ``float``
+#: constant ``1e-12``, so ``9.99999996e-13`` even in float64.
+_BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
 def _probability_example(rng: np.random.Generator):

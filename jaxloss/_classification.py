@@ -605,6 +605,23 @@ def _tie(W, b, x_c):
     return W, b
 
 
+def _varying_axes(*trees) -> frozenset:
+    """The ``shard_map`` axes along which any leaf of ``trees`` varies (empty outside ``shard_map``)."""
+    axes: set = set()
+    for leaf in jax.tree_util.tree_leaves(trees):
+        mat = getattr(jax.typeof(leaf), "manual_axis_type", None)
+        if mat is not None:
+            axes |= set(mat.varying)
+    return frozenset(axes)
+
+
+def _zeros(shape, dtype, axes: frozenset, fill=0):
+    """A loop-carry initial value typed as varying along ``axes`` (``shard_map`` requires carry types to
+    match the body's output types)."""
+    z = jnp.full(shape, fill, dtype)
+    return lax.pcast(z, tuple(sorted(axes)), to="varying") if axes else z
+
+
 def _vocab_offset(plan: _Plan, local_classes: int):
     if plan.axis is None:
         return 0
@@ -686,8 +703,9 @@ def _block_stats(plan: _Plan, x_c, W, b, aux_c, off):
         new = _block_parts(plan, l, aux_c, j0, off + j0, size)
         return m, s, tuple(p + q for p, q in zip(parts, new))
 
-    zeros = jnp.zeros((rows,), plan.acc)
-    init = (jnp.full((rows,), -jnp.inf, plan.acc), zeros, (zeros,) * nparts)
+    axes = _varying_axes(x_c, W, b, aux_c)
+    zeros = _zeros((rows,), plan.acc, axes)
+    init = (_zeros((rows,), plan.acc, axes, -jnp.inf), zeros, (zeros,) * nparts)
     m, s, parts = _loop(W.shape[0], plan.cols, col, init)
     return _combine(plan, m, s, parts)
 
@@ -713,6 +731,11 @@ def _losses_from_stats(plan: _Plan, lse, parts, aux):
     return a * (lse - parts[0]) + beta * (total * lse - parts[1])
 
 
+def _row_axes(plan: _Plan, *trees) -> frozenset:
+    """Axes along which per-row results vary: the inputs' axes except the vocab axis (reduced over)."""
+    return _varying_axes(*trees) - {plan.axis}
+
+
 def _forward_stats(plan: _Plan, x, W, b, aux):
     """Per-row log-sum-exp and target dot-products (one matrix product per block)."""
     n = x.shape[0]
@@ -724,7 +747,7 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
         lse, parts = _block_stats(plan, _slice(x, i0, size), W, b, _aux_rows(plan, aux, i0, size), off)
         return _put(lse_buf, lse, i0), tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
 
-    zeros = jnp.zeros((n,), plan.acc)
+    zeros = _zeros((n,), plan.acc, _row_axes(plan, x, W, b, aux))
     return _loop(n, plan.rows, row, (zeros, (zeros,) * nparts))
 
 
@@ -739,6 +762,7 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
     off = _vocab_offset(plan, vl)
     nparts = 1 if plan.probs else 2
     acc = plan.acc
+    local_axes = _varying_axes(x, W, b, aux)
 
     # gW is updated in slices of about 4 MiB: a full-size G^T x product per row block would be a
     # (classes, H) temporary as large as linear_weight itself.
@@ -762,7 +786,7 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
         lse_buf, parts_buf, gx, gW, gb = carry
         x_c = _slice(x, i0, size)
         aux_c = _aux_rows(plan, aux, i0, size)
-        gx_c = jnp.zeros((size, h), acc) if need_x else None
+        gx_c = _zeros((size, h), acc, local_axes) if need_x else None
         if plan.cols >= vl:  # one class block: keep the logits for the gradient
             l = _block_logits(plan, x_c, W, b, 0, vl)
             m, s = _online_lse(jnp.full((size,), -jnp.inf, acc), jnp.zeros((size,), acc), l)
@@ -785,13 +809,13 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
         parts_buf = tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
         return lse_buf, parts_buf, gx, gW, gb
 
-    zeros = jnp.zeros((n,), acc)
+    zeros = _zeros((n,), acc, _row_axes(plan, x, W, b, aux))
     init = (
         zeros,
         (zeros,) * nparts,
-        jnp.zeros((n, h), acc) if need_x else None,
-        jnp.zeros((vl, h), acc) if need_w else None,
-        jnp.zeros((vl,), acc) if need_b else None,
+        _zeros((n, h), acc, local_axes) if need_x else None,
+        _zeros((vl, h), acc, local_axes) if need_w else None,
+        _zeros((vl,), acc, local_axes) if need_b else None,
     )
     lse, parts, gx, gW, gb = _loop(n, plan.rows, row, init)
     if need_x and plan.axis is not None:
@@ -828,7 +852,8 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
                     dl = dl + _slice(db, j0, csize).astype(acc)[None, :]
                 return total + jnp.sum(G * dl, axis=1)
 
-            total = _loop(vl, plan.cols, col, jnp.zeros((size,), acc))
+            axes = _varying_axes(x_c, dx_c, aux_c, lse_c, W, b, dW, db)
+            total = _loop(vl, plan.cols, col, _zeros((size,), acc, axes))
             return lax.psum(total, plan.axis) if plan.axis is not None else total
 
         value = block(
@@ -843,7 +868,7 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
         )
         return _put(out, value, i0)
 
-    return _loop(n, plan.rows, row, jnp.zeros((n,), acc))
+    return _loop(n, plan.rows, row, _zeros((n,), acc, _row_axes(plan, x, W, b, aux, lse, dx, dW, db)))
 
 
 def _tangent(t):
@@ -1092,7 +1117,10 @@ def linear_cross_entropy(
             f"(N, {in_features}); got input of shape {_shape(input)}"
         )
     batch = _shape(input)[:-1]
-    logits_shape = (*batch, num_classes, *out_features)
+    axis = None if options is None else options.vocab_axis_name
+    # With vocab parallelism linear_weight holds this device's classes; targets refer to all of them.
+    global_classes = num_classes if axis is None else num_classes * lax.axis_size(axis)
+    logits_shape = (*batch, global_classes, *out_features)
     target = V.as_array(name, "target", target)
     is_probs = _shape(target) == logits_shape
     if is_probs:
@@ -1119,9 +1147,9 @@ def linear_cross_entropy(
     cdt = V.compute_dtype(out_dtype)
     empty = math.prod(batch) * math.prod(out_features) == 0
 
-    if options is None or empty or (options.vocab_axis_name is None and 0 in _shape(linear_weight)):
-        if options is not None and options.vocab_axis_name is not None:
-            raise ValueError(f"{name}: vocab_axis_name needs a non-empty batch")
+    if options is None or empty or (axis is None and 0 in _shape(linear_weight)):
+        if axis is not None:
+            raise ValueError(f"{name}: options.vocab_axis_name needs a non-empty batch")
         w2 = linear_weight.reshape(num_classes * math.prod(out_features), in_features)
         logits = _mm(input.reshape(-1, in_features), w2, ((1,), (1,)), cdt)
         if linear_bias is not None:
@@ -1137,7 +1165,7 @@ def linear_cross_entropy(
     b = None if linear_bias is None else linear_bias.reshape(num_classes, d)
     n = x.shape[0]
     t = target[None] if unbatched else target
-    t = t.reshape(n, num_classes, d) if is_probs else t.reshape(n, d)
+    t = t.reshape(n, global_classes, d) if is_probs else t.reshape(n, d)
     out = _chunked_linear_cross_entropy(
         name, x, W, b, t, is_probs, weight, ignore_index, reduction, label_smoothing, options, out_dtype
     )

@@ -42,7 +42,9 @@ def _modulating_power(base: jax.Array, gamma) -> jax.Array:
     the derivative of a saturated sigmoid, which is ``0``, and the product's limit is ``0``).
     """
     positive = base > 0
-    safe = jnp.where(positive, base, 1)  # double where: no inf/nan flows back through the unused branch
+    safe = jnp.where(
+        positive, base, 1
+    )  # double where: no inf/nan flows back through the unused branch
     at_zero = jnp.where(jnp.asarray(gamma) == 0, 1, 0).astype(base.dtype)
     return jnp.where(positive, safe**gamma, at_zero)
 
@@ -93,7 +95,9 @@ def _focal_example(rng: np.random.Generator):
     example=_focal_example,
     diff=(0, 1),
 )
-def sigmoid_focal_loss(inputs, targets, alpha: float = 0.25, gamma: float = 2, reduction: str = "none"):
+def sigmoid_focal_loss(
+    inputs, targets, alpha: float = 0.25, gamma: float = 2, reduction: str = "none"
+):
     """Sigmoid focal loss, torchvision's ``torchvision.ops.sigmoid_focal_loss``.
 
     .. math::
@@ -136,10 +140,15 @@ def sigmoid_focal_loss(inputs, targets, alpha: float = 0.25, gamma: float = 2, r
     inputs, targets = inputs.astype(cdt), targets.astype(cdt)
     if _is_traced(alpha) or not isinstance(alpha, (int, float)):
         alpha = jnp.asarray(alpha, cdt)
-        loss = jnp.where(alpha >= 0, _sigmoid_focal(inputs, targets, alpha, gamma, log_space=False),
-                         _sigmoid_focal(inputs, targets, None, gamma, log_space=False))
+        loss = jnp.where(
+            alpha >= 0,
+            _sigmoid_focal(inputs, targets, alpha, gamma, log_space=False),
+            _sigmoid_focal(inputs, targets, None, gamma, log_space=False),
+        )
     else:
-        loss = _sigmoid_focal(inputs, targets, alpha if alpha >= 0 else None, gamma, log_space=False)
+        loss = _sigmoid_focal(
+            inputs, targets, alpha if alpha >= 0 else None, gamma, log_space=False
+        )
     return R.reduce(loss, reduction).astype(out_dtype)
 
 
@@ -170,9 +179,15 @@ def _prepare_boxes(loss: str, boxes1, boxes2, reduction: str):
             raise TypeError(f"{loss}: {nm} must have a floating or integer dtype; got {b.dtype}")
 
     def upcast(b):
-        return b if b.dtype in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)) else b.astype(jnp.float32)
+        return (
+            b
+            if b.dtype in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+            else b.astype(jnp.float32)
+        )
 
-    V.check_same_shape(loss, "boxes2", boxes2, "boxes1", boxes1)  # torchvision's masked indexing needs it
+    V.check_same_shape(
+        loss, "boxes2", boxes2, "boxes1", boxes1
+    )  # torchvision's masked indexing needs it
     boxes1, boxes2 = upcast(boxes1), upcast(boxes2)
     dtype = jnp.result_type(boxes1, boxes2)
     return boxes1.astype(dtype), boxes2.astype(dtype)
@@ -238,7 +253,9 @@ def _aspect_angle(w: jax.Array, h: jax.Array) -> jax.Array:
     zero gradient.
     """
     point = (w == 0) & (h == 0)
-    safe_h = jnp.where(point, 1, jnp.abs(h))  # double where: atan2's derivative is 0/0 at the origin
+    safe_h = jnp.where(
+        point, 1, jnp.abs(h)
+    )  # double where: atan2's derivative is 0/0 at the origin
     safe_w = jnp.where(point, 0, jnp.where(h < 0, -w, w))
     return jnp.where(point, 0, jnp.arctan2(safe_w, safe_h))
 
@@ -251,7 +268,9 @@ def _ciou(boxes1: jax.Array, boxes2: jax.Array, eps: float) -> jax.Array:
     w_gt = boxes2[..., 2] - boxes2[..., 0]
     h_gt = boxes2[..., 3] - boxes2[..., 1]
     v = (4 / (math.pi**2)) * ((_aspect_angle(w_gt, h_gt) - _aspect_angle(w_pred, h_pred)) ** 2)
-    alpha = jax.lax.stop_gradient(v / (1 - iou + v + eps))  # torchvision computes alpha under no_grad
+    alpha = jax.lax.stop_gradient(
+        v / (1 - iou + v + eps)
+    )  # torchvision computes alpha under no_grad
     return diou_loss + alpha * v
 
 
@@ -262,8 +281,6 @@ def _boxes_example(rng: np.random.Generator):
         return np.concatenate([xy, xy + wh], axis=-1)
 
     return (boxes(5), boxes(5)), {}
-
-
 
 
 @register(

@@ -1,15 +1,17 @@
 """Distances between embeddings: torch's ``pairwise_distance`` and ``cosine_similarity``.
 
-The kernels :func:`_pairwise_distance` and :func:`_cosine_similarity` are reused by the margin losses
-(``triplet_margin_loss``) and by the optax face (``optax.losses.cosine_similarity``/``cosine_distance``).
+The kernels :func:`_pairwise_distance` and :func:`_cosine_similarity` are reused by the margin
+losses (``triplet_margin_loss``) and by the optax face
+(``optax.losses.cosine_similarity``/``cosine_distance``).
 
 Gradients follow torch's conventions exactly, including where the function has no derivative:
 
-* the ``p``-norm's gradient is torch's ``linalg.vector_norm`` backward: ``0`` for a zero vector (not ``nan``),
-  ``sign(x)`` for ``p = 1`` (``0`` at ``x = 0``), an even split among the tied extreme entries for
-  ``p = +-inf``, and ``0`` everywhere for ``p = 0``;
-* ``cosine_similarity`` clamps each norm to ``eps`` without letting the clamp into the gradient (torch clamps
-  in place under ``no_grad``), so the gradient at a zero vector is finite and equals torch's.
+* the ``p``-norm's gradient is torch's ``linalg.vector_norm`` backward: ``0`` for a zero vector (not
+  ``nan``), ``sign(x)`` for ``p = 1`` (``0`` at ``x = 0``), an even split among the tied extreme
+  entries for ``p = +-inf``, and ``0`` everywhere for ``p = 0``;
+* ``cosine_similarity`` clamps each norm to ``eps`` without letting the clamp into the gradient
+  (torch clamps in place under ``no_grad``), so the gradient at a zero vector is finite and equals
+  torch's.
 """
 
 from __future__ import annotations
@@ -46,10 +48,11 @@ def _norm_value(x: jax.Array, p: float, axis: int, keepdims: bool) -> jax.Array:
 
 
 def _norm_coefficient(x: jax.Array, norm: jax.Array, p: float) -> jax.Array:
-    """``d norm / d x`` elementwise, as torch's ``norm_backward`` defines it (``norm`` has keepdims).
+    """``d norm / d x`` elementwise, as torch's ``norm_backward`` defines it (``norm`` kept dims).
 
-    torch masks the points where the derivative does not exist to ``0``: a zero vector (``p >= 1``), a zero
-    entry (``p < 1``); for ``p = +-inf`` the gradient is shared evenly by the entries that attain the norm.
+    torch masks the points where the derivative does not exist to ``0``: a zero vector (``p >= 1``),
+    a zero entry (``p < 1``); for ``p = +-inf`` the gradient is shared evenly by the entries that
+    attain the norm.
     """
     if p == 0:
         return jnp.zeros_like(x)
@@ -93,7 +96,7 @@ def _last_axis_norm_jvp(p, keepdims, primals, tangents):
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _clamp_min_straight_through(x: jax.Array, minimum: float) -> jax.Array:
-    """``max(x, minimum)`` whose derivative is ``1`` everywhere (torch clamps the norms under ``no_grad``)."""
+    """``max(x, minimum)`` with derivative 1 everywhere (torch clamps norms under ``no_grad``)."""
     return jnp.maximum(x, minimum)
 
 
@@ -106,9 +109,10 @@ def _clamp_min_straight_through_jvp(minimum, primals, tangents):
 def _pairwise_distance(
     x1: jax.Array, x2: jax.Array, p: float, eps: float, keepdim: bool
 ) -> jax.Array:
-    """torch's ``pairwise_distance`` kernel: ``||x1 - x2 + eps||_p`` over the last axis of the broadcast shape.
+    """torch's ``pairwise_distance`` kernel: ``||x1 - x2 + eps||_p`` over the broadcast last axis.
 
-    ``x1``/``x2`` are arrays of one floating dtype that broadcast together; a 0-d pair gives ``|x1 - x2 + eps|``.
+    ``x1``/``x2`` are arrays of one floating dtype that broadcast together; a 0-d pair gives
+    ``|x1 - x2 + eps|``.
     """
     shape = jnp.broadcast_shapes(x1.shape, x2.shape)
     diff = jnp.broadcast_to(x1, shape) - jnp.broadcast_to(x2, shape) + eps  # eps inside, as torch
@@ -120,10 +124,11 @@ def _pairwise_distance(
 
 
 def _cosine_similarity(x1: jax.Array, x2: jax.Array, axis: int, eps: float) -> jax.Array:
-    """torch's ``cosine_similarity`` kernel: ``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` over ``axis``.
+    """torch's ``cosine_similarity``: ``sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps))`` on axis.
 
-    Each norm is clamped separately (not their product) and the clamp passes no gradient, as in torch 2.13.
-    ``x1``/``x2`` must broadcast; ``axis`` indexes the broadcast shape (a 0-d pair is treated as length 1).
+    Each norm is clamped separately (not their product) and the clamp passes no gradient, as in
+    torch 2.13. ``x1``/``x2`` must broadcast; ``axis`` indexes the broadcast shape (a 0-d pair is
+    treated as length 1).
     """
     shape = jnp.broadcast_shapes(x1.shape, x2.shape)
     x1, x2 = jnp.broadcast_to(x1, shape), jnp.broadcast_to(x2, shape)
@@ -158,10 +163,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
     .. math:: d = \\Big(\\sum_k |x_{1,k} - x_{2,k} + \\epsilon|^p\\Big)^{1/p}
 
-    taken over the last axis of the broadcast shape of ``x1`` and ``x2``. ``eps`` is added to the difference
-    (not to the norm), so the distance of equal rows is ``eps * D ** (1/p)`` and its gradient is finite.
-    ``p = inf`` is the largest ``|difference + eps|``, ``p = -inf`` the smallest, ``p = 0`` the number of
-    non-zero entries (gradient ``0``); any other real ``p`` (fractional or negative) uses the formula above.
+    taken over the last axis of the broadcast shape of ``x1`` and ``x2``. ``eps`` is added to the
+    difference (not to the norm), so the distance of equal rows is ``eps * D ** (1/p)`` and its
+    gradient is finite. ``p = inf`` is the largest ``|difference + eps|``, ``p = -inf`` the
+    smallest, ``p = 0`` the number of non-zero entries (gradient ``0``); any other real ``p``
+    (fractional or negative) uses the formula above.
 
     Args:
       x1: ``(*, D)`` or ``(D,)`` (or 0-d) array.
@@ -171,11 +177,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
       keepdim: keep the reduced axis with size 1.
 
     Returns:
-      The distances, shape ``(*)`` (``(*, 1)`` with ``keepdim``); 0-d for 1-D inputs. Integer inputs paired
-      with floats are promoted as torch promotes them.
+      The distances, shape ``(*)`` (``(*, 1)`` with ``keepdim``); 0-d for 1-D inputs. Integer inputs
+      paired with floats are promoted as torch promotes them.
 
-    Gradient: torch's ``linalg.vector_norm`` convention (``0`` at a zero difference vector when ``eps = 0``,
-    ties shared evenly for ``p = +-inf``).
+    The gradient follows torch's ``linalg.vector_norm`` convention (``0`` at a zero difference
+    vector when ``eps = 0``, ties shared evenly for ``p = +-inf``).
 
     Example:
       >>> import jax.numpy as jnp
@@ -208,15 +214,17 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     .. math:: s = \\sum_k \\frac{x_{1,k}}{\\max(\\lVert x_1\\rVert_2, \\epsilon)}
                   \\frac{x_{2,k}}{\\max(\\lVert x_2\\rVert_2, \\epsilon)}
 
-    Each norm is clamped to ``eps`` on its own (torch 2.13 normalises each input first, so ``|s| <= 1``).
-    A zero vector gives ``0``. As in torch, the clamp does not enter the gradient: it is computed as if the
-    clamped norm were ``||x||`` (whose own gradient is ``0`` at a zero vector), so the gradient at a zero
-    vector is ``x_2 / (eps * max(||x_2||, eps))``, finite and equal to torch's.
+    Each norm is clamped to ``eps`` on its own (torch 2.13 normalises each input first, so
+    ``|s| <= 1``). A zero vector gives ``0``. As in torch, the clamp does not enter the gradient: it
+    is computed as if the clamped norm were ``||x||`` (whose own gradient is ``0`` at a zero
+    vector), so the gradient at a zero vector is ``x_2 / (eps * max(||x_2||, eps))``, finite and
+    equal to torch's.
 
     Args:
       x1: array.
       x2: array broadcastable with ``x1``.
-      dim: axis of the broadcast shape to reduce (negative counts from the end; ``0``/``-1`` for 0-d inputs).
+      dim: axis of the broadcast shape to reduce (negative counts from the end; ``0``/``-1`` for 0-d
+        inputs).
       eps: lower bound of each norm.
 
     Returns:
@@ -225,8 +233,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss.losses import cosine_similarity
-      >>> s = cosine_similarity(jnp.array([[1.0, 0.0], [3.0, 4.0]]), jnp.array([[2.0, 0.0], [-4.0, -3.0]]))
-      >>> s.round(4)
+      >>> x1 = jnp.array([[1.0, 0.0], [3.0, 4.0]])
+      >>> x2 = jnp.array([[2.0, 0.0], [-4.0, -3.0]])
+      >>> cosine_similarity(x1, x2).round(4)
       Array([ 1.  , -0.96], dtype=float32)
 
     Reference: ``torch.nn.functional.cosine_similarity`` (torch 2.13, ``at::cosine_similarity``).

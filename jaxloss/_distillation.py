@@ -38,7 +38,9 @@ def _check_pair(loss: str, a_name: str, a, b_name: str, b):
     a = V.as_float(loss, a_name, a)
     b = V.as_float(loss, b_name, b)
     if a.ndim == 0:
-        raise ValueError(f"{loss}: {a_name} must be (..., C) with the class axis last; got a scalar")
+        raise ValueError(
+            f"{loss}: {a_name} must be (..., C) with the class axis last; got a scalar"
+        )
     V.check_same_shape(loss, b_name, b, a_name, a)
     out_dtype = V.result_dtype(a, b)
     cdt = V.compute_dtype(out_dtype)
@@ -51,7 +53,11 @@ def _check_pair(loss: str, a_name: str, a, b_name: str, b):
 
 
 def _distill_example(rng: np.random.Generator):
-    return (rng.standard_normal((4, 5)), rng.standard_normal((4, 5)), rng.integers(0, 5, size=(4,))), {}
+    return (
+        rng.standard_normal((4, 5)),
+        rng.standard_normal((4, 5)),
+        rng.integers(0, 5, size=(4,)),
+    ), {}
 
 
 @register(
@@ -106,26 +112,43 @@ def distillation_loss(
     """
     name = "distillation_loss"
     R.validate_reduction(name, reduction)
-    s, t, out_dtype = _check_pair(name, "student_logits", student_logits, "teacher_logits", teacher_logits)
+    s, t, out_dtype = _check_pair(
+        name, "student_logits", student_logits, "teacher_logits", teacher_logits
+    )
     V.check_option(
-        name, "temperature", temperature, isinstance(temperature, jax.core.Tracer) or temperature > 0, "> 0"
+        name,
+        "temperature",
+        temperature,
+        isinstance(temperature, jax.core.Tracer) or temperature > 0,
+        "> 0",
     )
     soft = temperature**2 * jnp.sum(
-        _plogp_ratio(jax.nn.log_softmax(t / temperature, axis=-1), jax.nn.log_softmax(s / temperature, axis=-1)),
+        _plogp_ratio(
+            jax.nn.log_softmax(t / temperature, axis=-1),
+            jax.nn.log_softmax(s / temperature, axis=-1),
+        ),
         axis=-1,
     )
     if labels is None:
         if alpha is not None:
-            raise ValueError(f"{name}: alpha weighs the soft term against the labels' term; got alpha={alpha!r} "
-                             "without labels")
+            raise ValueError(
+                f"{name}: alpha weighs the soft term against the labels' term; got alpha={alpha!r} "
+                "without labels"
+            )
         return R.reduce(soft, reduction).astype(out_dtype)
     alpha = 0.5 if alpha is None else alpha
-    V.check_option(name, "alpha", alpha, isinstance(alpha, jax.core.Tracer) or 0 <= alpha <= 1, "in [0, 1]")
+    V.check_option(
+        name, "alpha", alpha, isinstance(alpha, jax.core.Tracer) or 0 <= alpha <= 1, "in [0, 1]"
+    )
     labels = V.as_array(name, "labels", labels)
     num_classes = s.shape[-1]
     if jnp.issubdtype(labels.dtype, jnp.integer) and labels.shape == s.shape[:-1]:
-        V.data_check(name, lambda y: (y >= 0) & (y < num_classes), f"labels values must be in [0, {num_classes})",
-                     labels)
+        V.data_check(
+            name,
+            lambda y: (y >= 0) & (y < num_classes),
+            f"labels values must be in [0, {num_classes})",
+            labels,
+        )
         targets = jax.nn.one_hot(labels, num_classes, dtype=s.dtype)
     elif jnp.issubdtype(labels.dtype, jnp.floating) and labels.shape == s.shape:
         targets = labels.astype(s.dtype)
@@ -149,7 +172,9 @@ def _js(log_p: jax.Array, log_q: jax.Array) -> jax.Array:
     # log((p + q) / 2) without under/overflow; a class absent from both is masked below, and its logaddexp
     # inputs are replaced (double where: logaddexp's derivative at (-inf, -inf) is nan)
     either = (log_p > -jnp.inf) | (log_q > -jnp.inf)
-    log_m = jnp.logaddexp(jnp.where(either, log_p, 0.0), jnp.where(either, log_q, 0.0)) - math.log(2.0)
+    log_m = jnp.logaddexp(jnp.where(either, log_p, 0.0), jnp.where(either, log_q, 0.0)) - math.log(
+        2.0
+    )
     return 0.5 * jnp.sum(_plogp_ratio(log_p, log_m) + _plogp_ratio(log_q, log_m), axis=-1)
 
 
@@ -261,5 +286,7 @@ def generalized_kl_divergence(log_predictions, targets, *, reduction: str = "mea
     """
     name = "generalized_kl_divergence"
     R.validate_reduction(name, reduction)
-    log_predictions, targets, out_dtype = _check_pair(name, "log_predictions", log_predictions, "targets", targets)
+    log_predictions, targets, out_dtype = _check_pair(
+        name, "log_predictions", log_predictions, "targets", targets
+    )
     return R.reduce(_generalized_kl(log_predictions, targets), reduction).astype(out_dtype)

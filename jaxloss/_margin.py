@@ -1,15 +1,16 @@
 """Margin and embedding losses: torch's ``margin_ranking_loss``, ``hinge_embedding_loss``,
-``cosine_embedding_loss``, ``multilabel_margin_loss``, ``multi_margin_loss``, ``triplet_margin_loss`` and
-``triplet_margin_with_distance_loss``.
+``cosine_embedding_loss``, ``multilabel_margin_loss``, ``multi_margin_loss``,
+``triplet_margin_loss`` and ``triplet_margin_with_distance_loss``.
 
 Hinges follow torch's two conventions at the kink, which differ between ops:
 
-* ``clamp_min(z, 0)`` (margin ranking, hinge embedding, cosine embedding, the triplet losses) has derivative
-  ``1`` at ``z = 0`` and propagates ``nan``: :func:`_clamp_min0`;
-* the multi-class kernels (``multi_margin_loss``, ``multilabel_margin_loss``) only add terms with ``z > 0``,
-  so their derivative at ``z = 0`` is ``0``.
+* ``clamp_min(z, 0)`` (margin ranking, hinge embedding, cosine embedding, the triplet losses) has
+  derivative ``1`` at ``z = 0`` and propagates ``nan``: :func:`_clamp_min0`;
+* the multi-class kernels (``multi_margin_loss``, ``multilabel_margin_loss``) only add terms with
+  ``z > 0``, so their derivative at ``z = 0`` is ``0``.
 
-Per-example kernels other faces reuse: :func:`_triplet_margin` (and :func:`_triplet_from_distances`).
+Per-example kernels other faces reuse: :func:`_triplet_margin` (and
+:func:`_triplet_from_distances`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from jaxloss import _validation as V
 from jaxloss._distance import _pairwise_distance
 from jaxloss._registry import register
 
-# torch's EPSILON (added to each squared norm in cosine_embedding_loss) is a C++ float: 1e-12 rounded to float32
+# torch's EPSILON (added to each squared norm in cosine_embedding_loss) is a C++ float: 1e-12
+# rounded to float32
 _COSINE_EMBEDDING_EPS = float(np.float32(1e-12))
 
 
@@ -35,8 +37,10 @@ _COSINE_EMBEDDING_EPS = float(np.float32(1e-12))
 
 @jax.custom_jvp
 def _clamp_min0(z: jax.Array) -> jax.Array:
-    """torch's ``clamp_min(z, 0)``: ``nan`` stays ``nan``; the derivative is ``[z >= 0]`` (``1`` at the kink,
-    ``0`` at ``nan``), torch's ``clamp_min`` backward."""
+    """torch's ``clamp_min(z, 0)``: ``nan`` stays ``nan``; derivative ``[z >= 0]``, as torch's.
+
+    The derivative is ``1`` at the kink ``z = 0`` and ``0`` at ``nan`` (torch's backward).
+    """
     return jnp.where(z < 0, jnp.zeros_like(z), z)
 
 
@@ -47,7 +51,7 @@ def _clamp_min0_jvp(primals, tangents):
 
 
 def _positive_part(z: jax.Array) -> jax.Array:
-    """``z`` where ``z > 0`` else ``0`` (torch's multi-class margin kernels: derivative ``0`` at ``z = 0``)."""
+    """``z`` where ``z > 0`` else ``0`` (torch's multi-class kernels): derivative 0 at z = 0."""
     return jnp.where(z > 0, z, jnp.zeros_like(z))
 
 
@@ -68,10 +72,10 @@ def _hinge_embedding(input, target, margin: float) -> jax.Array:
 
 
 def _cosine_embedding(input1, input2, target, margin: float) -> jax.Array:
-    """Per example over the last axis: ``1 - cos`` for ``y = 1``, ``max(0, cos - margin)`` for ``y = -1``, else 0.
+    """Per example (last axis): ``1 - cos`` (y = 1), ``max(0, cos - margin)`` (y = -1), else 0.
 
-    ``cos = <x1, x2> / sqrt((|x1|^2 + eps) (|x2|^2 + eps))`` with torch's ``eps = float32(1e-12)`` (finite at
-    zero vectors).
+    ``cos = <x1, x2> / sqrt((|x1|^2 + eps) (|x2|^2 + eps))`` with torch's ``eps = float32(1e-12)``
+    (finite at zero vectors).
     """
     prod_sum = jnp.sum(input1 * input2, axis=-1)
     mag_square1 = jnp.sum(input1 * input1, axis=-1) + _COSINE_EMBEDDING_EPS
@@ -86,8 +90,8 @@ def _cosine_embedding(input1, input2, target, margin: float) -> jax.Array:
 def _multilabel_margin(input: jax.Array, target: jax.Array) -> jax.Array:
     """Per example over the last axis ``C``: ``sum_{i, j} max(0, 1 - (x[y_i] - x[j])) / C``.
 
-    ``i`` runs over the target positions before the first negative entry (a repeated class counts each time
-    it appears, as in torch) and ``j`` over the classes that are not among those targets.
+    ``i`` runs over the target positions before the first negative entry (a repeated class counts
+    each time it appears, as in torch) and ``j`` over the classes that are not among those targets.
     """
     num_classes = input.shape[-1]
     valid = jnp.cumsum(target < 0, axis=-1) == 0  # positions before the first -1
@@ -103,7 +107,7 @@ def _multilabel_margin(input: jax.Array, target: jax.Array) -> jax.Array:
 
 
 def _multi_margin(input: jax.Array, target: jax.Array, p: int, margin: float, weight) -> jax.Array:
-    """Per example over the last axis ``C``: ``sum_{j != y} w_y max(0, margin - x[y] + x[j])^p / C``."""
+    """Per example (last axis ``C``): ``sum_{j != y} w_y max(0, margin - x[y] + x[j])^p / C``."""
     num_classes = input.shape[-1]
     index = jnp.clip(target, 0, num_classes - 1)  # in range even unchecked under jit
     input_target = jnp.take_along_axis(input, index[..., None], axis=-1)
@@ -117,9 +121,10 @@ def _multi_margin(input: jax.Array, target: jax.Array, p: int, margin: float, we
 
 
 def _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin: float) -> jax.Array:
-    """``max(0, margin + d(a, p) - d(a, n))``, with ``d(a, n)`` replaced by ``min(d(a, n), d(p, n))`` on swap.
+    """``max(0, margin + d(a, p) - d(a, n))``; swap uses ``min(d(a, n), d(p, n))`` for d(a, n).
 
-    ``dist_swap`` is ``None`` without swap; ``jnp.minimum`` shares the gradient at ties as ``torch.min`` does.
+    ``dist_swap`` is ``None`` without swap; ``jnp.minimum`` shares the gradient at ties as
+    ``torch.min`` does.
     """
     if dist_swap is not None:
         dist_neg = jnp.minimum(dist_neg, dist_swap)
@@ -129,7 +134,7 @@ def _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin: float) -> jax
 def _triplet_margin(
     anchor, positive, negative, margin: float, p: float, eps: float, swap: bool
 ) -> jax.Array:
-    """Per-example triplet margin loss with torch's ``pairwise_distance`` (``eps`` inside the difference)."""
+    """Per-example triplet margin loss on torch's ``pairwise_distance`` (eps in the difference)."""
     dist_pos = _pairwise_distance(anchor, positive, p, eps, False)
     dist_neg = _pairwise_distance(anchor, negative, p, eps, False)
     dist_swap = _pairwise_distance(positive, negative, p, eps, False) if swap else None
@@ -141,7 +146,7 @@ def _triplet_margin(
 
 
 def _broadcast(loss: str, **arrays: jax.Array) -> list[jax.Array]:
-    """Broadcast named arrays together (torch-style) with an error naming each argument and its shape."""
+    """Broadcast named arrays together (torch-style); errors name each argument and its shape."""
     try:
         shape = jnp.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError as err:
@@ -172,7 +177,7 @@ def _as_number_array(loss: str, name: str, x) -> jax.Array:
 
 
 def _classes_input(loss: str, input, target):
-    """Shared checks of the multi-class margin losses: ``input`` 0-D, ``(C,)`` or ``(N, C)`` with ``C > 0``."""
+    """Checks shared by the multi-class margin losses: input 0-D, ``(C,)`` or ``(N, C)``, C > 0."""
     input = V.as_float(loss, "input", input)
     target = V.as_int(loss, "target", target)
     if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
@@ -250,23 +255,24 @@ def margin_ranking_loss(
 
     Args:
       input1: scores, any shape.
-      input2: scores with the same number of dimensions as ``input1`` (broadcast together, as torch).
-      target: labels ``1`` (``input1`` should rank higher) or ``-1``, same number of dimensions; any real
-        dtype. It enters the formula as a number, so it has a gradient, as in torch.
+      input2: scores with the same number of dimensions as ``input1`` (broadcast together, as
+        torch).
+      target: labels ``1`` (``input1`` should rank higher) or ``-1``, same number of dimensions; any
+        real dtype. It enters the formula as a number, so it has a gradient, as in torch.
       margin: the margin.
       size_average: deprecated, see ``reduction`` (mapped exactly as torch maps it).
       reduce: deprecated, see ``reduction``.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
     Returns:
-      The loss; a scalar unless ``reduction='none'`` (then the broadcast shape). The derivative at the kink
-      is torch's ``clamp_min`` one: ``1``.
+      The loss; a scalar unless ``reduction='none'`` (then the broadcast shape). The derivative at
+      the kink is torch's ``clamp_min`` one: ``1``.
 
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss.losses import margin_ranking_loss
-      >>> float(margin_ranking_loss(jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0]),
-      ...                           margin=0.5))
+      >>> x1, x2, y = jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0])
+      >>> float(margin_ranking_loss(x1, x2, y, margin=0.5))
       0.75
 
     Reference: ``torch.nn.functional.margin_ranking_loss`` (torch 2.13).
@@ -299,19 +305,21 @@ def hinge_embedding_loss(
 
     .. math:: \\ell_i = [y_i \\ne 1] \\max(0, \\text{margin} - x_i) + [y_i \\ne -1]\\, x_i
 
-    which is ``x`` for ``y = 1`` and ``max(0, margin - x)`` for ``y = -1``; any other label gets both terms,
-    exactly as torch computes it.
+    which is ``x`` for ``y = 1`` and ``max(0, margin - x)`` for ``y = -1``; any other label gets
+    both terms, exactly as torch computes it.
 
     Args:
       input: distances (usually non-negative), any shape.
-      target: labels ``1`` or ``-1``, broadcastable with ``input``; any real dtype (not differentiated).
+      target: labels ``1`` or ``-1``, broadcastable with ``input``; any real dtype (not
+        differentiated).
       margin: the margin.
       size_average: deprecated, see ``reduction``.
       reduce: deprecated, see ``reduction``.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
     Returns:
-      The loss in ``input``'s dtype; a scalar unless ``reduction='none'`` (then the broadcast shape).
+      The loss in ``input``'s dtype; a scalar unless ``reduction='none'`` (then the broadcast
+      shape).
 
     Example:
       >>> import jax.numpy as jnp
@@ -347,13 +355,15 @@ def cosine_embedding_loss(
 
     .. math::
         \\cos_i = \\frac{\\langle x_{1,i}, x_{2,i}\\rangle}
-                        {\\sqrt{(\\lVert x_{1,i}\\rVert^2 + 10^{-12})(\\lVert x_{2,i}\\rVert^2 + 10^{-12})}},
+                        {\\sqrt{(\\lVert x_{1,i}\\rVert^2 + 10^{-12})
+                                 (\\lVert x_{2,i}\\rVert^2 + 10^{-12})}},
         \\qquad
-        \\ell_i = \\begin{cases} 1 - \\cos_i & y_i = 1 \\\\ \\max(0, \\cos_i - \\text{margin}) & y_i = -1 \\\\
+        \\ell_i = \\begin{cases} 1 - \\cos_i & y_i = 1 \\\\
+                  \\max(0, \\cos_i - \\text{margin}) & y_i = -1 \\\\
                   0 & \\text{otherwise} \\end{cases}
 
-    torch's ``1e-12`` (a float32 constant, ``9.99999996e-13``, also in float64) goes on each squared norm, so
-    zero vectors give ``cos = 0`` and finite gradients.
+    torch's ``1e-12`` (a float32 constant, ``9.99999996e-13``, also in float64) goes on each squared
+    norm, so zero vectors give ``cos = 0`` and finite gradients.
 
     Args:
       input1: ``(N, D)`` embeddings, or ``(D,)`` for a single pair.
@@ -422,27 +432,33 @@ def cosine_embedding_loss(
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss, torch's ``multilabel_margin_loss``.
 
-    .. math:: \\ell_n = \\sum_{i} \\sum_{j \\notin \\mathcal{Y}_n} \\frac{\\max(0, 1 - (x_{n, y_{n,i}} - x_{n,j}))}{C}
+    .. math::
+        \\ell_n = \\sum_{i} \\sum_{j \\notin \\mathcal{Y}_n}
+                  \\frac{\\max(0, 1 - (x_{n, y_{n,i}} - x_{n,j}))}{C}
 
-    where ``y_n`` lists the target classes of sample ``n`` up to its first ``-1`` (the rest is ignored) and
-    :math:`\\mathcal{Y}_n` is the set of those classes. A class listed twice counts twice, as in torch.
-    Only terms with a positive hinge are added, so the derivative at the kink is ``0`` (torch's kernel).
+    where ``y_n`` lists the target classes of sample ``n`` up to its first ``-1`` (the rest is
+    ignored) and :math:`\\mathcal{Y}_n` is the set of those classes. A class listed twice counts
+    twice, as in torch.
+    Only terms with a positive hinge are added, so the derivative at the kink is ``0`` (torch's
+    kernel).
 
     Args:
-      input: ``(N, C)`` scores, ``(C,)`` for one sample, or 0-d (``C = 1``). ``C > 0``; ``N`` may be 0.
-      target: integer array of ``input``'s shape (a 0-d input takes a 0-d or ``(1,)`` target), values in
-        ``[-1, C - 1]``.
+      input: ``(N, C)`` scores, ``(C,)`` for one sample, or 0-d (``C = 1``). ``C > 0``; ``N`` may be
+        0.
+      target: integer array of ``input``'s shape (a 0-d input takes a 0-d or ``(1,)`` target),
+        values in ``[-1, C - 1]``.
       size_average: deprecated, see ``reduction``.
       reduce: deprecated, see ``reduction``.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
     Returns:
-      ``(N,)`` with ``reduction='none'`` (0-d for a single sample); else a scalar. An empty batch gives
-      ``nan`` for ``'mean'`` (torch 2.13 returns an uninitialised value there).
+      ``(N,)`` with ``reduction='none'`` (0-d for a single sample); else a scalar. An empty batch
+      gives ``nan`` for ``'mean'`` (torch 2.13 returns an uninitialised value there).
 
     Raises:
-      ValueError: a target value outside ``[-1, C - 1]``, on concrete arrays (torch's run-time error; see
-        :func:`jaxloss.checked` under ``jit``, where out-of-range values are clipped instead).
+      ValueError: a target value outside ``[-1, C - 1]``, on concrete arrays (torch's run-time
+        error; see :func:`jaxloss.checked` under ``jit``, where out-of-range values are clipped
+        instead).
 
     Example:
       >>> import jax.numpy as jnp
@@ -496,29 +512,35 @@ def multi_margin_loss(
 ):
     """Multi-class hinge loss, torch's ``multi_margin_loss``.
 
-    .. math:: \\ell_n = \\frac{1}{C} \\sum_{j \\ne y_n} w_{y_n} \\max(0, \\text{margin} - x_{n,y_n} + x_{n,j})^p
+    .. math::
+        \\ell_n = \\frac{1}{C} \\sum_{j \\ne y_n} w_{y_n}
+                  \\max(0, \\text{margin} - x_{n,y_n} + x_{n,j})^p
 
-    The weight of the target class multiplies each term after the power. Only terms with a positive hinge
-    are added, so the derivative at the kink is ``0`` (torch's kernel).
+    The weight of the target class multiplies each term after the power. Only terms with a positive
+    hinge are added, so the derivative at the kink is ``0`` (torch's kernel).
 
     Args:
-      input: ``(N, C)`` scores, ``(C,)`` for one sample, or 0-d (``C = 1``). ``C > 0``; ``N`` may be 0.
-      target: integer class indices in ``[0, C)``: ``(N,)`` for 2-D input; 0-d or ``(1,)`` otherwise.
+      input: ``(N, C)`` scores, ``(C,)`` for one sample, or 0-d (``C = 1``). ``C > 0``; ``N`` may be
+        0.
+      target: integer class indices in ``[0, C)``: ``(N,)`` for 2-D input; 0-d or ``(1,)``
+        otherwise.
       p: ``1`` or ``2``.
       margin: the margin.
-      weight: optional ``(C,)`` class weights (differentiable here; torch does not differentiate them).
+      weight: optional ``(C,)`` class weights (differentiable here; torch does not differentiate
+        them).
       size_average: deprecated, see ``reduction``.
       reduce: deprecated, see ``reduction``.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
     Returns:
-      ``(N,)`` with ``reduction='none'`` for 2-D input; for one sample, ``target``'s shape (0-d or ``(1,)``).
-      Else a scalar; an empty batch gives ``nan`` for ``'mean'`` (torch 2.13 returns an uninitialised value).
+      ``(N,)`` with ``reduction='none'`` for 2-D input; for one sample, ``target``'s shape (0-d or
+      ``(1,)``). Else a scalar; an empty batch gives ``nan`` for ``'mean'`` (torch 2.13 returns an
+      uninitialised value).
 
     Raises:
-      ValueError: ``p`` not 1 or 2, a ``weight`` that is not 1-D of size ``C``, wrong shapes; a class index
-        outside ``[0, C)`` on concrete arrays (see :func:`jaxloss.checked` under ``jit``, where out-of-range
-        indices are clipped instead).
+      ValueError: ``p`` not 1 or 2, a ``weight`` that is not 1-D of size ``C``, wrong shapes; a
+        class index outside ``[0, C)`` on concrete arrays (see :func:`jaxloss.checked` under
+        ``jit``, where out-of-range indices are clipped instead).
 
     Example:
       >>> import jax.numpy as jnp
@@ -596,9 +618,9 @@ def triplet_margin_loss(
     .. math:: \\ell_i = \\max(0, \\text{margin} + d(a_i, p_i) - d(a_i, n_i)),
               \\qquad d(x, y) = \\lVert x - y + \\epsilon \\rVert_p
 
-    ``d`` is :func:`pairwise_distance` (``eps`` added to the difference). With ``swap`` (Balntas et al.,
-    2016, "Learning local feature descriptors with triplets and shallow convolutional neural networks"),
-    ``d(a, n)`` is replaced by ``min(d(a, n), d(p, n))``.
+    ``d`` is :func:`pairwise_distance` (``eps`` added to the difference). With ``swap`` (Balntas et
+    al., 2016, "Learning local feature descriptors with triplets and shallow convolutional neural
+    networks"), ``d(a, n)`` is replaced by ``min(d(a, n), d(p, n))``.
 
     Args:
       anchor: ``(N, D)`` or ``(D,)`` embeddings (any rank: the last axis is reduced).

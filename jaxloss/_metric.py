@@ -183,6 +183,10 @@ def _contrastive_pairs(
     """``(positive-pair losses, negative-pair losses)`` as ``(B, B)`` matrices, zero off their masks;
     distances are Euclidean between the (normalised) rows."""
     x = _l2_normalize(embeddings) if normalize else embeddings
+    # One materialised copy of the rows: XLA may otherwise recompute them differently (last-ulp) in the
+    # two broadcasts, and identical rows would get a distance of ~1e-17 instead of 0, which flips
+    # AvgNonZero's count in 'mean'.
+    x = lax.optimization_barrier(x)
     diff = x[:, None, :] - x[None, :, :]  # exact differences: no |a|^2 + |b|^2 - 2ab cancellation
     dist = _safe_sqrt(jnp.sum(diff * diff, axis=-1))  # d(x, x) = 0 with a zero gradient, as torch.cdist
     positive, negative = _pair_masks(labels)
@@ -884,4 +888,5 @@ def multi_similarity_loss(
     base = _hyper(name, "base", base)
     embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
     values = _multi_similarity_per_anchor(embeddings, labels, alpha, beta, base)
-    return _finish(values, reduction, None, out_dtype)
+    everyone = jnp.ones(values.shape, bool)  # plain mean, but 0 (pml's zero loss) for an empty batch
+    return _finish(values, reduction, everyone, out_dtype)

@@ -53,7 +53,9 @@ def _prepare(loss: str, logits, labels, *, logits_name="logits", labels_name="la
     logits = V.as_float(loss, logits_name, logits)
     labels = V.as_array(loss, labels_name, labels)
     if logits.ndim == 0:
-        raise ValueError(f"{loss}: {logits_name} must be (..., C) with the class axis last; got a scalar")
+        raise ValueError(
+            f"{loss}: {logits_name} must be (..., C) with the class axis last; got a scalar"
+        )
     batch, num_classes = logits.shape[:-1], logits.shape[-1]
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if labels.shape != batch:
@@ -82,8 +84,10 @@ def _prepare(loss: str, logits, labels, *, logits_name="logits", labels_name="la
         cdt = V.compute_dtype(out_dtype)
         targets = labels.astype(cdt)
     else:
-        raise TypeError(f"{loss}: {labels_name} must be integer class indices or float probabilities; got "
-                        f"{labels.dtype}")
+        raise TypeError(
+            f"{loss}: {labels_name} must be integer class indices or float probabilities; got "
+            f"{labels.dtype}"
+        )
     return logits.astype(cdt), targets, out_dtype
 
 
@@ -266,7 +270,9 @@ def z_loss(logits, *, z_loss_coef: float = 1e-4, reduction: str = "mean"):
 
 
 @jax.custom_vjp
-def _t5x_cross_entropy(logits: jax.Array, targets: jax.Array, z_loss_coef) -> tuple[jax.Array, jax.Array]:
+def _t5x_cross_entropy(
+    logits: jax.Array, targets: jax.Array, z_loss_coef
+) -> tuple[jax.Array, jax.Array]:
     """T5X ``losses.cross_entropy_with_logits``: per-example ``(CE + z-loss, z-loss)`` over the last axis."""
     return _t5x_fwd(logits, targets, z_loss_coef)[0]
 
@@ -306,7 +312,12 @@ _t5x_cross_entropy.defvjp(_t5x_fwd, _t5x_bwd)
     diff=(0, 1),
 )
 def cross_entropy_with_z_loss(
-    logits, targets, *, z_loss_coef: float = 1e-4, return_z_loss: bool = False, reduction: str = "mean"
+    logits,
+    targets,
+    *,
+    z_loss_coef: float = 1e-4,
+    return_z_loss: bool = False,
+    reduction: str = "mean",
 ):
     """Softmax cross-entropy plus the auxiliary z-loss, with T5X's ``cross_entropy_with_logits`` semantics.
 
@@ -381,7 +392,9 @@ def _tempered_normalization_value(activations: jax.Array, t: float, num_iters: i
             normalized = normalized_0 * logt_partition ** (1.0 - t)
         logt_partition = jnp.sum(_exp_t(normalized, t), axis=-1, keepdims=True)
         return -_log_t(1.0 / logt_partition, t) + mu
-    effective_dim = jnp.sum(normalized_0 > -1.0 / (1.0 - t), axis=-1, keepdims=True).astype(activations.dtype)
+    effective_dim = jnp.sum(normalized_0 > -1.0 / (1.0 - t), axis=-1, keepdims=True).astype(
+        activations.dtype
+    )
     lower = jnp.zeros_like(mu)
     upper = -_log_t(1.0 / effective_dim, t) * jnp.ones_like(mu)
     for _ in range(num_iters):
@@ -419,7 +432,9 @@ def _safe_pow(p: jax.Array, exponent: float) -> jax.Array:
     """``p**exponent`` for ``p >= 0`` with a zero (not nan) gradient where ``p == 0``."""
     positive = p > 0
     safe = jnp.where(positive, p, 1)  # double where: p**(e - 1) is inf at 0 for e < 1
-    return jnp.where(positive, safe**exponent, 0.0 if exponent > 0 else (1.0 if exponent == 0 else jnp.inf))
+    return jnp.where(
+        positive, safe**exponent, 0.0 if exponent > 0 else (1.0 if exponent == 0 else jnp.inf)
+    )
 
 
 def _bi_tempered(activations: jax.Array, labels: jax.Array, t1: float, t2: float, num_iters: int):
@@ -430,16 +445,22 @@ def _bi_tempered(activations: jax.Array, labels: jax.Array, t1: float, t2: float
     if t2 == 1.0:
         probabilities = jax.nn.softmax(activations, axis=-1)
     else:
-        probabilities = _exp_t(activations - _tempered_normalization(activations, t2, num_iters), t2)
+        probabilities = _exp_t(
+            activations - _tempered_normalization(activations, t2, num_iters), t2
+        )
     if t1 == 1.0:
-        log_t1_p = jnp.log(jnp.where(probabilities > 0, probabilities, 1.0))  # double where, p == 0 -> -inf
+        log_t1_p = jnp.log(
+            jnp.where(probabilities > 0, probabilities, 1.0)
+        )  # double where, p == 0 -> -inf
         log_t1_p = jnp.where(probabilities > 0, log_t1_p, -jnp.inf)
     else:
         log_t1_p = (_safe_pow(probabilities, 1.0 - t1) - 1.0) / (1.0 - t1)
     # y * log_t(p) is taken as 0 where y == 0 (the authors' code gives 0 * -inf = nan at p == 0)
     cross = jnp.where(labels == 0, 0.0, labels * jnp.where(labels == 0, 0.0, log_t1_p))
-    loss_values = labels * _log_t(labels + 1e-10, t1) - cross - 1.0 / (2.0 - t1) * (
-        _safe_pow(labels, 2.0 - t1) - _safe_pow(probabilities, 2.0 - t1)
+    loss_values = (
+        labels * _log_t(labels + 1e-10, t1)
+        - cross
+        - 1.0 / (2.0 - t1) * (_safe_pow(labels, 2.0 - t1) - _safe_pow(probabilities, 2.0 - t1))
     )
     return jnp.sum(loss_values, axis=-1)
 
@@ -447,7 +468,7 @@ def _bi_tempered(activations: jax.Array, labels: jax.Array, t1: float, t2: float
 @register(
     family="classification",
     reference="Amid et al. 2019, Robust Bi-Tempered Logistic Loss (google/bi-tempered-loss)",
-    example=lambda rng: (_probs_example(rng)[0], dict(t1=0.8, t2=1.2)),
+    example=lambda rng: (_probs_example(rng)[0], {"t1": 0.8, "t2": 1.2}),
 )
 def bi_tempered_logistic_loss(
     activations,
@@ -501,7 +522,12 @@ def bi_tempered_logistic_loss(
         ("t1", t1, isinstance(t1, (int, float)) and 0 <= t1 < 2, "a Python float in [0, 2)"),
         ("t2", t2, isinstance(t2, (int, float)) and t2 > 0, "a Python float > 0"),
         ("label_smoothing", label_smoothing, 0 <= label_smoothing <= 1, "in [0, 1]"),
-        ("num_iters", num_iters, isinstance(num_iters, int) and num_iters >= 1, "a Python int >= 1"),
+        (
+            "num_iters",
+            num_iters,
+            isinstance(num_iters, int) and num_iters >= 1,
+            "a Python int >= 1",
+        ),
     ):
         V.check_option(name, opt, val, ok, want)
     activations, targets, out_dtype = _prepare(name, activations, labels, logits_name="activations")
@@ -509,9 +535,9 @@ def bi_tempered_logistic_loss(
         num_classes = activations.shape[-1]
         if num_classes < 2:
             raise ValueError(f"{name}: label_smoothing needs at least 2 classes; got {num_classes}")
-        targets = (1 - num_classes / (num_classes - 1) * label_smoothing) * targets + label_smoothing / (
-            num_classes - 1
-        )
+        targets = (
+            1 - num_classes / (num_classes - 1) * label_smoothing
+        ) * targets + label_smoothing / (num_classes - 1)
     values = _bi_tempered(activations, targets, float(t1), float(t2), num_iters)
     return _finish(name, values, reduction, out_dtype)
 
@@ -523,12 +549,16 @@ def bi_tempered_logistic_loss(
 
 @jax.custom_jvp
 def _sparsemax_last(z: jax.Array) -> jax.Array:
-    z = z - jax.lax.stop_gradient(jnp.max(z, axis=-1, keepdims=True))  # shift-invariant; keeps cumsum small
+    z = z - jax.lax.stop_gradient(
+        jnp.max(z, axis=-1, keepdims=True)
+    )  # shift-invariant; keeps cumsum small
     z_sorted = -jnp.sort(-z, axis=-1)
     k = jnp.broadcast_to(jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype), z.shape)
     cumsum = jnp.cumsum(z_sorted, axis=-1)
     support_size = jnp.sum(1 + k * z_sorted > cumsum, axis=-1, keepdims=True)  # >= 1 always
-    tau = (jnp.take_along_axis(cumsum, support_size - 1, axis=-1) - 1) / support_size.astype(z.dtype)
+    tau = (jnp.take_along_axis(cumsum, support_size - 1, axis=-1) - 1) / support_size.astype(
+        z.dtype
+    )
     return jnp.maximum(z - tau, 0)
 
 
@@ -537,7 +567,9 @@ def _sparsemax_last_jvp(primals, tangents):
     (z,), (dz,) = primals, tangents
     p = _sparsemax_last(z)
     support = (p > 0).astype(p.dtype)
-    mean_on_support = jnp.sum(support * dz, axis=-1, keepdims=True) / jnp.sum(support, axis=-1, keepdims=True)
+    mean_on_support = jnp.sum(support * dz, axis=-1, keepdims=True) / jnp.sum(
+        support, axis=-1, keepdims=True
+    )
     return p, support * (dz - mean_on_support)
 
 
@@ -662,7 +694,11 @@ def _tsallis15_entropy(p: jax.Array) -> jax.Array:
 def _entmax15_loss_kernel(logits: jax.Array, targets: jax.Array) -> jax.Array:
     """Per-example 1.5-entmax Fenchel-Young loss ``(p - q).z + H(p) - H(q)`` over the last axis."""
     p = _entmax15_last(logits)
-    return jnp.sum((p - targets) * logits, axis=-1) + _tsallis15_entropy(p) - _tsallis15_entropy(targets)
+    return (
+        jnp.sum((p - targets) * logits, axis=-1)
+        + _tsallis15_entropy(p)
+        - _tsallis15_entropy(targets)
+    )
 
 
 @_entmax15_loss_kernel.defjvp
@@ -671,7 +707,9 @@ def _entmax15_loss_jvp(primals, tangents):
     dz, dq = tangents
     p = _entmax15_last(z)
     # d/dq = -z - H'(q) = -z + 2 sqrt(q): finite at q == 0, unlike autodiff through q**1.5's sqrt
-    return _entmax15_loss_kernel(z, q), jnp.sum((p - q) * dz, axis=-1) + jnp.sum((2 * jnp.sqrt(q) - z) * dq, axis=-1)
+    return _entmax15_loss_kernel(z, q), jnp.sum((p - q) * dz, axis=-1) + jnp.sum(
+        (2 * jnp.sqrt(q) - z) * dq, axis=-1
+    )
 
 
 @register(
@@ -802,7 +840,9 @@ def categorical_hinge(y_true, y_pred, *, reduction: str = "mean"):
     R.validate_reduction(name, reduction)
     y_true, y_pred, out_dtype = _prepare_keras(name, y_true, y_pred)
     pos = jnp.sum(y_true * y_pred, axis=-1)
-    neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)  # ties share the gradient equally, as Keras-on-JAX
+    neg = jnp.max(
+        (1.0 - y_true) * y_pred, axis=-1
+    )  # ties share the gradient equally, as Keras-on-JAX
     values = jnp.maximum(neg - pos + 1.0, 0.0)
     return _finish(name, values, reduction, out_dtype)
 

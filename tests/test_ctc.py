@@ -90,7 +90,7 @@ def test_unbatched(rng, reduction):
     lp2 = lp[:, 0]
     flat = targets[0, : tl[0]]
     for tg in (flat, targets[:, :]):  # 1-D = concatenated, (1, S) = padded
-        compare(ctc_loss, F.ctc_loss, [lp2, tg, il[0], tl[0]], kwargs=dict(reduction=reduction))
+        compare(ctc_loss, F.ctc_loss, [lp2, tg, np.asarray(il[0]), np.asarray(tl[0])], kwargs=dict(reduction=reduction))
         compare(ctc_loss, F.ctc_loss, [lp2, tg, il, tl], kwargs=dict(reduction=reduction), jit=True)
     out = ctc_loss(lp2, flat, [int(il[0])], [int(tl[0])], reduction=reduction)
     ref = F.ctc_loss(torch.from_numpy(lp2), torch.from_numpy(flat), [int(il[0])], [int(tl[0])], reduction=reduction)
@@ -190,8 +190,8 @@ def test_transforms(rng):
     # vmap over the lengths too (batched integer arguments of the custom_jvp)
     vals = jax.vmap(lambda a, b: ctc_loss(lp, targets, a, b, reduction="sum"))(np.stack([il, il]), np.stack([tl, tl]))
     np.testing.assert_allclose(vals, [ctc_loss(lp, targets, il, tl, reduction="sum")] * 2, rtol=1e-12)
-    h = jax.hessian(lambda x: ctc_loss(x, targets[:2], il[:2], tl[:2]))(lp[:8, :2])
-    assert h.shape == lp[:8, :2].shape * 2 and np.all(np.isfinite(h))
+    h = jax.hessian(lambda x: ctc_loss(x, targets[:2], il[:2], tl[:2]))(lp[:, :2])
+    assert h.shape == lp[:, :2].shape * 2 and np.all(np.isfinite(h))
 
 
 def test_checked_under_jit(rng):
@@ -334,7 +334,7 @@ def test_optax_half_and_transforms(rng):
     np.testing.assert_allclose(out, want, rtol=3e-2)
     f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad).sum()  # noqa: E731
     _, t = jax.jvp(f, (logits,), (np.ones_like(logits),))
-    np.testing.assert_allclose(t, np.sum(jax.grad(f)(logits)), rtol=1e-9)
+    np.testing.assert_allclose(t, np.sum(jax.grad(f)(logits)), rtol=1e-9, atol=1e-12)
     vals = jax.vmap(lambda x: optax_ctc_loss(x[None], lpad[:1], labels[:1], lab_pad[:1])[0])(logits[:1].repeat(2, 0))
     np.testing.assert_allclose(vals, [optax.ctc_loss(logits[:1], lpad[:1], labels[:1], lab_pad[:1])[0]] * 2)
 

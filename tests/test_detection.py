@@ -148,7 +148,11 @@ def np_box_terms(b1, b2, eps):
     rho2 = ((x1 + x2) / 2 - (x1g + x2g) / 2) ** 2 + ((y1 + y2) / 2 - (y1g + y2g) / 2) ** 2
     diou = 1 - iou + rho2 / (cw**2 + ch**2 + eps)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = 4 / math.pi**2 * (np.arctan((x2g - x1g) / (y2g - y1g)) - np.arctan((x2 - x1) / (y2 - y1))) ** 2
+        v = (
+            4
+            / math.pi**2
+            * (np.arctan((x2g - x1g) / (y2g - y1g)) - np.arctan((x2 - x1) / (y2 - y1))) ** 2
+        )
     ciou = diou + v / (1 - iou + v + eps) * v
     return giou, diou, ciou
 
@@ -180,8 +184,16 @@ def test_sigmoid_focal_vs_torchvision(rng, dtype, alpha, gamma):
     x = rng.standard_normal((3, 5)) * 3
     t = (rng.random((3, 5)) > 0.5).astype(np.float64)
     for reduction, jit in (("none", dtype == np.float32), ("mean", True), ("sum", False)):
-        kw = dict(alpha=alpha, gamma=gamma, reduction=reduction)
-        compare(sigmoid_focal_loss, tv_sigmoid_focal_loss, [x, t], kwargs=kw, diff=(0, 1), dtype=dtype, jit=jit)
+        kw = {"alpha": alpha, "gamma": gamma, "reduction": reduction}
+        compare(
+            sigmoid_focal_loss,
+            tv_sigmoid_focal_loss,
+            [x, t],
+            kwargs=kw,
+            diff=(0, 1),
+            dtype=dtype,
+            jit=jit,
+        )
 
 
 def test_sigmoid_focal_soft_targets_and_shapes(rng):
@@ -191,21 +203,27 @@ def test_sigmoid_focal_soft_targets_and_shapes(rng):
         if shape:
             compare(sigmoid_focal_loss, tv_sigmoid_focal_loss, [x, t], diff=(0, 1))
         np.testing.assert_allclose(
-            sigmoid_focal_loss(x, t, alpha=0.3, gamma=1.5), np_sigmoid_focal(x, t, 0.3, 1.5), rtol=1e-12
+            sigmoid_focal_loss(x, t, alpha=0.3, gamma=1.5),
+            np_sigmoid_focal(x, t, 0.3, 1.5),
+            rtol=1e-12,
         )
 
 
 def test_sigmoid_focal_default_matches_numpy(rng):
     x = rng.standard_normal((4, 6)) * 4
     t = (rng.random((4, 6)) > 0.3).astype(np.float64)
-    np.testing.assert_allclose(sigmoid_focal_loss(x, t), np_sigmoid_focal(x, t, 0.25, 2), rtol=1e-12)
+    np.testing.assert_allclose(
+        sigmoid_focal_loss(x, t), np_sigmoid_focal(x, t, 0.25, 2), rtol=1e-12
+    )
 
 
 def test_sigmoid_focal_empty():
     x = np.zeros((0, 3))
     assert sigmoid_focal_loss(x, x, reduction="none").shape == (0, 3)
     assert float(sigmoid_focal_loss(x, x, reduction="sum")) == 0.0
-    assert np.isnan(float(sigmoid_focal_loss(x, x, reduction="mean")))  # torch: mean of nothing is nan
+    assert np.isnan(
+        float(sigmoid_focal_loss(x, x, reduction="mean"))
+    )  # torch: mean of nothing is nan
 
 
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
@@ -222,7 +240,9 @@ def test_sigmoid_focal_extreme_logits_finite_grads(gamma):
     # torch agrees on the values of the confident entries (value there is ~0 or ~1e4 * alpha_t)
     tx, tt = torch.tensor(np.asarray(x)), torch.tensor(np.asarray(t))
     np.testing.assert_allclose(
-        sigmoid_focal_loss(x, t, gamma=gamma), tv_sigmoid_focal_loss(tx, tt, gamma=gamma).numpy(), rtol=1e-12
+        sigmoid_focal_loss(x, t, gamma=gamma),
+        tv_sigmoid_focal_loss(tx, tt, gamma=gamma).numpy(),
+        rtol=1e-12,
     )
 
 
@@ -237,15 +257,17 @@ def test_sigmoid_focal_kernel_matches_optax(rng):
             return fn(a, b), jax.grad(lambda a, b: jnp.sum(fn(a, b)), argnums=(0, 1))(a, b)
 
         def ref(a, b):
-            return optax.losses.sigmoid_focal_loss(a, b, alpha=alpha, gamma=gamma)
+            return optax.losses.sigmoid_focal_loss(a, b, alpha=alpha, gamma=gamma)  # noqa: B023 (called in this iteration)
 
         def got(a, b):
-            return _sigmoid_focal(a, b, alpha, gamma)
+            return _sigmoid_focal(a, b, alpha, gamma)  # noqa: B023 (called in this iteration)
 
         for dtype in (np.float64, np.float32):
             xd, td = jnp.asarray(x, dtype), jnp.asarray(t, dtype)
             tol = 1e-13 if dtype == np.float64 else 1e-6
-            (r, (gr0, gr1)), (g, (gg0, gg1)) = jax.jit(lambda a, b: (both(a, b, ref), both(a, b, got)))(xd, td)
+            (r, (gr0, gr1)), (g, (gg0, gg1)) = jax.jit(
+                lambda a, b: (both(a, b, ref), both(a, b, got))
+            )(xd, td)
             assert g.dtype == r.dtype
             for mine, theirs in ((g, r), (gg0, gr0), (gg1, gr1)):
                 np.testing.assert_allclose(mine, theirs, rtol=tol, atol=tol)
@@ -301,8 +323,12 @@ def test_box_losses_vs_torchvision(rng, dtype, fns):
     b2[1] = b1[1] + np.array([10.0, 10.0, 10.0, 10.0])  # disjoint pair
     b2[2] = b1[2] + np.array([0.5, 0.0, 0.5, 0.0])  # tied y coordinates
     for reduction, jit in (("none", dtype == np.float32), ("mean", True), ("sum", False)):
-        compare(fn, tv_fn, [b1, b2], kwargs=dict(reduction=reduction), diff=(0, 1), dtype=dtype, jit=jit)
-    compare(fn, tv_fn, [b1[0], b2[0]], kwargs=dict(eps=1e-3), diff=(0, 1), dtype=dtype)  # a single (4,) box
+        compare(
+            fn, tv_fn, [b1, b2], kwargs={"reduction": reduction}, diff=(0, 1), dtype=dtype, jit=jit
+        )
+    compare(
+        fn, tv_fn, [b1[0], b2[0]], kwargs={"eps": 1e-3}, diff=(0, 1), dtype=dtype
+    )  # a single (4,) box
 
 
 @pytest.mark.parametrize("fns", BOX_LOSSES, ids=BOX_IDS)
@@ -311,7 +337,9 @@ def test_box_losses_vs_numpy_float64(rng, fns):
     for shape in [(), (8,), (2, 3)]:
         b1, b2 = random_boxes(rng, shape), random_boxes(rng, shape)
         for eps in (1e-7, 0.5):
-            np.testing.assert_allclose(fn(b1, b2, eps=eps), np_box_terms(b1, b2, eps)[k], rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(
+                fn(b1, b2, eps=eps), np_box_terms(b1, b2, eps)[k], rtol=1e-12, atol=1e-14
+            )
 
 
 @pytest.mark.parametrize("fns", BOX_LOSSES, ids=BOX_IDS)
@@ -321,7 +349,7 @@ def test_box_losses_empty(fns):
     assert fn(empty, empty).shape == (0,)
     assert float(fn(empty, empty, reduction="mean")) == 0.0  # torchvision: 0.0 * loss.sum()
     assert float(fn(empty, empty, reduction="sum")) == 0.0
-    compare(fn, tv_fn, [empty, empty], kwargs=dict(reduction="mean"), diff=(0, 1))
+    compare(fn, tv_fn, [empty, empty], kwargs={"reduction": "mean"}, diff=(0, 1))
 
 
 @pytest.mark.parametrize("fns", BOX_LOSSES, ids=BOX_IDS)
@@ -334,7 +362,7 @@ def test_box_losses_degenerate_and_coincident_grads(rng, fns):
     b1[5] = [0.0, 0.0, 0.0, 0.0]  # point box against a proper one
     b1[6] = [0.0, 0.0, 2.0, 0.0]  # zero height
     for red in ("none", "sum"):
-        val, vjp = jax.vjp(lambda a, b: fn(a, b, reduction=red), jnp.asarray(b1), jnp.asarray(b2))
+        val, vjp = jax.vjp(lambda a, b: fn(a, b, reduction=red), jnp.asarray(b1), jnp.asarray(b2))  # noqa: B023 (called in this iteration)
         grads = vjp(jnp.ones_like(val))
         assert np.all(np.isfinite(val))
         assert all(np.all(np.isfinite(g)) for g in grads)
@@ -342,9 +370,13 @@ def test_box_losses_degenerate_and_coincident_grads(rng, fns):
     t1, t2 = torch.tensor(b1, requires_grad=True), torch.tensor(b2, requires_grad=True)
     tv = tv_fn(t1, t2)
     ok = np.isfinite(tv.detach().numpy())
-    np.testing.assert_allclose(np.asarray(fn(b1, b2))[ok], tv.detach().numpy()[ok], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(fn(b1, b2))[ok], tv.detach().numpy()[ok], rtol=1e-12, atol=1e-14
+    )
     tv.sum().backward()
-    g1, g2 = jax.grad(lambda a, b: jnp.sum(fn(a, b)), argnums=(0, 1))(jnp.asarray(b1), jnp.asarray(b2))
+    g1, g2 = jax.grad(lambda a, b: jnp.sum(fn(a, b)), argnums=(0, 1))(
+        jnp.asarray(b1), jnp.asarray(b2)
+    )
     for g, tg in ((g1, t1.grad.numpy()), (g2, t2.grad.numpy())):
         rows = np.all(np.isfinite(tg), axis=-1)
         np.testing.assert_allclose(np.asarray(g)[rows], tg[rows], rtol=1e-10, atol=1e-12)
@@ -382,13 +414,19 @@ def test_box_losses_dtypes(rng, fns):
 @pytest.mark.parametrize("fn", [f for f, _, _ in BOX_LOSSES], ids=BOX_IDS)
 def test_box_losses_errors(fn):
     name = fn.__name__
-    with pytest.raises(ValueError, match=f"{name}: boxes1 has shape \\(3, 5\\); it must be \\(..., 4\\)"):
+    with pytest.raises(
+        ValueError, match=f"{name}: boxes1 has shape \\(3, 5\\); it must be \\(..., 4\\)"
+    ):
         fn(np.zeros((3, 5)), np.zeros((3, 4)))
     with pytest.raises(ValueError, match=f"{name}: boxes2 has shape \\(\\)"):
         fn(np.zeros((3, 4)), np.zeros(()))
-    with pytest.raises(ValueError, match=f"{name}: boxes2 has shape \\(2, 4\\); it must have the same shape"):
+    with pytest.raises(
+        ValueError, match=f"{name}: boxes2 has shape \\(2, 4\\); it must have the same shape"
+    ):
         fn(np.zeros((3, 4)), np.zeros((2, 4)))
-    with pytest.raises(ValueError, match=f"{name}: boxes2 has shape \\(1, 4\\); it must have the same shape"):
+    with pytest.raises(
+        ValueError, match=f"{name}: boxes2 has shape \\(1, 4\\); it must have the same shape"
+    ):
         fn(np.zeros((3, 4)), np.zeros((1, 4)))  # torchvision does not broadcast boxes either
     with pytest.raises(ValueError, match=f"{name}: reduction must be"):
         fn(np.zeros((3, 4)), np.zeros((3, 4)), reduction="batchmean")

@@ -359,7 +359,7 @@ def test_ntxent_matches_optax(rng, dtype, jit):
 def test_ntxent_zero_norm_and_degenerate_batches():
     """A zero row (optax clips |x|^2 at eps): optax's numbers. No positive pair: optax gives nan (kept by
     _ntxent); ntxent_loss gives 0 with a zero gradient, as pml. One label everywhere: no negatives, every
-    pair loss is 0 up to rounding; optax's gradient is nan there, ours 0."""
+    pair loss is 0 up to rounding, as optax. A batch of one: finite gradient."""
     e = np.random.default_rng(1).standard_normal((4, 3))
     e[2] = 0.0
     e = jnp.asarray(e)
@@ -378,10 +378,12 @@ def test_ntxent_zero_norm_and_degenerate_batches():
     np.testing.assert_array_equal(grad, 0.0)
     same = jnp.zeros(4, dtype=labels.dtype)
     want_value, want_grad = vg_optax(e, same)
-    assert abs(float(want_value)) < 1e-15 and np.isnan(want_grad).any()  # the optax nan we do not copy
+    assert abs(float(want_value)) < 1e-15
     for value, grad in (vg(e, same), vg_kernel(e, same)):
-        assert value == want_value
-        np.testing.assert_array_equal(grad, 0.0)
+        np.testing.assert_allclose(value, want_value, atol=1e-15)
+        np.testing.assert_allclose(grad, want_grad, atol=1e-14)
+    value, grad = jax.value_and_grad(ntxent_loss)(e[:1], same[:1])
+    assert float(value) == 0.0 and np.all(np.isfinite(grad))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -465,7 +467,8 @@ def test_circle_matches_keras(rng, dtype, jit):
     """keras.losses.Circle's values and gradients (its 'sum_over_batch_size' with the loss > 0 mask is
     our 'mean')."""
     name = "float64" if dtype == np.float64 else "float32"
-    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-5)
+    # Keras's own logsumexp/softplus round differently from ours (pml's): ~1e-11 relative in float64.
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-5)
 
     def ours(x, labels):
         return _all_reductions_jax(circle_loss, x, labels, m=0.3, gamma=32.0, normalize=False,
@@ -555,7 +558,7 @@ def test_papers_numpy_references(rng):
     for fn, target in [(arcface_loss, lambda c: np.cos(np.arccos(c) + np.radians(28.6))), (cosface_loss, lambda c: c - 0.35)]:
         logits = 64 * np.where(onehot, target(c), c)
         want = np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1)) + logits.max(1) - logits[onehot]
-        np.testing.assert_allclose(fn(e, yc, w, reduction="none"), want, rtol=1e-9)
+        np.testing.assert_allclose(fn(e, yc, w, reduction="none"), want, rtol=1e-9, atol=1e-13)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import entmax
 import jax
 import jax.numpy as jnp
 import keras
@@ -22,7 +23,6 @@ import pytest
 import torch
 from jax.test_util import check_grads
 
-import entmax
 from jaxloss._multiclass import (
     _binary_sparsemax_loss,
     _entmax15,
@@ -107,14 +107,27 @@ def test_softmax_focal_vs_formula(rng, dtype):
         (y_idx, alpha_vec, 0.5, "none"),
         (y_p, alpha_vec, 3.0, "none"),
     ):
-        kw = dict(alpha=alpha, gamma=gamma, reduction=red)
+        kw = {"alpha": alpha, "gamma": gamma, "reduction": red}
         diff = (0, 1) if labels is y_p else (0,)
-        compare(softmax_focal_loss, t_softmax_focal, [z, labels], kwargs=kw, diff=diff, dtype=dtype, jit=jit)
+        compare(
+            softmax_focal_loss,
+            t_softmax_focal,
+            [z, labels],
+            kwargs=kw,
+            diff=diff,
+            dtype=dtype,
+            jit=jit,
+        )
     # K-dim batch and an unbatched example
-    compare(softmax_focal_loss, t_softmax_focal, [rng.standard_normal((2, 3, C)), rng.integers(0, C, (2, 3))])
+    compare(
+        softmax_focal_loss,
+        t_softmax_focal,
+        [rng.standard_normal((2, 3, C)), rng.integers(0, C, (2, 3))],
+    )
     # unbatched: (C,) logits with a 0-d label is the matching row of the batched loss
     np.testing.assert_allclose(
-        softmax_focal_loss(z[1], y_idx[1], reduction="none"), softmax_focal_loss(z, y_idx, reduction="none")[1],
+        softmax_focal_loss(z[1], y_idx[1], reduction="none"),
+        softmax_focal_loss(z, y_idx, reduction="none")[1],
         rtol=1e-14,
     )
 
@@ -122,7 +135,9 @@ def test_softmax_focal_vs_formula(rng, dtype):
 def test_softmax_focal_gamma0_is_cross_entropy(rng):
     z, y = rng.standard_normal((6, C)), probs(rng, (6, C))
     np.testing.assert_allclose(
-        softmax_focal_loss(z, y, gamma=0.0, reduction="none"), optax.losses.softmax_cross_entropy(z, y), rtol=1e-13
+        softmax_focal_loss(z, y, gamma=0.0, reduction="none"),
+        optax.losses.softmax_cross_entropy(z, y),
+        rtol=1e-13,
     )
 
 
@@ -136,13 +151,16 @@ def test_poly1_vs_optax(rng, dtype):
     z = jnp.asarray(rng.standard_normal((6, C)) * 2, dtype)
     y = jnp.asarray(probs(rng, (6, C), zeros=True), dtype)
     y_idx = rng.integers(0, C, 6)
-    tol = dict(rtol=1e-13, atol=1e-14) if dtype == np.float64 else dict(rtol=1e-6, atol=1e-6)
+    tol = {"rtol": 1e-13, "atol": 1e-14} if dtype == np.float64 else {"rtol": 1e-6, "atol": 1e-6}
     for eps in (2.0, -1.0, 0.5):
 
         def both(z, y, eps=eps):
             ref = lambda z, y: jnp.sum(optax.losses.poly_loss_cross_entropy(z, y, epsilon=eps))
             mine = lambda z, y: poly1_cross_entropy(z, y, epsilon=eps, reduction="sum")
-            return (ref(z, y), jax.grad(ref, (0, 1))(z, y)), (mine(z, y), jax.grad(mine, (0, 1))(z, y))
+            return (ref(z, y), jax.grad(ref, (0, 1))(z, y)), (
+                mine(z, y),
+                jax.grad(mine, (0, 1))(z, y),
+            )
 
         (r, rg), (m, mg) = jax.jit(both)(z, y)
         assert m.dtype == r.dtype
@@ -150,11 +168,15 @@ def test_poly1_vs_optax(rng, dtype):
             np.testing.assert_allclose(a, b, **tol)
     onehot = jax.nn.one_hot(y_idx, C, dtype=dtype)
     np.testing.assert_allclose(
-        poly1_cross_entropy(z, y_idx, reduction="none"), optax.losses.poly_loss_cross_entropy(z, onehot), **tol
+        poly1_cross_entropy(z, y_idx, reduction="none"),
+        optax.losses.poly_loss_cross_entropy(z, onehot),
+        **tol,
     )
     np.testing.assert_allclose(
         poly1_cross_entropy(z, y_idx, epsilon=1.0),
-        np.mean(optax.losses.poly_loss_cross_entropy(z, optax.smooth_labels(onehot, 0.0), epsilon=1.0)),
+        np.mean(
+            optax.losses.poly_loss_cross_entropy(z, optax.smooth_labels(onehot, 0.0), epsilon=1.0)
+        ),
         **tol,
     )
     # label smoothing: both terms see (1 - s) y + s / C (optax.smooth_labels)
@@ -169,7 +191,14 @@ def test_poly1_vs_optax(rng, dtype):
 def test_z_loss_vs_formula(rng, dtype):
     z = rng.standard_normal((3, 4, C)) * 4
     for coef, red in ((1e-4, "mean"), (0.3, "none"), (1.0, "sum")):
-        compare(z_loss, t_z_loss, [z], kwargs=dict(z_loss_coef=coef, reduction=red), dtype=dtype, jit=dtype == np.float32)
+        compare(
+            z_loss,
+            t_z_loss,
+            [z],
+            kwargs={"z_loss_coef": coef, "reduction": red},
+            dtype=dtype,
+            jit=dtype == np.float32,
+        )
 
 
 def np_t5x(logits, targets, c, g):
@@ -200,25 +229,38 @@ def test_cross_entropy_with_z_loss_vs_t5x(rng, jit):
             loss, total_z, g_logits, g_targets = np_t5x(z, targets, c, g)
 
             def f(z, t, c=c, labels=labels):
-                return cross_entropy_with_z_loss(z, t if labels.dtype.kind == "f" else labels, z_loss_coef=c,
-                                                 return_z_loss=True, reduction="none")
+                return cross_entropy_with_z_loss(
+                    z,
+                    t if labels.dtype.kind == "f" else labels,
+                    z_loss_coef=c,
+                    return_z_loss=True,
+                    reduction="none",
+                )
 
             f = jax.jit(f) if jit else f
             (out, out_z), vjp = jax.vjp(f, jnp.asarray(z), jnp.asarray(targets))
             np.testing.assert_allclose(out, loss, rtol=1e-13)
             np.testing.assert_allclose(out_z, total_z, rtol=1e-13, atol=1e-300)
-            gz, gt = vjp((jnp.asarray(g), jnp.asarray(rng.standard_normal((2, 3)))))  # z-loss output: no gradient
+            gz, gt = vjp(
+                (jnp.asarray(g), jnp.asarray(rng.standard_normal((2, 3))))
+            )  # z-loss output: no gradient
             np.testing.assert_allclose(gz, g_logits, rtol=1e-12, atol=1e-14)
             if labels.dtype.kind == "f":
                 np.testing.assert_allclose(gt, g_targets, rtol=1e-12, atol=1e-14)
     # reductions and float32
     loss, total_z, _, _ = np_t5x(z, y, 1e-4, g)
     assert np.isclose(cross_entropy_with_z_loss(z, y), loss.mean(), rtol=1e-13)
-    l32, z32 = cross_entropy_with_z_loss(z.astype(np.float32), y.astype(np.float32), reduction="sum", return_z_loss=True)
+    l32, z32 = cross_entropy_with_z_loss(
+        z.astype(np.float32), y.astype(np.float32), reduction="sum", return_z_loss=True
+    )
     assert l32.dtype == jnp.float32 and z32.dtype == jnp.float32
     np.testing.assert_allclose([l32, z32], [loss.sum(), total_z.sum()], rtol=2e-6)
     # with rows summing to one T5X's custom gradient equals plain autodiff of the formula
-    auto = jax.grad(lambda z: jnp.sum(optax.losses.softmax_cross_entropy(z, y) + 0.5 * jax.nn.logsumexp(z, -1) ** 2))(z)
+    auto = jax.grad(
+        lambda z: jnp.sum(
+            optax.losses.softmax_cross_entropy(z, y) + 0.5 * jax.nn.logsumexp(z, -1) ** 2
+        )
+    )(z)
     mine = jax.grad(lambda z: cross_entropy_with_z_loss(z, y, z_loss_coef=0.5, reduction="sum"))(z)
     np.testing.assert_allclose(mine, auto, rtol=1e-12, atol=1e-14)
 
@@ -263,7 +305,9 @@ def np_bi_tempered(a, y, t1, t2, label_smoothing=0.0, num_iters=5):
     if label_smoothing > 0:
         y = (1 - c / (c - 1) * label_smoothing) * y + label_smoothing / (c - 1)
     if t1 == 1.0 and t2 == 1.0:
-        lse = np.log(np.exp(a - a.max(-1, keepdims=True)).sum(-1, keepdims=True)) + a.max(-1, keepdims=True)
+        lse = np.log(np.exp(a - a.max(-1, keepdims=True)).sum(-1, keepdims=True)) + a.max(
+            -1, keepdims=True
+        )
         p = np.exp(a - lse)
         return -(y * (a - lse)).sum(-1), p * y.sum(-1, keepdims=True) - y
     if t2 == 1.0:
@@ -273,7 +317,9 @@ def np_bi_tempered(a, y, t1, t2, label_smoothing=0.0, num_iters=5):
         p = np_exp_t(a - np_normalization(a, t2, num_iters), t2)
     with np.errstate(divide="ignore", invalid="ignore"):
         cross = np.where(y == 0, 0.0, y * np_log_t(p, t1))
-    loss = y * np_log_t(y + 1e-10, t1) - cross - 1.0 / (2.0 - t1) * (y ** (2.0 - t1) - p ** (2.0 - t1))
+    loss = (
+        y * np_log_t(y + 1e-10, t1) - cross - 1.0 / (2.0 - t1) * (y ** (2.0 - t1) - p ** (2.0 - t1))
+    )
     # the authors' forget factor p**(t2 - t1) is 0 * inf at a class outside the support (t2 < 1, p = 0); such a
     # class is locally constant (p stays 0), so its term is 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -298,17 +344,25 @@ def test_bi_tempered_vs_authors_algorithm(rng, t1, t2):
         ref, ref_grad = np_bi_tempered(a, y, t1, t2, ls, iters)
 
         def f(a, labels=labels, ls=ls, iters=iters):
-            return bi_tempered_logistic_loss(a, labels, t1=t1, t2=t2, label_smoothing=ls, num_iters=iters, reduction="none")
+            return bi_tempered_logistic_loss(
+                a, labels, t1=t1, t2=t2, label_smoothing=ls, num_iters=iters, reduction="none"
+            )
 
         out, vjp = jax.vjp(f, jnp.asarray(a))
         np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-13)
-        np.testing.assert_allclose(vjp(jnp.asarray(g))[0], g[:, None] * ref_grad, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            vjp(jnp.asarray(g))[0], g[:, None] * ref_grad, rtol=1e-10, atol=1e-12
+        )
     # float32 under jit, reductions
-    out = jax.jit(lambda a: bi_tempered_logistic_loss(a, y_idx, t1=t1, t2=t2, reduction="sum"))(a.astype(np.float32))
+    out = jax.jit(lambda a: bi_tempered_logistic_loss(a, y_idx, t1=t1, t2=t2, reduction="sum"))(
+        a.astype(np.float32)
+    )
     assert out.dtype == jnp.float32
     np.testing.assert_allclose(out, np_bi_tempered(a, np.eye(C)[y_idx], t1, t2)[0].sum(), rtol=2e-5)
     np.testing.assert_allclose(
-        bi_tempered_logistic_loss(a, y_p, t1=t1, t2=t2), np_bi_tempered(a, y_p, t1, t2)[0].mean(), rtol=1e-11
+        bi_tempered_logistic_loss(a, y_p, t1=t1, t2=t2),
+        np_bi_tempered(a, y_p, t1, t2)[0].mean(),
+        rtol=1e-11,
     )
 
 
@@ -337,7 +391,7 @@ def test_bi_tempered_edges_finite(rng):
     for t1, t2 in BT_CASES:
         if t1 > 1 and t2 < 1:
             continue  # unbounded: the loss is +inf where a labelled class has zero tempered probability
-        f = lambda a, y: bi_tempered_logistic_loss(a, y, t1=t1, t2=t2, reduction="sum")
+        f = lambda a, y: bi_tempered_logistic_loss(a, y, t1=t1, t2=t2, reduction="sum")  # noqa: B023 (called in this iteration)
         val, grads = jax.jit(jax.value_and_grad(f, (0, 1)))(a, y)
         assert np.isfinite(val), (t1, t2)
         assert all(np.all(np.isfinite(g)) for g in grads), (t1, t2)
@@ -364,7 +418,9 @@ def test_sparse_mappings_vs_entmax_package(rng, dtype):
     compare(_entmax15, t_entmax15, [z], dtype=dtype, jit=jit)
     compare(_sparsemax, t_sparsemax, [z], dtype=dtype, jit=jit)
     zt = np.swapaxes(z.reshape(2, 3, C), 1, 2)  # axis=1
-    compare(lambda x: _sparsemax(x, axis=1), lambda x: entmax.sparsemax(x, dim=1), [zt], dtype=dtype)
+    compare(
+        lambda x: _sparsemax(x, axis=1), lambda x: entmax.sparsemax(x, dim=1), [zt], dtype=dtype
+    )
     compare(lambda x: _entmax15(x, axis=1), lambda x: entmax.entmax15(x, dim=1), [zt], dtype=dtype)
 
 
@@ -373,12 +429,32 @@ def test_sparsemax_and_entmax_losses_vs_entmax_package(rng, dtype):
     z = rng.standard_normal((7, C)) * 2
     y = rng.integers(0, C, 7)
     jit = dtype == np.float32
-    kw = dict(reduction="none")
-    compare(entmax15_loss, lambda x, t, reduction: entmax.entmax15_loss(x, t), [z, y], kwargs=kw, dtype=dtype, jit=jit)
-    compare(sparsemax_loss, lambda x, t, reduction: entmax.sparsemax_loss(x, t), [z, y], kwargs=kw, dtype=dtype, jit=jit)
+    kw = {"reduction": "none"}
+    compare(
+        entmax15_loss,
+        lambda x, t, reduction: entmax.entmax15_loss(x, t),
+        [z, y],
+        kwargs=kw,
+        dtype=dtype,
+        jit=jit,
+    )
+    compare(
+        sparsemax_loss,
+        lambda x, t, reduction: entmax.sparsemax_loss(x, t),
+        [z, y],
+        kwargs=kw,
+        dtype=dtype,
+        jit=jit,
+    )
     compare(entmax15_loss, lambda x, t: entmax.entmax15_loss(x, t).mean(), [z, y], dtype=dtype)
-    compare(sparsemax_loss, lambda x, t: entmax.sparsemax_loss(x, t).sum(), [z, y], kwargs=dict(reduction="sum"),
-            torch_kwargs={}, dtype=dtype)
+    compare(
+        sparsemax_loss,
+        lambda x, t: entmax.sparsemax_loss(x, t).sum(),
+        [z, y],
+        kwargs={"reduction": "sum"},
+        torch_kwargs={},
+        dtype=dtype,
+    )
 
 
 def test_sparsemax_loss_vs_optax(rng):
@@ -391,12 +467,17 @@ def test_sparsemax_loss_vs_optax(rng):
     def run(z, x):
         ref = lambda z: optax.losses.multiclass_sparsemax_loss(z, y)
         mine = lambda z: sparsemax_loss(z, y, reduction="none")
-        kernel = _sparsemax_loss_kernel(z, jax.nn.one_hot(y, C, dtype=z.dtype))  # what the optax face imports
+        kernel = _sparsemax_loss_kernel(
+            z, jax.nn.one_hot(y, C, dtype=z.dtype)
+        )  # what the optax face imports
         return (
             (mine(z), ref(z)),
             (jax.grad(lambda z: jnp.sum(mine(z)))(z), jax.grad(lambda z: jnp.sum(ref(z)))(z)),
             (kernel, ref(z)),
-            (_binary_sparsemax_loss(x, lab), optax.losses.sparsemax_loss(x, lab)),  # optax's binary loss
+            (
+                _binary_sparsemax_loss(x, lab),
+                optax.losses.sparsemax_loss(x, lab),
+            ),  # optax's binary loss
         )
 
     for a, b in run(z, x):
@@ -409,7 +490,9 @@ def test_fenchel_young_losses_probability_labels(rng):
     z = rng.standard_normal((5, C)) * 2
     q = probs(rng, (5, C), zeros=True)
     p = entmax.sparsemax(torch.tensor(z), dim=-1).numpy()
-    tau = np.max(np.where(p > 0, z - p, -np.inf), axis=-1, keepdims=True)  # z_j - p_j = tau on the support
+    tau = np.max(
+        np.where(p > 0, z - p, -np.inf), axis=-1, keepdims=True
+    )  # z_j - p_j = tau on the support
     ref = -(q * z).sum(-1) + 0.5 * np.where(p > 0, z**2 - tau**2, 0).sum(-1) + 0.5 * (q**2).sum(-1)
     val, (gz, gq) = jax.vmap(jax.value_and_grad(lambda a, b: sparsemax_loss(a, b), (0, 1)))(z, q)
     np.testing.assert_allclose(val, ref, rtol=1e-12, atol=1e-14)
@@ -435,9 +518,9 @@ def test_sparse_losses_hessian_and_extremes(rng):
         @jax.jit
         def run(z, big):
             return (
-                jax.hessian(lambda a: fn(a, 1))(z),
-                jax.jacobian(mapping)(z),
-                jax.value_and_grad(lambda a: fn(a, jnp.array([1])))(big),
+                jax.hessian(lambda a: fn(a, 1))(z),  # noqa: B023 (called in this iteration)
+                jax.jacobian(mapping)(z),  # noqa: B023 (called in this iteration)
+                jax.value_and_grad(lambda a: fn(a, jnp.array([1])))(big),  # noqa: B023 (called in this iteration)
             )
 
         h, jac, (val, g) = run(z, big)
@@ -463,7 +546,10 @@ def keras64():
 def test_hinge_vs_keras(rng, keras64, which):
     mine = {"squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge}[which]
     fn = getattr(keras.losses, which)
-    cls = {"squared_hinge": keras.losses.SquaredHinge, "categorical_hinge": keras.losses.CategoricalHinge}[which]
+    cls = {
+        "squared_hinge": keras.losses.SquaredHinge,
+        "categorical_hinge": keras.losses.CategoricalHinge,
+    }[which]
     yp = rng.standard_normal((2, 4, C))
     yp[0, 0] = [0.5, 0.5, 0.5, 0.5, 0.5]  # ties in the max
     y01 = (rng.random((2, 4, C)) > 0.5).astype(np.float64)
@@ -471,17 +557,23 @@ def test_hinge_vs_keras(rng, keras64, which):
     onehot = np.eye(C)[rng.integers(0, C, (2, 4))]
     # Keras 3.15's JAX-backend ops.mean (inside squared_hinge) accumulates float64 input in float32, so the
     # float64 comparison of squared_hinge is at float32 precision; categorical_hinge has no mean and is exact
-    tol = dict(rtol=2e-7, atol=1e-7) if which == "squared_hinge" else dict(rtol=1e-13, atol=1e-15)
+    tol = (
+        {"rtol": 2e-7, "atol": 1e-7} if which == "squared_hinge" else {"rtol": 1e-13, "atol": 1e-15}
+    )
     cot = jnp.arange(8.0).reshape(2, 4)
     for yt in (y01, ypm, onehot, rng.random((2, 4, C))):
         ref = fn(yt, yp)
         np.testing.assert_allclose(mine(yt, yp, reduction="none"), ref, **tol)
-        np.testing.assert_allclose(jax.jit(lambda a, b: mine(a, b, reduction="none"))(yt, yp), ref, **tol)
-        g_ref = jax.grad(lambda b: jnp.sum(fn(yt, b) * cot))(jnp.asarray(yp))
-        g = jax.grad(lambda b: jnp.sum(mine(yt, b, reduction="none") * cot))(jnp.asarray(yp))
+        np.testing.assert_allclose(
+            jax.jit(lambda a, b: mine(a, b, reduction="none"))(yt, yp), ref, **tol
+        )
+        g_ref = jax.grad(lambda b: jnp.sum(fn(yt, b) * cot))(jnp.asarray(yp))  # noqa: B023 (called in this iteration)
+        g = jax.grad(lambda b: jnp.sum(mine(yt, b, reduction="none") * cot))(jnp.asarray(yp))  # noqa: B023 (called in this iteration)
         np.testing.assert_allclose(g, g_ref, **tol)
         for red, kred in (("mean", "sum_over_batch_size"), ("sum", "sum")):
-            np.testing.assert_allclose(mine(yt, yp, reduction=red), cls(reduction=kred)(yt, yp), **tol)
+            np.testing.assert_allclose(
+                mine(yt, yp, reduction=red), cls(reduction=kred)(yt, yp), **tol
+            )
     # float32 in, float32 out: Keras' own precision, so tight
     y32, p32 = y01.astype(np.float32), yp.astype(np.float32)
     out = mine(y32, p32, reduction="none")
@@ -501,16 +593,27 @@ def test_gce_vs_formula(rng, dtype):
     y_idx, y_p = rng.integers(0, C, 6), probs(rng, (6, C), zeros=True)
     for labels, q, red in ((y_idx, 0.7, "mean"), (y_p, 0.3, "none"), (y_idx, 1.0, "sum")):
         diff = (0, 1) if labels is y_p else (0,)
-        compare(generalized_cross_entropy, t_gce, [z, labels], kwargs=dict(q=q, reduction=red), diff=diff,
-                dtype=dtype, jit=dtype == np.float32)
+        compare(
+            generalized_cross_entropy,
+            t_gce,
+            [z, labels],
+            kwargs={"q": q, "reduction": red},
+            diff=diff,
+            dtype=dtype,
+            jit=dtype == np.float32,
+        )
 
 
 def test_gce_limits(rng):
     z, y = rng.standard_normal((6, C)), rng.integers(0, C, 6)
     p = jax.nn.softmax(z)
-    np.testing.assert_allclose(generalized_cross_entropy(z, y, q=1.0, reduction="none"), 1 - p[np.arange(6), y], rtol=1e-13)
+    np.testing.assert_allclose(
+        generalized_cross_entropy(z, y, q=1.0, reduction="none"), 1 - p[np.arange(6), y], rtol=1e-13
+    )
     ce = optax.losses.softmax_cross_entropy_with_integer_labels(z, y)
-    np.testing.assert_allclose(generalized_cross_entropy(z, y, q=1e-7, reduction="none"), ce, rtol=1e-5)
+    np.testing.assert_allclose(
+        generalized_cross_entropy(z, y, q=1e-7, reduction="none"), ce, rtol=1e-5
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -521,7 +624,10 @@ LOGIT_LOSSES = [
     ("softmax_focal_loss", lambda z, y: softmax_focal_loss(z, y, gamma=0.5, reduction="sum")),
     ("poly1_cross_entropy", lambda z, y: poly1_cross_entropy(z, y, reduction="sum")),
     ("cross_entropy_with_z_loss", lambda z, y: cross_entropy_with_z_loss(z, y, reduction="sum")),
-    ("bi_tempered_logistic_loss", lambda z, y: bi_tempered_logistic_loss(z, y, t1=0.5, t2=1.5, reduction="sum")),
+    (
+        "bi_tempered_logistic_loss",
+        lambda z, y: bi_tempered_logistic_loss(z, y, t1=0.5, t2=1.5, reduction="sum"),
+    ),
     ("sparsemax_loss", lambda z, y: sparsemax_loss(z, y, reduction="sum")),
     ("entmax15_loss", lambda z, y: entmax15_loss(z, y, reduction="sum")),
     ("generalized_cross_entropy", lambda z, y: generalized_cross_entropy(z, y, reduction="sum")),
@@ -530,8 +636,12 @@ LOGIT_LOSSES = [
 
 @pytest.mark.parametrize("name,fn", LOGIT_LOSSES, ids=[n for n, _ in LOGIT_LOSSES])
 def test_extreme_logits_and_zero_probability_classes_finite(name, fn):
-    z = jnp.array([[1e4, -1e4, 0.0, 2.0, -2.0], [-1e4, 1e4, 1e4, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
-    y_p = jnp.array([[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    z = jnp.array(
+        [[1e4, -1e4, 0.0, 2.0, -2.0], [-1e4, 1e4, 1e4, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]]
+    )
+    y_p = jnp.array(
+        [[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]
+    )
     for y in (y_p, jnp.array([0, 0, 3])):
         argnums = (0, 1) if y.dtype.kind == "f" else (0,)
         val, grads = jax.jit(jax.value_and_grad(fn, argnums))(z, y)
@@ -555,8 +665,11 @@ def test_shapes_empty_and_half_precision(rng):
 
 def test_errors():
     z = np.zeros((3, C))
-    with pytest.raises(ValueError, match=r"softmax_focal_loss: labels has shape \(3, 4\); for logits \(3, 5\) it must be "
-                                         r"\(3,\) \(class indices\) or \(3, 5\) \(probabilities\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"softmax_focal_loss: labels has shape \(3, 4\); for logits \(3, 5\) it must be "
+        r"\(3,\) \(class indices\) or \(3, 5\) \(probabilities\)",
+    ):
         softmax_focal_loss(z, np.zeros((3, 4)))
     with pytest.raises(ValueError, match=r"poly1_cross_entropy: labels has shape \(4,\)"):
         poly1_cross_entropy(z, np.zeros(4, np.int32))
@@ -564,7 +677,9 @@ def test_errors():
         sparsemax_loss(z, np.array([0, 5, 1]))
     with pytest.raises(ValueError, match=r"entmax15_loss: labels values must be in \[0, 5\)"):
         entmax15_loss(z, np.array([0, -1, 1]))
-    with pytest.raises(TypeError, match="generalized_cross_entropy: labels must be integer class indices or float"):
+    with pytest.raises(
+        TypeError, match="generalized_cross_entropy: labels must be integer class indices or float"
+    ):
         generalized_cross_entropy(z, np.zeros(3, bool))
     with pytest.raises(TypeError, match="z_loss: logits must have a floating dtype"):
         z_loss(np.zeros((3, C), np.int32))
@@ -574,24 +689,36 @@ def test_errors():
         cross_entropy_with_z_loss(z, np.zeros((3, 1)))
     with pytest.raises(ValueError, match="softmax_focal_loss: gamma must be >= 0"):
         softmax_focal_loss(z, np.zeros(3, np.int32), gamma=-1.0)
-    with pytest.raises(ValueError, match=r"softmax_focal_loss: alpha has shape \(4,\); it must be a scalar or \(5,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"softmax_focal_loss: alpha has shape \(4,\); it must be a scalar or \(5,\)",
+    ):
         softmax_focal_loss(z, np.zeros(3, np.int32), alpha=np.ones(4))
-    with pytest.raises(ValueError, match="poly1_cross_entropy: label_smoothing must be in \\[0, 1\\]"):
+    with pytest.raises(
+        ValueError, match="poly1_cross_entropy: label_smoothing must be in \\[0, 1\\]"
+    ):
         poly1_cross_entropy(z, np.zeros(3, np.int32), label_smoothing=1.5)
     with pytest.raises(ValueError, match="generalized_cross_entropy: q must be in \\(0, 1\\]"):
         generalized_cross_entropy(z, np.zeros(3, np.int32), q=0.0)
     for kw, match in (
-        (dict(t1=2.0, t2=1.0), "t1 must be a Python float in \\[0, 2\\)"),
-        (dict(t1=0.5, t2=0.0), "t2 must be a Python float > 0"),
-        (dict(t1=0.5, t2=1.2, num_iters=0), "num_iters must be a Python int >= 1"),
-        (dict(t1=0.5, t2=1.2, label_smoothing=-0.1), "label_smoothing must be in \\[0, 1\\]"),
+        ({"t1": 2.0, "t2": 1.0}, "t1 must be a Python float in \\[0, 2\\)"),
+        ({"t1": 0.5, "t2": 0.0}, "t2 must be a Python float > 0"),
+        ({"t1": 0.5, "t2": 1.2, "num_iters": 0}, "num_iters must be a Python int >= 1"),
+        ({"t1": 0.5, "t2": 1.2, "label_smoothing": -0.1}, "label_smoothing must be in \\[0, 1\\]"),
     ):
         with pytest.raises(ValueError, match=f"bi_tempered_logistic_loss: {match}"):
             bi_tempered_logistic_loss(z, np.zeros(3, np.int32), **kw)
-    with pytest.raises(ValueError, match="bi_tempered_logistic_loss: label_smoothing needs at least 2 classes"):
-        bi_tempered_logistic_loss(np.zeros((3, 1)), np.zeros(3, np.int32), t1=0.5, t2=1.2, label_smoothing=0.1)
-    with pytest.raises(ValueError, match=r"squared_hinge: y_true has shape \(3, 4\); it must have the same shape as "
-                                         r"y_pred \(3, 5\)"):
+    with pytest.raises(
+        ValueError, match="bi_tempered_logistic_loss: label_smoothing needs at least 2 classes"
+    ):
+        bi_tempered_logistic_loss(
+            np.zeros((3, 1)), np.zeros(3, np.int32), t1=0.5, t2=1.2, label_smoothing=0.1
+        )
+    with pytest.raises(
+        ValueError,
+        match=r"squared_hinge: y_true has shape \(3, 4\); it must have the same shape as "
+        r"y_pred \(3, 5\)",
+    ):
         squared_hinge(np.zeros((3, 4)), z)
     with pytest.raises(ValueError, match="categorical_hinge: reduction must be one of"):
         categorical_hinge(z, z, reduction="sum_over_batch_size")

@@ -47,7 +47,7 @@ LOSSES = {
     "listmle": (listmle_loss, rax.listmle_loss, False),
     "approx_ndcg": (approx_ndcg_loss, rax_approx_ndcg(), True),
     "approx_ndcg_t": (
-        lambda s, y, **kw: approx_ndcg_loss(s, y, temperature=0.3, **kw),
+        functools.partial(approx_ndcg_loss, temperature=0.3),
         rax_approx_ndcg(0.3),
         True,
     ),

@@ -1,0 +1,309 @@
+"""nll_loss and cross_entropy against torch 2.13 (computed in the same run), and the optax kernels."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import torch
+import torch.nn.functional as F
+
+from jaxloss._classification import (
+    _cross_entropy_indices,
+    _cross_entropy_probs,
+    cross_entropy,
+    nll_loss,
+)
+from jaxloss._validation import checked
+from tests.torch_parity import compare
+
+REDUCTIONS = ["none", "mean", "sum"]
+SHAPES = {"batched": (7, 5), "unbatched": (5,), "kdim": (4, 5, 3, 2)}
+
+
+def _index_target(rng, shape, ignore_index=-100, num_ignored=2):
+    """Class indices for an input of ``shape`` (class axis 1, or 0 unbatched) with some ignored."""
+    num_classes = shape[0] if len(shape) == 1 else shape[1]
+    tshape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    t = rng.integers(0, num_classes, tshape)
+    if tshape and num_ignored:
+        flat = t.reshape(-1)
+        flat[rng.choice(flat.size, num_ignored, replace=False)] = ignore_index
+    return np.asarray(t, dtype=np.int64)
+
+
+def _probs(rng, shape):
+    axis = 0 if len(shape) == 1 else 1
+    p = rng.uniform(0.05, 1.0, shape)
+    return p / p.sum(axis=axis, keepdims=True)
+
+
+# ------------------------------------------------------------------------------------------------ cross_entropy
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_indices(rng, dtype, jit, shape, reduction):
+    shape = SHAPES[shape]
+    x = rng.standard_normal(shape) * 3
+    t = _index_target(rng, shape)
+    w = rng.uniform(0.2, 2.0, shape[0] if len(shape) == 1 else shape[1])
+    kw = dict(reduction=reduction)
+    compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, dtype=dtype, jit=jit)
+    # weights + ignore_index + label smoothing together
+    kw = dict(reduction=reduction, label_smoothing=0.15)
+    compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=kw, dtype=dtype, jit=jit)
+    compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, dtype=dtype, jit=jit)
+    compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=dict(reduction=reduction), dtype=dtype, jit=jit)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_in_range_ignore_index(rng, smoothing, reduction):
+    x = rng.standard_normal((9, 4))
+    t = np.array([0, 1, 2, 3, 2, 2, 1, 0, 3])
+    w = rng.uniform(0.2, 2.0, 4)
+    kw = dict(ignore_index=2, reduction=reduction, label_smoothing=smoothing)
+    compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=kw)
+    compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, jit=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_cross_entropy_probabilities(rng, dtype, shape, reduction, smoothing):
+    shape = SHAPES[shape]
+    x = rng.standard_normal(shape) * 2
+    p = _probs(rng, shape)
+    w = rng.uniform(0.2, 2.0, shape[0] if len(shape) == 1 else shape[1])
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    # gradients with respect to the logits and to the probability target (torch differentiates both)
+    compare(cross_entropy, F.cross_entropy, [x, p], kwargs=kw, diff=(0, 1), dtype=dtype)
+    compare(cross_entropy, F.cross_entropy, [x, p, w], kwargs=kw, diff=(0, 1), dtype=dtype, jit=True)
+    # a negative ignore_index is accepted (and has no effect) with probabilities, as in torch
+    compare(cross_entropy, F.cross_entropy, [x, p], kwargs=dict(kw, ignore_index=-1), dtype=dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_all_ignored(reduction, smoothing):
+    """'mean' over no target is 0/0 = nan (value and gradient) as torch; 'sum' and 'none' give zeros."""
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    t = np.full((3,), -100)
+    w = np.array([0.5, 1.0, 2.0, 1.5])
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    jv, tv = compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=kw)
+    assert np.isnan(jv).all() == (reduction == "mean")
+    compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, jit=True)
+
+
+def test_cross_entropy_empty_batch():
+    x = np.zeros((0, 4))
+    for target in (np.zeros((0,), np.int64), np.zeros((0, 4))):
+        for reduction in REDUCTIONS:
+            got = cross_entropy(x, target, reduction=reduction)
+            want = F.cross_entropy(torch.from_numpy(x), torch.from_numpy(target), reduction=reduction)
+            np.testing.assert_array_equal(np.asarray(got), want.numpy())
+
+
+def test_cross_entropy_extreme_logits():
+    """Large logits keep full precision (log_softmax form); -inf logits behave as in torch."""
+    for x, t in [
+        (np.array([[1e4, 1e4 + 0.5, 1e4 + 0.25], [-1e9, 3.0, 1e9]]), np.array([0, 1])),
+        (np.array([[-np.inf, 0.0, 1.0], [0.0, 0.0, 0.0]]), np.array([1, 2])),
+    ]:
+        for dtype in (np.float64, np.float32):
+            compare(cross_entropy, F.cross_entropy, [x, t], kwargs=dict(reduction="none"), dtype=dtype)
+    x = np.array([[-np.inf, 0.0, 1.0]])
+    got = cross_entropy(x, np.array([0]), reduction="none")
+    assert np.isposinf(np.asarray(got)).all()
+
+
+def test_cross_entropy_legacy_reduction(rng):
+    x = rng.standard_normal((6, 3))
+    t = rng.integers(0, 3, 6)
+    for size_average, reduce in [(None, False), (False, None), (True, True), (False, True)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = F.cross_entropy(torch.from_numpy(x), torch.from_numpy(t), size_average=size_average, reduce=reduce)
+        with pytest.warns(DeprecationWarning):
+            got = cross_entropy(x, t, size_average=size_average, reduce=reduce)
+        np.testing.assert_allclose(np.asarray(got), want.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_cross_entropy_half_precision(rng, dtype):
+    """Half precision is computed in float32 and cast back; compare with torch in float64."""
+    x = rng.standard_normal((6, 5))
+    t = _index_target(rng, (6, 5))
+    xh = jnp.asarray(x, dtype)
+    x64 = np.asarray(xh.astype(jnp.float64))
+    for kw in [dict(), dict(label_smoothing=0.1, reduction="none")]:
+        got = cross_entropy(xh, t, **kw)
+        assert got.dtype == dtype
+        want = F.cross_entropy(torch.from_numpy(x64), torch.from_numpy(t), **kw).numpy()
+        np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-2, atol=1e-2)
+    g = jax.grad(lambda x: cross_entropy(x, t).astype(jnp.float32))(xh)
+    assert g.dtype == dtype
+
+
+def test_cross_entropy_transforms(rng):
+    """vmap, jvp and the Hessian work (XLA autodiff; no custom rule to break)."""
+    x = rng.standard_normal((4, 5))
+    t = np.array([0, 3, -100, 4])
+    w = rng.uniform(0.5, 2, 5)
+    f = lambda x: cross_entropy(x, t, w, label_smoothing=0.1)  # noqa: E731
+    xt = torch.from_numpy(x)
+    want_h = torch.autograd.functional.hessian(
+        lambda x: F.cross_entropy(x, torch.from_numpy(t), torch.from_numpy(w), label_smoothing=0.1), xt
+    )
+    np.testing.assert_allclose(np.asarray(jax.hessian(f)(x)), want_h.numpy(), rtol=1e-9, atol=1e-12)
+    v = rng.standard_normal(x.shape)
+    _, tangent = jax.jvp(f, (x,), (v,))
+    np.testing.assert_allclose(float(tangent), float(np.sum(jax.grad(f)(x) * v)), rtol=1e-10)
+    xs = np.stack([x, -x])
+    batched = jax.vmap(f)(xs)
+    np.testing.assert_allclose(np.asarray(batched), [float(f(x)), float(f(-x))], rtol=1e-12)
+
+
+def test_cross_entropy_errors(rng):
+    x = np.zeros((3, 5))
+    with pytest.raises(
+        ValueError,
+        match=r"cross_entropy: target has shape \(3, 4\); for input \(3, 5\) it must be \(3,\) \(class indices\) "
+        r"or \(3, 5\) \(probabilities\)",
+    ):
+        cross_entropy(x, np.zeros((3, 4)))
+    with pytest.raises(TypeError, match="cross_entropy: target holds class indices and must have an integer"):
+        cross_entropy(x, np.zeros((3,)))
+    with pytest.raises(TypeError, match="cross_entropy: target of shape .* must have a floating dtype"):
+        cross_entropy(x, np.zeros((3, 5), np.int32))
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be a float in \[0, 1\]; got 1.5"):
+        cross_entropy(x, np.zeros((3,), np.int32), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="cross_entropy: label_smoothing"):
+        cross_entropy(x, np.zeros((3,), np.int32), label_smoothing=-0.1)
+    with pytest.raises(ValueError, match=r"cross_entropy: weight has shape \(4,\); it must be \(5,\)"):
+        cross_entropy(x, np.zeros((3,), np.int32), weight=np.ones(4))
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported for probability targets"):
+        cross_entropy(x, np.full((3, 5), 0.2), ignore_index=1)
+    with pytest.raises(ValueError, match="cross_entropy: reduction must be one of"):
+        cross_entropy(x, np.zeros((3,), np.int32), reduction="batchmean")
+    with pytest.raises(ValueError, match="cross_entropy: input must be"):
+        cross_entropy(np.float64(1.0), np.zeros((), np.int32))
+    with pytest.raises(TypeError, match="cross_entropy: input must have a floating dtype"):
+        cross_entropy(np.zeros((3, 5), np.int32), np.zeros((3,), np.int32))
+
+
+def test_cross_entropy_data_errors():
+    """Out-of-range targets: ValueError eagerly (torch raises), reported by checkify under jit."""
+    x = np.zeros((2, 3))
+    for bad in ([0, 3], [-1, 0], [0, -100 + 1]):
+        with pytest.raises(ValueError, match=r"cross_entropy: target values must be in \[0, 3\) or equal "):
+            cross_entropy(x, np.array(bad))
+        with pytest.raises(IndexError):
+            F.cross_entropy(torch.from_numpy(x), torch.tensor(bad))
+    with pytest.raises(ValueError, match="ignore_index=1"):
+        cross_entropy(x, np.array([0, -100]), ignore_index=1)
+    err, _ = jax.jit(checked(cross_entropy))(jnp.asarray(x), jnp.array([0, 5]))
+    assert "cross_entropy: target values must be in [0, 3)" in err.get()
+    err, value = jax.jit(checked(cross_entropy))(jnp.asarray(x), jnp.array([0, 2]))
+    assert err.get() is None
+    np.testing.assert_allclose(float(value), np.log(3.0))
+    # a concrete target closed over by a jitted function is still checked while tracing
+    with pytest.raises(ValueError, match="cross_entropy: target values"):
+        jax.jit(lambda x: cross_entropy(x, jnp.array([0, 7])))(jnp.asarray(x))
+
+
+# ---------------------------------------------------------------------------------------------------- nll_loss
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(rng, dtype, jit, shape, reduction):
+    shape = SHAPES[shape]
+    axis = 0 if len(shape) == 1 else 1
+    logp = np.log(_probs(rng, shape))
+    t = _index_target(rng, shape)
+    w = rng.uniform(0.2, 2.0, shape[axis])
+    compare(nll_loss, F.nll_loss, [logp, t], kwargs=dict(reduction=reduction), dtype=dtype, jit=jit)
+    compare(nll_loss, F.nll_loss, [logp, t, w], kwargs=dict(reduction=reduction), dtype=dtype, jit=jit)
+    t2 = np.where(t == -100, 1, t)
+    compare(nll_loss, F.nll_loss, [logp, t2, w], kwargs=dict(reduction=reduction, ignore_index=1), dtype=dtype)
+
+
+def test_nll_loss_all_ignored_and_empty():
+    logp = np.log(np.full((2, 3), 1 / 3))
+    t = np.array([-100, -100])
+    for reduction in REDUCTIONS:
+        compare(nll_loss, F.nll_loss, [logp, t, np.ones(3)], kwargs=dict(reduction=reduction))
+    assert np.isnan(float(nll_loss(logp, t)))
+    assert np.isnan(float(nll_loss(np.zeros((0, 3)), np.zeros((0,), np.int64))))
+
+
+def test_nll_loss_legacy_and_errors():
+    logp = np.log(np.full((2, 3), 1 / 3))
+    t = np.array([0, 2])
+    with pytest.warns(DeprecationWarning):
+        assert nll_loss(logp, t, reduce=False).shape == (2,)
+    with pytest.raises(ValueError, match=r"nll_loss: target has shape \(2, 3\); for input \(2, 3\) it must be \(2,\)"):
+        nll_loss(logp, np.zeros((2, 3), np.int64))
+    with pytest.raises(ValueError, match=r"nll_loss: target values must be in \[0, 3\) or equal ignore_index=-100"):
+        nll_loss(logp, np.array([0, 3]))
+    with pytest.raises(TypeError, match="nll_loss: target holds class indices"):
+        nll_loss(logp, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"nll_loss: weight has shape \(2,\)"):
+        nll_loss(logp, t, weight=np.ones(2))
+    err, _ = jax.jit(checked(nll_loss))(jnp.zeros((2, 3)), jnp.array([0, 5]))
+    assert err.get().startswith("nll_loss: target values must be in [0, 3) or equal ignore_index=-100")
+
+
+# ----------------------------------------------------------------------------------------------- optax kernels
+
+
+def test_kernels_match_optax(rng):
+    logits = rng.standard_normal((2, 3, 6)) * 4
+    labels = rng.integers(0, 6, (2, 3))
+    probs = _probs(rng, (2, 6, 3)).transpose(0, 2, 1)
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_indices(logits, labels)),
+        np.asarray(optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_probs(logits, probs)),
+        np.asarray(optax.losses.softmax_cross_entropy(logits, probs)),
+        rtol=1e-12,
+    )
+    # class axis elsewhere, and a tuple of class axes (flat row-major labels, as optax)
+    moved = np.moveaxis(logits, -1, 1)
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_indices(moved, labels, axis=1)),
+        np.asarray(optax.losses.softmax_cross_entropy_with_integer_labels(moved, labels, axis=1)),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_probs(moved, np.moveaxis(probs, -1, 1), axis=1)),
+        np.asarray(optax.losses.softmax_cross_entropy(moved, np.moveaxis(probs, -1, 1), axis=1)),
+        rtol=1e-12,
+    )
+    two = logits.reshape(2, 3, 2, 3)
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_indices(two, labels, axis=(2, 3))),
+        np.asarray(optax.losses.softmax_cross_entropy_with_integer_labels(two, labels, axis=(2, 3))),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        np.asarray(_cross_entropy_probs(two, probs.reshape(2, 3, 2, 3), axis=(2, 3))),
+        np.asarray(optax.losses.softmax_cross_entropy(two, probs.reshape(2, 3, 2, 3), axis=(2, 3))),
+        rtol=1e-12,
+    )
+    g1 = jax.grad(lambda z: _cross_entropy_indices(z, labels).sum())(logits)
+    g2 = jax.grad(lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, labels).sum())(logits)
+    np.testing.assert_allclose(np.asarray(g1), np.asarray(g2), rtol=1e-10, atol=1e-14)
