@@ -229,6 +229,16 @@ def _classify_target(loss: str, input: jax.Array, target, *, allow_probs: bool) 
     return target, False
 
 
+def _weighted_reduce(loss: jax.Array, denom: jax.Array, reduction: str) -> jax.Array:
+    """torch's weighted mean ``sum(loss) / sum(denom)``: ``nan`` when nothing counts (all targets ignored or
+    zero weights), with a zero gradient there as torch's backward gives (double ``where``)."""
+    if reduction != "mean":
+        return R.reduce(loss, reduction)
+    total = jnp.sum(denom)
+    empty = total == 0
+    return jnp.where(empty, jnp.nan, jnp.sum(loss) / jnp.where(empty, 1, total))
+
+
 def _batched(x: jax.Array, unbatched: bool) -> jax.Array:
     return x[None] if unbatched else x
 
@@ -304,7 +314,7 @@ def nll_loss(
     )
     if unbatched:
         loss, denom = loss[0], denom[0]
-    return R.weighted_reduce(loss, denom, reduction).astype(out_dtype)
+    return _weighted_reduce(loss, denom, reduction).astype(out_dtype)
 
 
 def _ce_example(rng: np.random.Generator):
@@ -338,7 +348,7 @@ def _cross_entropy(
     loss, denom = _index_terms(logits, target, weight, ignore_index, label_smoothing, True)
     if unbatched:
         loss, denom = loss[0], denom[0]
-    return R.weighted_reduce(loss, denom, reduction).astype(out_dtype)
+    return _weighted_reduce(loss, denom, reduction).astype(out_dtype)
 
 
 @register(
@@ -973,6 +983,7 @@ def _chunked_linear_cross_entropy(
         (jnp.sum(weight) if axis is None else lax.psum(jnp.sum(weight), axis))
     )
     examples = n * d
+    nothing = None  # set when 'mean' may have no target to average over
     if is_probs:
         y = lax.stop_gradient(target.astype(acc))
         norm = 1.0 / examples if reduction == "mean" else 1.0
@@ -993,7 +1004,12 @@ def _chunked_linear_cross_entropy(
             w_t = keep.astype(acc)
         else:
             w_t = jnp.where(keep, _global_take(axis, weight, safe, offset), 0)
-        norm = 1.0 / jnp.sum(w_t) if reduction == "mean" else jnp.asarray(1.0, acc)
+        total = jnp.sum(w_t)
+        if reduction == "mean":
+            nothing = total == 0  # every target ignored: nan, with zero gradients (torch's reference path)
+            norm = jnp.where(nothing, 0, 1 / jnp.where(nothing, 1, total))
+        else:
+            norm = jnp.ones((), acc)
         a = (1.0 - label_smoothing) * w_t * norm
         beta = (label_smoothing / num_classes) * keep.astype(acc) * norm
         aux, aux_axes = (safe, a, beta, weight, total_weight), (1, 1, 1, None, None)
@@ -1014,6 +1030,8 @@ def _chunked_linear_cross_entropy(
             out_axes=-1,
         )(x, W, b, aux)
         out = per_d if reduction == "none" else jnp.sum(per_d)
+    if nothing is not None:
+        out = jnp.where(nothing, jnp.nan, out)
     return out.astype(out_dtype)
 
 

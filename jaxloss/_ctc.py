@@ -250,6 +250,12 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     _, scatter = jax.vjp(lambda lp: _gather_targets(lp, targets), log_probs)
     grad = grad - scatter(occ_label)[0]
     grad = grad.at[:, :, blank].add(-occ_blank)
+    # torch's backward assumes the last target differs from the blank: on the last used frame it *sets*
+    # the blank's posterior to that of the last-target state instead of adding the end-blank state's.
+    last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
+    quirk = (lengths > 0) & (last == blank) & (input_lengths > 0)
+    last_frame = jnp.arange(log_probs.shape[0])[:, None] == (input_lengths - 1)[None, :]
+    grad = grad.at[:, :, blank].add(jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype))
     grad = jnp.where(used3 & (log_probs == _NEG_INF), jnp.nan, grad)  # torch: exp(-inf - -inf)
     bad = infinite[None, :, None]
     grad = jnp.where(bad, 0.0, grad) if zero_infinity else jnp.where(bad & used3, jnp.nan, grad)
@@ -392,7 +398,9 @@ def ctc_loss(
     target length above ``S``, concatenated targets of the wrong size) raise ``ValueError`` on concrete
     values; so does a target outside ``[0, C)``, which torch does not check (it reads out of bounds).
     Under ``jit`` use :func:`jaxloss.checked`; unchecked, lengths are clamped and class indices clipped.
-    A target equal to ``blank`` is allowed, as in torch (it is scored with the blank's probability).
+    A target equal to ``blank`` is allowed, as in torch (it is scored with the blank's probability); when
+    the *last* target equals the blank, torch's gradient for the blank on the last used frame omits the
+    end-blank state's posterior (its backward assumes they differ), and so does jaxloss's.
 
     Example:
       >>> import jax.numpy as jnp

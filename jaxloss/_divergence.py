@@ -64,7 +64,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         element mean and no ``'mean'`` warning is given, as torch).
       reduce: deprecated, see ``reduction``.
       reduction: ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``. ``'batchmean'`` divides the
-        sum by ``input.shape[0]`` (by 1 for a 0-d input): the true KL divergence per sample.
+        sum by ``input.shape[0]`` (by 1 for a 0-d input): the true KL divergence per sample (as
+        torch, that division also follows the legacy flags' reduction when they override it).
         ``'mean'`` divides by the number of elements, which is not the KL divergence; as torch, it
         emits a ``UserWarning``.
       log_target: whether ``target`` is given as log-probabilities.
@@ -83,7 +84,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     Sufficiency", Ann. Math. Statist. 22 (1951).
     """
     name = "kl_div"
-    if size_average is not None or reduce is not None:
+    requested = reduction
+    legacy = size_average is not None or reduce is not None
+    if legacy:
         reduction = R.legacy_reduction(name, size_average, reduce, reduction)
     else:
         R.validate_reduction(name, reduction, KL_REDUCTIONS)
@@ -102,10 +105,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     input, target = V.broadcast_pair(name, "input", input, "target", target)
     cdt = V.compute_dtype(out_dtype)
     values = _kl_pointwise(input.astype(cdt), target.astype(cdt), bool(log_target))
-    if reduction != "batchmean":
-        return R.reduce(values, reduction).astype(out_dtype)
-    if input_shape[:1] == values.shape[:1]:
+    if reduction == "batchmean" and input_shape[:1] == values.shape[:1]:
         return R.batchmean(values).astype(out_dtype)
-    # torch divides by input's own first size (1 for 0-d) even when target broadcast it larger
-    batch = input_shape[0] if input_shape else 1
-    return (jnp.sum(values) / batch).astype(out_dtype)
+    out = R.reduce(values, "sum" if reduction == "batchmean" else reduction)
+    if requested == "batchmean" and input_shape:
+        # torch divides by input's own first size even when target broadcast it larger, and even after
+        # the legacy flags replaced 'batchmean' by another reduction
+        out = out / input_shape[0]
+    return out.astype(out_dtype)

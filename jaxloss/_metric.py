@@ -183,12 +183,12 @@ def _contrastive_pairs(
     """``(positive-pair losses, negative-pair losses)`` as ``(B, B)`` matrices, zero off their masks;
     distances are Euclidean between the (normalised) rows."""
     x = _l2_normalize(embeddings) if normalize else embeddings
-    # One materialised copy of the rows: XLA may otherwise recompute them differently (last-ulp) in the
-    # two broadcasts, and identical rows would get a distance of ~1e-17 instead of 0, which flips
-    # AvgNonZero's count in 'mean'.
-    x = lax.optimization_barrier(x)
     diff = x[:, None, :] - x[None, :, :]  # exact differences: no |a|^2 + |b|^2 - 2ab cancellation
-    dist = _safe_sqrt(jnp.sum(diff * diff, axis=-1))  # d(x, x) = 0 with a zero gradient, as torch.cdist
+    squared = jnp.sum(diff * diff, axis=-1)
+    # Identical rows are at distance exactly 0, as in torch: XLA fuses the normalisation into the
+    # difference (x_i r_i - x_j r_j with an FMA), which leaves ~1e-17 and would flip AvgNonZero's count.
+    identical = jnp.all(embeddings[:, None, :] == embeddings[None, :, :], axis=-1)
+    dist = _safe_sqrt(jnp.where(identical, 0, squared))  # d = 0 with a zero gradient, as torch.cdist
     positive, negative = _pair_masks(labels)
     pos = jnp.where(positive, jax.nn.relu(dist - pos_margin), 0)
     neg = jnp.where(negative, jax.nn.relu(neg_margin - dist), 0)

@@ -21,14 +21,22 @@ Shape legend: ``B`` batch dimensions (any number), ``C`` classes, ``T`` time, ``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxloss import _classification, _detection, _divergence, _hinge, _metric, _multiclass, _ranking, _regression
-from jaxloss import _segmentation
+from jaxloss import (
+    _classification,
+    _detection,
+    _divergence,
+    _hinge,
+    _metric,
+    _multiclass,
+    _ranking,
+    _regression,
+    _segmentation,
+)
 from jaxloss import _fenchel_young as _fy
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
@@ -116,7 +124,9 @@ def _floating(loss: str, name: str, x) -> jax.Array:
     return V.as_float(loss, name, x)
 
 
-def _check_no_outer_broadcast(loss: str, a_name: str, a: jax.Array, b_name: str, b: jax.Array) -> None:
+def _check_no_outer_broadcast(
+    loss: str, a_name: str, a: jax.Array, b_name: str, b: jax.Array
+) -> None:
     """Refuse shapes that broadcast to neither input's shape (``(4, 1)`` with ``(4,)`` gives ``(4, 4)``).
 
     Such a pair is almost always a forgotten ``squeeze``; optax returns the outer "product" silently.
@@ -169,7 +179,7 @@ def _check_axis(loss: str, axis, ndim: int) -> None:
     axes = axis if isinstance(axis, tuple) else (axis,)
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise ValueError(f"{loss}: axis must be an int or a tuple of ints; got {axis!r}")
+            raise ValueError(f"{loss}: axis must be an int or a tuple of ints; got {axis!r}")  # noqa: TRY004 (optax: ValueError)
         if not -ndim <= a < ndim:
             raise ValueError(f"{loss}: axis {a} is out of bounds for logits with {ndim} dimensions")
 
@@ -187,7 +197,8 @@ def _cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -> jax.
 
     def unit(v, norm2):
         clipped = jnp.clip(norm2, epsilon)
-        safe = jnp.where(clipped > 0, clipped, 1)  # double where: no sqrt(0) in the value or the gradient
+        # double where: no sqrt(0) in the value or the gradient
+        safe = jnp.where(clipped > 0, clipped, 1)
         return v / jnp.sqrt(safe)
 
     return jnp.sum(unit(a, a_norm2) * unit(b, b_norm2), axis=axis, where=where)
@@ -198,7 +209,10 @@ def _dice_per_class(probs, targets, *, smooth, alpha, beta, axis):
     intersection, pred_sum, target_sum = _segmentation._dice_kernel(probs, targets, axis)
     numerator = intersection + smooth
     denominator = (
-        intersection + alpha * (pred_sum - intersection) + beta * (target_sum - intersection) + smooth
+        intersection
+        + alpha * (pred_sum - intersection)
+        + beta * (target_sum - intersection)
+        + smooth
     )
     return 1.0 - numerator / denominator
 
@@ -215,7 +229,7 @@ def _check_probabilities(loss: str, probs: jax.Array) -> None:
     else:
         V.data_check(
             loss,
-            lambda p: jnp.abs(jnp.sum(p, axis=-1) - 1) <= 1e-8 + 1e-5,  # optax's allclose(rtol=1e-5)
+            lambda p: jnp.abs(jnp.sum(p, axis=-1) - 1) <= 1e-8 + 1e-5,  # allclose(rtol=1e-5)
             "with apply_softmax=False, predictions must be probability distributions that sum to 1 "
             "along the class axis (the last one)",
             probs,
@@ -573,7 +587,9 @@ def kl_divergence(log_predictions, targets, axis=-1, where=None):
     targets = _floating("kl_divergence", "targets", targets)
     log_predictions, targets = _broadcast_all(log_predictions, targets)
     where = _broadcast_where(where, targets.shape)
-    return jnp.sum(_divergence._kl_pointwise(log_predictions, targets, False), axis=axis, where=where)
+    return jnp.sum(
+        _divergence._kl_pointwise(log_predictions, targets, False), axis=axis, where=where
+    )
 
 
 @register(
@@ -603,7 +619,9 @@ def kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=
       >>> print(float(kl_divergence_with_log_targets(lp, lp)))
       0.0
     """
-    log_predictions = _floating("kl_divergence_with_log_targets", "log_predictions", log_predictions)
+    log_predictions = _floating(
+        "kl_divergence_with_log_targets", "log_predictions", log_predictions
+    )
     log_targets = _floating("kl_divergence_with_log_targets", "log_targets", log_targets)
     log_predictions, log_targets = _broadcast_all(log_predictions, log_targets)
     where = _broadcast_where(where, log_targets.shape)
@@ -859,7 +877,8 @@ def ntxent(embeddings, labels, temperature=0.07):
         )
     eps = jnp.finfo(embeddings.dtype).eps  # optax clips the squared norms at the input dtype's eps
     per_pair, positives = _metric._ntxent_pairs(embeddings, labels, temperature, eps)
-    return jnp.sum(per_pair) / jnp.maximum(jnp.sum(positives), 1)  # no positive pair: 0 / 1, not 0 / 0
+    # no positive pair: 0 / 1, not optax's 0 / 0
+    return jnp.sum(per_pair) / jnp.maximum(jnp.sum(positives), 1)
 
 
 @register(
@@ -968,7 +987,8 @@ def ranking_softmax_loss(logits, labels, *, where=None, weights=None, reduce_fn=
     where = _broadcast_where(where, logits.shape)
     if weights is not None:
         weights = jnp.broadcast_to(jnp.asarray(weights), labels.shape)
-    loss = _ranking._listwise_softmax(logits, labels, where, weights)  # 0 for a list without valid items
+    # per list; 0 for a list without valid items
+    loss = _ranking._listwise_softmax(logits, labels, where, weights)
     valid_lists = None if where is None else jnp.any(where, axis=-1)
     if reduce_fn is None:
         return loss
@@ -1198,7 +1218,9 @@ def softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=Non
         axis = len(batch_axes)
     else:
         axis = int(axis) % logits.ndim
-    label_logits = jnp.take_along_axis(logits, jnp.expand_dims(labels, axis), axis=axis).take(0, axis=axis)
+    label_logits = jnp.take_along_axis(logits, jnp.expand_dims(labels, axis), axis=axis).take(
+        0, axis=axis
+    )
     log_normalizers = jax.nn.logsumexp(logits, axis=axis, where=where)
     out = log_normalizers - label_logits
     if where is not None:
@@ -1279,7 +1301,9 @@ def squared_error(predictions, targets=None):
     diff=(0, 1, 2),
     smooth=False,
 )
-def triplet_margin_loss(anchors, positives, negatives, axis=-1, norm_degree=2, margin=1.0, eps=1e-6):
+def triplet_margin_loss(
+    anchors, positives, negatives, axis=-1, norm_degree=2, margin=1.0, eps=1e-6
+):
     """Triplet margin loss ``max(d(a, p) - d(a, n) + margin, 0)`` with ``d(x, y) = (sum |x - y|^q + eps)^(1/q)``.
 
     Args:

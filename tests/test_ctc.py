@@ -47,8 +47,7 @@ def _tol(dtype):
 # --------------------------------------------------------------------------------------------- torch
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_padded_targets(rng, dtype, jit, reduction):
     lp, targets, il, tl = _problem(rng)
@@ -56,8 +55,7 @@ def test_padded_targets(rng, dtype, jit, reduction):
             jit=jit, **_tol(dtype))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("reduction", ["none", "mean"])
+@pytest.mark.parametrize("dtype,reduction", [(np.float64, "none"), (np.float32, "mean")])
 def test_concatenated_targets(rng, dtype, reduction):
     lp, targets, il, tl = _problem(rng)
     flat = _concat(targets, tl)
@@ -70,18 +68,12 @@ def test_concatenated_targets(rng, dtype, reduction):
 def test_static_lengths_lists_and_tuples(rng):
     lp, targets, il, tl = _problem(rng)
     il[:] = np.minimum(il, 10)  # static lengths: frames 10.. and unused target positions are dropped
-    for wrap in (list, tuple):
-        for tg in (targets, _concat(targets, tl)):
-            compare(
-                lambda x, t: ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
-                lambda x, t: F.ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
-                [lp, tg],
-            )
-            compare(
-                lambda x, t: ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist())),
-                lambda x, t: F.ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist())),
-                [lp, tg], jit=True,
-            )
+    for wrap, tg, jit in ((list, targets, False), (tuple, _concat(targets, tl), True), (list, _concat(targets, tl), False)):
+        compare(
+            lambda x, t: ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
+            lambda x, t: F.ctc_loss(x, t, wrap(il.tolist()), wrap(tl.tolist()), reduction="none"),
+            [lp, tg], jit=jit,
+        )
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -98,9 +90,11 @@ def test_unbatched(rng, reduction):
     assert out.shape == tuple(ref.shape) == ()
 
 
-@pytest.mark.parametrize("zero_infinity", [False, True])
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "zero_infinity,reduction,dtype",
+    [(False, "none", np.float64), (True, "none", np.float64), (False, "mean", np.float64),
+     (True, "sum", np.float64), (False, "none", np.float32), (True, "mean", np.float32)],
+)
 def test_impossible_alignments(rng, zero_infinity, reduction, dtype):
     lp, targets, il, tl = _problem(rng, T=8, S=6)
     il[2], tl[2] = 3, 5  # target longer than its input
@@ -142,7 +136,7 @@ def test_unnormalised_and_minus_inf_log_probs(rng):
 
 
 def test_longer_sequences_float32(rng):
-    lp, targets, il, tl = _problem(rng, T=120, B=3, C=30, S=40)
+    lp, targets, il, tl = _problem(rng, T=60, B=3, C=30, S=20)
     targets = rng.integers(1, 30, targets.shape)
     compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="sum"))
     compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="none"), dtype=np.float32, jit=True,
@@ -190,8 +184,9 @@ def test_transforms(rng):
     # vmap over the lengths too (batched integer arguments of the custom_jvp)
     vals = jax.vmap(lambda a, b: ctc_loss(lp, targets, a, b, reduction="sum"))(np.stack([il, il]), np.stack([tl, tl]))
     np.testing.assert_allclose(vals, [ctc_loss(lp, targets, il, tl, reduction="sum")] * 2, rtol=1e-12)
-    h = jax.hessian(lambda x: ctc_loss(x, targets[:2], il[:2], tl[:2]))(lp[:, :2])
-    assert h.shape == lp[:, :2].shape * 2 and np.all(np.isfinite(h))
+    small = lp[:5, :1, :3]
+    h = jax.hessian(lambda x: ctc_loss(x, np.array([[1, 2]]), [5], [2]))(small)
+    assert h.shape == small.shape * 2 and np.all(np.isfinite(h))
 
 
 def test_checked_under_jit(rng):
@@ -264,7 +259,7 @@ def _optax_problem(rng, B=4, T=10, K=5, N=4):
     return logits, logit_paddings, labels, label_paddings
 
 
-def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None):
+def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None, all_outputs=False):
     kwargs = kwargs or {}
     tol = dict(rtol=1e-9, atol=1e-9) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-4)
     tol.update({k: v for k, v in dict(rtol=rtol, atol=atol).items() if v is not None})
@@ -280,7 +275,7 @@ def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None):
         np.testing.assert_allclose(np.asarray(o), np.asarray(w), **tol)
     np.testing.assert_allclose(optax_ctc_loss(logits, *rest, **kwargs), want[0], **tol)
     cot = np.random.default_rng(1).standard_normal(want[0].shape)
-    for loss_only in (True, False):
+    for loss_only in (True, False) if all_outputs else (True,):
         if loss_only:
             f_ours = lambda x: jnp.sum(optax_ctc_loss(x, *rest, **kwargs) * cot)  # noqa: E731
         else:  # through every output of the forward-probs face
@@ -290,10 +285,9 @@ def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None):
         np.testing.assert_allclose(jax.grad(f_ours)(logits), jax.grad(f_ref)(logits), **tol)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
 def test_optax_matches(rng, dtype, jit):
-    _check_optax(_optax_problem(rng), dtype, jit)
+    _check_optax(_optax_problem(rng), dtype, jit, all_outputs=dtype == np.float64)
 
 
 def test_optax_options_and_impossible(rng):

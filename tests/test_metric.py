@@ -467,8 +467,8 @@ def test_circle_matches_keras(rng, dtype, jit):
     """keras.losses.Circle's values and gradients (its 'sum_over_batch_size' with the loss > 0 mask is
     our 'mean')."""
     name = "float64" if dtype == np.float64 else "float32"
-    # Keras's own logsumexp/softplus round differently from ours (pml's): ~1e-11 relative in float64.
-    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-5)
+    # pml's (and our) Softplus is linear above 20, Keras's exact: gradients differ by up to e^-20 = 2e-9.
+    tol = dict(rtol=1e-8, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-5)
 
     def ours(x, labels):
         return _all_reductions_jax(circle_loss, x, labels, m=0.3, gamma=32.0, normalize=False,
