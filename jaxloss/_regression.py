@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
@@ -71,10 +72,92 @@ def _tweedie_example(rng: np.random.Generator):
 # --------------------------------------------------------------------------------------------------
 
 
-def _squared_error(input: jax.Array, target: jax.Array) -> jax.Array:
-    """Elementwise ``(input - target)**2`` (shared by ``mse_loss`` and optax's ``squared_error``)."""
+def _one_pass_kernel(value_fn, tangent_fn=None):
+    """An elementwise kernel whose value and derivative each compile to one pass over the inputs.
+
+    ``value_fn(*args)`` is the kernel (arrays of one shape and dtype, hyper-parameters passed as 0-d
+    arrays); ``tangent_fn(args, tangents)`` returns the output tangent, a tangent being ``None`` for an
+    argument that is not differentiated. Without ``tangent_fn`` the tangent is ``jax.jvp`` of
+    ``value_fn`` over the differentiated arguments (so derivatives are bitwise those of plain
+    autodiff).
+
+    Performance (forward + backward under ``jit``): the derivative is computed from the arguments
+    after an ``optimization_barrier``, so XLA cannot merge (CSE) the value's subexpressions with the
+    derivative's ones. Shared, they are materialised in memory and read back by both the reduction
+    and the gradient (CPU reductions are a separate kernel that fuses only arithmetic, no select);
+    kept apart, the reduction reads the inputs once and the gradient is one elementwise pass
+    (read inputs, write gradient). Forward mode, ``vmap`` and higher derivatives are unaffected.
+    """
+    kernel = jax.custom_jvp(value_fn)
+
+    def jvp(primals, tangents):
+        live = [None if isinstance(t, SymbolicZero) else t for t in tangents]
+        fresh = jax.lax.optimization_barrier(tuple(primals))
+        if tangent_fn is not None:
+            tangent = tangent_fn(fresh, live)
+        else:
+            idx = [i for i, t in enumerate(live) if t is not None]
+
+            def of_live(*values):
+                args = list(fresh)
+                for i, v in zip(idx, values):
+                    args[i] = v
+                return value_fn(*args)
+
+            _, tangent = jax.jvp(of_live, [fresh[i] for i in idx], [live[i] for i in idx])
+        return kernel(*primals), tangent
+
+    kernel.defjvp(jvp, symbolic_zeros=True)
+    return kernel
+
+
+def _same_kind(*arrays) -> bool:
+    """Whether the arrays share one shape and one floating dtype (the fast kernels' precondition)."""
+    first = arrays[0]
+    return jnp.issubdtype(first.dtype, jnp.floating) and all(
+        a.shape == first.shape and a.dtype == first.dtype for a in arrays[1:]
+    )
+
+
+def _is_number(x) -> bool:
+    """A Python/numpy real number (not an array that may be traced)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _signed_sum(parts):
+    """``sum(c * t for c, t in parts if t is not None)``; ``parts`` has at least one live tangent."""
+    out = None
+    for coef, t in parts:
+        if t is not None:
+            term = coef * t
+            out = term if out is None else out + term
+    return out
+
+
+def _squared_error_value(input, target):
     diff = input - target
     return diff * diff
+
+
+_squared_error_fast = _one_pass_kernel(_squared_error_value)
+
+
+def _squared_error(input: jax.Array, target: jax.Array) -> jax.Array:
+    """Elementwise ``(input - target)**2`` (shared by ``mse_loss`` and optax's ``squared_error``)."""
+    if _same_kind(input, target):
+        return _squared_error_fast(input, target)
+    return _squared_error_value(input, target)
+
+
+def _absolute_error_tangent(args, tangents):
+    input, target = args
+    dinput, dtarget = tangents
+    s = jnp.sign(input - target)  # torch's l1_loss backward: sign(d), 0 at d = 0
+    return _signed_sum([(s, dinput), (-s, dtarget)])
+
+
+# |d| has exactly the bits of d * sign(d) (what the fallback computes), nan included
+_absolute_error_fast = _one_pass_kernel(lambda i, t: jnp.abs(i - t), _absolute_error_tangent)
 
 
 def _absolute_error(input: jax.Array, target: jax.Array) -> jax.Array:
@@ -83,8 +166,34 @@ def _absolute_error(input: jax.Array, target: jax.Array) -> jax.Array:
     torch's ``l1_loss`` backward is ``sign(d)``; ``jnp.abs`` differentiates to ``1`` at ``0``, so the
     product ``d * sign(d)`` (exactly ``|d|``) is used instead.
     """
+    if _same_kind(input, target):
+        return _absolute_error_fast(input, target)
     diff = input - target
     return diff * jnp.sign(diff)
+
+
+def _huber_value(input, target, delta):
+    # select-free form of torch's where(z < delta, 0.5 z z, delta (z - 0.5 delta)), the same bits:
+    # with m = min(z, delta), z < delta gives z (z - 0.5 z) = z (0.5 z) (z - 0.5 z is exact), else
+    # delta (z - 0.5 delta). Without a select the CPU reduction fuses it (one pass over the inputs).
+    z = jnp.abs(input - target)
+    m = jnp.minimum(z, delta)
+    return m * (z - 0.5 * m)
+
+
+def _clip_tangent(scale_by_delta: bool):
+    def tangent(args, tangents):
+        input, target, delta = args
+        dinput, dtarget, _ = tangents
+        g = jnp.clip(input - target, -delta, delta)  # torch's huber/smooth_l1 backward, continuous
+        if scale_by_delta:
+            g = g / delta
+        return _signed_sum([(g, dinput), (-g, dtarget)])
+
+    return tangent
+
+
+_huber_fast = _one_pass_kernel(_huber_value, _clip_tangent(False))
 
 
 def _huber(input: jax.Array, target: jax.Array, delta: float) -> jax.Array:
@@ -94,14 +203,33 @@ def _huber(input: jax.Array, target: jax.Array, delta: float) -> jax.Array:
     piece); both pieces give the same bits at ``|d| == delta``, so this is also optax's
     ``huber_loss``. The gradient is ``clip(d, -delta, delta)``.
     """
+    if _is_number(delta) and _same_kind(input, target):
+        return _huber_fast(input, target, jnp.asarray(delta, input.dtype))
     z = jnp.abs(input - target)
     return jnp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
 
-def _smooth_l1(input: jax.Array, target: jax.Array, beta: float) -> jax.Array:
-    """Elementwise smooth L1: ``0.5 d**2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta`` (``beta > 0``)."""
+def _smooth_l1_value(input, target, beta):
     z = jnp.abs(input - target)
     return jnp.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+
+
+def _smooth_l1_pow2_value(input, target, beta):
+    # beta a power of two: (huber with delta = beta) * (1 / beta) has exactly the bits of torch's
+    # formula (scaling by a power of two is exact), and is select-free (see _huber_value)
+    return _huber_value(input, target, beta) * (1 / beta)
+
+
+_smooth_l1_fast = _one_pass_kernel(_smooth_l1_value, _clip_tangent(True))
+_smooth_l1_pow2_fast = _one_pass_kernel(_smooth_l1_pow2_value, _clip_tangent(True))
+
+
+def _smooth_l1(input: jax.Array, target: jax.Array, beta: float) -> jax.Array:
+    """Elementwise smooth L1: ``0.5 d**2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta`` (``beta > 0``)."""
+    if _is_number(beta) and _same_kind(input, target):
+        kernel = _smooth_l1_pow2_fast if math.frexp(beta)[0] == 0.5 else _smooth_l1_fast
+        return kernel(input, target, jnp.asarray(beta, input.dtype))
+    return _smooth_l1_value(input, target, beta)
 
 
 def _log_cosh(input: jax.Array, target: jax.Array) -> jax.Array:
@@ -114,15 +242,9 @@ def _log_cosh(input: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.logaddexp(diff, -diff) - jnp.asarray(_LOG2, diff.dtype)
 
 
-def _poisson_nll(
-    input: jax.Array, target: jax.Array, log_input: bool, full: bool, eps: float
+def _poisson_nll_value(
+    input: jax.Array, target: jax.Array, eps, log_input: bool, full: bool
 ) -> jax.Array:
-    """Elementwise Poisson negative log-likelihood, torch's formula.
-
-    ``exp(input) - target * input`` (``log_input``) or ``input - target * log(input + eps)``;
-    ``full`` adds Stirling's term ``t log t - t + 0.5 log(2 pi t)`` where ``target > 1`` only (torch
-    masks ``t <= 1``).
-    """
     if log_input:
         loss = jnp.exp(input) - target * input
     else:
@@ -134,6 +256,29 @@ def _poisson_nll(
         stirling = t * jnp.log(t) - t + 0.5 * jnp.log(2 * math.pi * t)
         loss = loss + jnp.where(masked, jnp.zeros_like(stirling), stirling)
     return loss
+
+
+@functools.lru_cache(maxsize=None)
+def _poisson_nll_kernel(log_input: bool, full: bool):
+    # same value and autodiff derivative; only the passes over memory change (see _one_pass_kernel)
+    return _one_pass_kernel(
+        lambda input, target, eps: _poisson_nll_value(input, target, eps, log_input, full)
+    )
+
+
+def _poisson_nll(
+    input: jax.Array, target: jax.Array, log_input: bool, full: bool, eps: float
+) -> jax.Array:
+    """Elementwise Poisson negative log-likelihood, torch's formula.
+
+    ``exp(input) - target * input`` (``log_input``) or ``input - target * log(input + eps)``;
+    ``full`` adds Stirling's term ``t log t - t + 0.5 log(2 pi t)`` where ``target > 1`` only (torch
+    masks ``t <= 1``).
+    """
+    if _is_number(eps) and _same_kind(input, target):
+        kernel = _poisson_nll_kernel(bool(log_input), bool(full))
+        return kernel(input, target, jnp.asarray(eps, input.dtype))
+    return _poisson_nll_value(input, target, eps, log_input, full)
 
 
 def _gaussian_nll(input: jax.Array, target: jax.Array, var: jax.Array, full: bool) -> jax.Array:

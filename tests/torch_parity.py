@@ -21,7 +21,7 @@ TOL = {
 
 def _to_torch(x: Any, requires_grad: bool) -> Any:
     if isinstance(x, np.ndarray):
-        t = torch.from_numpy(np.ascontiguousarray(x))
+        t = torch.from_numpy(np.array(x, order="C", copy=True))  # keeps 0-d arrays 0-d
         if requires_grad:
             t.requires_grad_(True)
         return t
