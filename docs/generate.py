@@ -8,6 +8,8 @@ from __future__ import annotations
 import pathlib
 import sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # a source checkout works too
+
 FAMILY_TITLES = {
     "regression": "Regression",
     "classification": "Classification",
@@ -41,7 +43,7 @@ def render() -> str:
         for s in group:
             torch_name = f"`F.{s.torch}`" if s.torch else ""
             optax_name = f"`optax.losses.{s.optax}`" if s.optax else ""
-            out.append(f"| [`{s.qualname}`](#{s.qualname.replace('.', '')}) | {torch_name} | {optax_name} | {s.reference} |")
+            out.append(f"| [`{s.qualname}`](#{s.qualname}) | {torch_name} | {optax_name} | {s.reference} |")
         out.append("")
         for s in group:
             out += [f"::: {s.qualname}", "    options:", "      heading_level: 3", ""]

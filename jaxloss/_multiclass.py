@@ -310,6 +310,7 @@ _t5x_cross_entropy.defvjp(_t5x_fwd, _t5x_bwd)
     reference="T5X t5x/losses.py cross_entropy_with_logits (custom VJP)",
     example=_probs_example,
     diff=(0, 1),
+    forward_mode=False,
 )
 def cross_entropy_with_z_loss(
     logits,
