@@ -1,8 +1,9 @@
 """CTC forward+backward timings: jaxloss (torch face and optax face) vs torch vs optax.
 
-Run: ``python benchmarks/ctc_timing.py [--threads 2] [--repeats 50]``. float32, ``jit``; the calls are
-interleaved round-robin so that machine load affects every contender alike. Prints milliseconds
-(minimum and median over the repeats) and the ratios to optax and torch.
+Run from the repository root: ``python benchmarks/ctc_timing.py [--threads 2] [--repeats 50]``.
+float32, ``jit``, gradient w.r.t. ``log_probs`` (torch face, torch) or ``logits`` (optax faces). The calls
+are interleaved round-robin so that machine load affects every contender alike. Prints milliseconds
+(minimum and median over the repeats) and the ratios of the minima to optax and to torch.
 """
 
 from __future__ import annotations
@@ -12,60 +13,65 @@ import os
 import sys
 import time
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import torch
 
-def _parse():
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from jaxloss._ctc import ctc_loss, optax_ctc_loss
+
+
+def _contenders(T, B, K, S):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((T, B, K)).astype(np.float32)
+    log_probs = np.asarray(jax.nn.log_softmax(logits, axis=-1))
+    targets = rng.integers(1, K, (B, S)).astype(np.int32)
+    in_len = rng.integers(T // 2, T + 1, B).astype(np.int32)
+    tg_len = rng.integers(S // 2, S + 1, B).astype(np.int32)
+    in_len[0], tg_len[0] = T, S
+
+    j_args = [jnp.asarray(v) for v in (log_probs, targets, in_len, tg_len)]
+    ours = jax.jit(
+        jax.value_and_grad(lambda lp, tg, il, tl: ctc_loss(lp, tg, il, tl, reduction="sum"))
+    )
+
+    o_args = (
+        jnp.asarray(np.transpose(logits, (1, 0, 2))),
+        jnp.asarray((np.arange(T)[None] >= in_len[:, None]).astype(np.float32)),
+        jnp.asarray(targets),
+        jnp.asarray((np.arange(S)[None] >= tg_len[:, None]).astype(np.float32)),
+    )
+    ours_optax = jax.jit(jax.value_and_grad(lambda *a: optax_ctc_loss(*a).sum()))
+    ref_optax = jax.jit(jax.value_and_grad(lambda *a: optax.ctc_loss(*a).sum()))
+
+    t_lp = torch.from_numpy(log_probs.copy()).requires_grad_()
+    t_rest = [torch.from_numpy(v.astype(np.int64)) for v in (targets, in_len, tg_len)]
+
+    def run_torch():
+        loss = torch.nn.functional.ctc_loss(t_lp, *t_rest, reduction="sum")
+        torch.autograd.grad(loss, t_lp)
+
+    return {
+        "jaxloss ctc_loss": lambda: jax.block_until_ready(ours(*j_args)),
+        "jaxloss optax face": lambda: jax.block_until_ready(ours_optax(*o_args)),
+        "optax.ctc_loss": lambda: jax.block_until_ready(ref_optax(*o_args)),
+        "torch ctc_loss": run_torch,
+    }
+
+
+def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--threads", type=int, default=2, help="torch threads (XLA uses every core)")
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--sizes", default="200,16,40,40;1000,16,40,200", help="T,B,K,S;...")
-    return p.parse_args()
-
-
-def main():
-    args = _parse()
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    import optax
-    import torch
-
-    from jaxloss._ctc import ctc_loss, optax_ctc_loss
-
+    args = p.parse_args()
     torch.set_num_threads(args.threads)
     for size in args.sizes.split(";"):
         T, B, K, S = (int(v) for v in size.split(","))
-        rng = np.random.default_rng(0)
-        logits = rng.standard_normal((T, B, K)).astype(np.float32)
-        log_probs = np.asarray(jax.nn.log_softmax(logits, axis=-1))
-        targets = rng.integers(1, K, (B, S)).astype(np.int32)
-        in_len = rng.integers(T // 2, T + 1, B).astype(np.int32)
-        tg_len = rng.integers(S // 2, S + 1, B).astype(np.int32)
-        in_len[0], tg_len[0] = T, S
-
-        j_args = [jnp.asarray(v) for v in (log_probs, targets, in_len, tg_len)]
-        jl = jax.jit(jax.value_and_grad(lambda lp, tg, il, tl: ctc_loss(lp, tg, il, tl, reduction="sum")))
-
-        o_logits = jnp.asarray(np.transpose(logits, (1, 0, 2)))
-        o_pad = jnp.asarray((np.arange(T)[None] >= in_len[:, None]).astype(np.float32))
-        o_lab_pad = jnp.asarray((np.arange(S)[None] >= tg_len[:, None]).astype(np.float32))
-        o_labels = jnp.asarray(targets)
-        oj = jax.jit(jax.value_and_grad(lambda x, p, lb, lp: optax_ctc_loss(x, p, lb, lp).sum()))
-        oo = jax.jit(jax.value_and_grad(lambda x, p, lb, lp: optax.ctc_loss(x, p, lb, lp).sum()))
-
-        t_lp = torch.from_numpy(log_probs.copy()).requires_grad_()
-        t_rest = [torch.from_numpy(v.astype(np.int64)) for v in (targets, in_len, tg_len)]
-
-        def run_torch():
-            loss = torch.nn.functional.ctc_loss(t_lp, *t_rest, reduction="sum")
-            torch.autograd.grad(loss, t_lp)
-
-        contenders = {
-            "jaxloss ctc_loss": lambda: jax.block_until_ready(jl(*j_args)),
-            "jaxloss optax face": lambda: jax.block_until_ready(oj(o_logits, o_pad, o_labels, o_lab_pad)),
-            "optax.ctc_loss": lambda: jax.block_until_ready(oo(o_logits, o_pad, o_labels, o_lab_pad)),
-            "torch ctc_loss": run_torch,
-        }
+        contenders = _contenders(T, B, K, S)
         for fn in contenders.values():
             fn()
             fn()
@@ -76,7 +82,9 @@ def main():
                 fn()
                 times[k].append(time.perf_counter() - t0)
         best = {k: 1e3 * min(v) for k, v in times.items()}
-        print(f"T={T} B={B} K={K} S={S} float32, forward+backward, {args.threads} threads (ms)")
+        print(
+            f"T={T} B={B} K={K} S={S} float32, forward+backward, torch threads {args.threads} (ms)"
+        )
         for k, v in times.items():
             print(
                 f"  {k:20s} min {best[k]:8.3f}  median {1e3 * float(np.median(v)):8.3f}  "

@@ -17,6 +17,7 @@ from jax.custom_derivatives import SymbolicZero
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
 from jaxloss._registry import register
+from jaxloss._regression import _one_pass_kernel, _same_kind, _signed_sum
 
 #: torch clamps each log of ``binary_cross_entropy`` at this value (aten ``binary_cross_entropy``).
 _LOG_CLAMP = -100.0
@@ -81,6 +82,66 @@ def _bce_jvp(primals, tangents):
 _bce.defjvp(_bce_jvp, symbolic_zeros=True)
 
 
+def _softplus(z: jax.Array) -> jax.Array:
+    """``jax.nn.softplus`` without its select: ``max(z, 0) + log1p(exp(-|z|))``, the same bits.
+
+    ``jax.nn.softplus`` is ``logaddexp(z, 0)``, exactly this expression except that a select returns
+    ``z + 0`` where ``z`` is ``nan`` (``max`` propagates the ``nan`` anyway). Select-free, the CPU
+    reduction fuses it: the loss value is one pass over the inputs.
+    """
+    return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
+def _sigmoid_bce_reference(logits, labels, pos_weight=None):
+    log_sigmoid = jax.nn.log_sigmoid(logits)  # -softplus(-x): finite for every finite logit
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * labels + 1)
+    return (1 - labels) * logits - log_sigmoid
+
+
+def _sigmoid_bce_value(logits, labels, pos_weight=None):
+    log_sigmoid = -_softplus(-logits)  # jax.nn.log_sigmoid's bits, select-free
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * labels + 1)
+    return (1 - labels) * logits - log_sigmoid
+
+
+def _sigmoid(x: jax.Array) -> jax.Array:
+    """``jax.nn.sigmoid``'s ``1 / (1 + exp(-x))`` (torch's formula too) for the derivative rules.
+
+    The ``1`` goes through an ``optimization_barrier``: as a literal, XLA would share its broadcast
+    with the loss value's ``1 - y`` and materialise it in memory for the value's reduction.
+    """
+    one = jax.lax.optimization_barrier(jnp.ones((), x.dtype))
+    return one / (one + jnp.exp(-x))
+
+
+def _sigmoid_bce_tangent(args, tangents):
+    logits, labels, *pos_weight = args
+    dlogits, dlabels, *dpos_weight = tangents
+    parts = []
+    if pos_weight:
+        (p,), (dp,) = pos_weight, dpos_weight
+        py = p * labels
+        # torch's backward: ((p y + 1 - y) sigmoid(x) - p y) for the logits, (log(1 - s) - p log s)
+        # for the labels, -y log s for pos_weight
+        if dlogits is not None:
+            parts.append(((py + 1 - labels) * _sigmoid(logits) - py, dlogits))
+        if dlabels is not None:
+            parts.append((-_softplus(logits) + p * _softplus(-logits), dlabels))
+        if dp is not None:
+            parts.append((labels * _softplus(-logits), dp))
+    else:
+        # torch's backward: sigmoid(x) - y for the logits, -x for the labels
+        parts.append((_sigmoid(logits) - labels, dlogits))
+        parts.append((-logits, dlabels))
+    return _signed_sum(parts)
+
+
+# (logits, labels[, pos_weight]): no default argument, custom_jvp would pass it as a primal
+_sigmoid_bce_fast = _one_pass_kernel(lambda *args: _sigmoid_bce_value(*args), _sigmoid_bce_tangent)
+
+
 def _sigmoid_bce(logits: jax.Array, labels: jax.Array, pos_weight=None) -> jax.Array:
     """Elementwise binary cross-entropy on logits, ``-(p y log s(x) + (1 - y) log(1 - s(x)))``.
 
@@ -90,11 +151,20 @@ def _sigmoid_bce(logits: jax.Array, labels: jax.Array, pos_weight=None) -> jax.A
     """
     arrays = [logits, labels] + ([] if pos_weight is None else [pos_weight])
     shape = jnp.broadcast_shapes(*(a.shape for a in arrays))
-    logits, labels = jnp.broadcast_to(logits, shape), jnp.broadcast_to(labels, shape)
-    log_sigmoid = jax.nn.log_sigmoid(logits)  # -softplus(-x): finite for every finite logit
-    if pos_weight is not None:
-        log_sigmoid = log_sigmoid * ((jnp.broadcast_to(pos_weight, shape) - 1) * labels + 1)
-    return (1 - labels) * logits - log_sigmoid
+    arrays = [jnp.broadcast_to(a, shape) for a in arrays]
+    if _same_kind(*arrays):
+        return _sigmoid_bce_fast(*arrays)
+    return _sigmoid_bce_reference(*arrays)
+
+
+def _soft_margin_tangent(args, tangents):
+    input, target = args
+    dinput, dtarget = tangents
+    g = -_sigmoid(-input * target)  # d softplus(-x y) = -sigmoid(-x y) d(x y)
+    return _signed_sum([(g * target, dinput), (g * input, dtarget)])
+
+
+_soft_margin_fast = _one_pass_kernel(lambda x, y: _softplus(-x * y), _soft_margin_tangent)
 
 
 def _soft_margin(input: jax.Array, target: jax.Array) -> jax.Array:
@@ -103,6 +173,8 @@ def _soft_margin(input: jax.Array, target: jax.Array) -> jax.Array:
     torch evaluates ``log1p(exp(.))``, which overflows to ``inf`` once ``-x y`` passes ~88 (float32)
     or ~709 (float64); the softplus form is the same number below that and finite above it.
     """
+    if _same_kind(input, target):
+        return _soft_margin_fast(input, target)
     return jax.nn.softplus(-input * target)
 
 

@@ -294,7 +294,7 @@ def nll_loss(
       >>> import jax.numpy as jnp
       >>> from jaxloss.losses import nll_loss
       >>> logp = jnp.log(jnp.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]))
-      >>> round(float(nll_loss(logp, jnp.array([0, 1]))), 6)
+      >>> round(float(nll_loss(logp, jnp.array([0, 1]))), 6)  # torch 2.13.0: 0.458145
       0.458145
     """
     name = "nll_loss"
@@ -404,10 +404,10 @@ def cross_entropy(
       >>> import jax.numpy as jnp
       >>> from jaxloss.losses import cross_entropy
       >>> logits = jnp.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-      >>> round(float(cross_entropy(logits, jnp.array([0, 1]))), 6)
-      0.385092
-      >>> round(float(cross_entropy(logits, jnp.array([0, 1]), label_smoothing=0.1)), 6)
-      0.463573
+      >>> round(float(cross_entropy(logits, jnp.array([0, 1]))), 6)  # torch 2.13.0: 0.395495
+      0.395495
+      >>> round(float(cross_entropy(logits, jnp.array([0, 1]), label_smoothing=0.1)), 6)  # torch: 0.495495
+      0.495495
     """
     name = "cross_entropy"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
@@ -1093,10 +1093,10 @@ def linear_cross_entropy(
       >>> x = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
       >>> w = jnp.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
       >>> t = jnp.array([0, 1, 2])
-      >>> round(float(linear_cross_entropy(x, w, t)), 6)
-      1.248197
+      >>> round(float(linear_cross_entropy(x, w, t)), 6)  # torch 2.13.0: 1.066198
+      1.066198
       >>> round(float(linear_cross_entropy(x, w, t, options=LinearCrossEntropyOptions(batch_chunk_size=2))), 6)
-      1.248197
+      1.066198
     """
     name = "linear_cross_entropy"
     R.validate_reduction(name, reduction)

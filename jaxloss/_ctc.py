@@ -44,7 +44,9 @@ def _lse2(x, y):
     hi = jnp.maximum(x, y)
     # both -inf: the difference would be nan, the sum is -inf
     gap = jnp.where(hi == _NEG_INF, _NEG_INF, jnp.minimum(x, y) - hi)
-    return hi + jnp.log(1.0 + jnp.exp(gap))  # log(1 + r) for r in [0, 1]: faster than log1p, same result
+    return hi + jnp.log(
+        1.0 + jnp.exp(gap)
+    )  # log(1 + r) for r in [0, 1]: faster than log1p, same result
 
 
 def _lse2_share(x, y):
@@ -86,7 +88,9 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
     if exact:
         from_label = None
     else:
-        from_label = jnp.log1p(jnp.exp(log_eps))  # optax adds log(e^l + e^(l + eps)) on label -> blank
+        from_label = jnp.log1p(
+            jnp.exp(log_eps)
+        )  # optax adds log(e^l + e^(l + eps)) on label -> blank
         skip = jnp.where(repeat, log_eps, 0.0).astype(emit_label.dtype)
     padding_weights = keep.dtype != jnp.bool_
 
@@ -204,9 +208,13 @@ def _torch_ctc_nll(log_probs, targets, input_lengths, target_lengths, blank, zer
     ``target_lengths`` greater than ``S`` mark sequences that cannot be aligned (``inf``). With
     ``zero_infinity`` infinite losses are 0. See :func:`_torch_ctc_nll_jvp` for the gradient.
     """
-    emit_blank, emit_label, repeat, used, init = _exact_inputs(log_probs, targets, input_lengths, blank)
+    emit_blank, emit_label, repeat, used, init = _exact_inputs(
+        log_probs, targets, input_lengths, blank
+    )
     end_blank, end_label, _ = _ctc_scan(emit_blank, emit_label, repeat, used, init)
-    nll, _ = _finish(end_blank, end_label, target_lengths, targets.shape[1], zero_infinity, want_share=False)
+    nll, _ = _finish(
+        end_blank, end_label, target_lengths, targets.shape[1], zero_infinity, want_share=False
+    )
     return nll
 
 
@@ -236,13 +244,23 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     log_probs, targets, input_lengths, target_lengths = primals
     d_log_probs = tangents[0]
     S = targets.shape[1]
-    emit_blank, emit_label, repeat, used, init = _exact_inputs(log_probs, targets, input_lengths, blank)
-    end_blank, end_label, shares = _ctc_scan(emit_blank, emit_label, repeat, used, init, record="shares")
-    nll, (infinite, share) = _finish(end_blank, end_label, target_lengths, S, zero_infinity, want_share=True)
+    emit_blank, emit_label, repeat, used, init = _exact_inputs(
+        log_probs, targets, input_lengths, blank
+    )
+    end_blank, end_label, shares = _ctc_scan(
+        emit_blank, emit_label, repeat, used, init, record="shares"
+    )
+    nll, (infinite, share) = _finish(
+        end_blank, end_label, target_lengths, S, zero_infinity, want_share=True
+    )
     lengths = jnp.minimum(target_lengths, S)
     dtype = log_probs.dtype
-    seed_blank = jnp.where(jnp.arange(S + 1)[None, :] == lengths[:, None], share[:, None], 0.0).astype(dtype)
-    seed_label = jnp.where(jnp.arange(S)[None, :] == lengths[:, None] - 1, 1.0 - share[:, None], 0.0).astype(dtype)
+    seed_blank = jnp.where(
+        jnp.arange(S + 1)[None, :] == lengths[:, None], share[:, None], 0.0
+    ).astype(dtype)
+    seed_label = jnp.where(
+        jnp.arange(S)[None, :] == lengths[:, None] - 1, 1.0 - share[:, None], 0.0
+    ).astype(dtype)
     occ_blank, occ_label = _ctc_adjoint(shares, repeat, used, seed_blank, seed_label)
 
     used3 = used[:, :, None]
@@ -255,7 +273,9 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
     quirk = (lengths > 0) & (last == blank) & (input_lengths > 0)
     last_frame = jnp.arange(log_probs.shape[0])[:, None] == (input_lengths - 1)[None, :]
-    grad = grad.at[:, :, blank].add(jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype))
+    grad = grad.at[:, :, blank].add(
+        jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype)
+    )
     grad = jnp.where(used3 & (log_probs == _NEG_INF), jnp.nan, grad)  # torch: exp(-inf - -inf)
     bad = infinite[None, :, None]
     grad = jnp.where(bad, 0.0, grad) if zero_infinity else jnp.where(bad & used3, jnp.nan, grad)
@@ -293,8 +313,11 @@ def _lengths(loss: str, name: str, value, batch: int):
 
 def _padded_targets(loss, targets, target_lengths, tl_static, batch, frames):
     """torch's two target layouts -> ``(B, S)`` int32, ``S >= 1``, with the data checks torch makes."""
-    if not (jnp.issubdtype(targets.dtype, jnp.integer) or jnp.issubdtype(targets.dtype, jnp.floating)
-            or targets.dtype == jnp.bool_):
+    if not (
+        jnp.issubdtype(targets.dtype, jnp.integer)
+        or jnp.issubdtype(targets.dtype, jnp.floating)
+        or targets.dtype == jnp.bool_
+    ):
         raise TypeError(f"{loss}: targets must have an integer dtype; got {targets.dtype}")
     targets = targets.astype(jnp.int32)  # torch casts to int64 the same way (floats truncate)
     if targets.ndim == 2:
@@ -305,8 +328,10 @@ def _padded_targets(loss, targets, target_lengths, tl_static, batch, frames):
             )
         S = targets.shape[1]
         V.data_check(
-            loss, lambda tl: tl <= S,
-            f"target_lengths must be at most {S} (the padded length of targets)", target_lengths,
+            loss,
+            lambda tl: tl <= S,
+            f"target_lengths must be at most {S} (the padded length of targets)",
+            target_lengths,
         )
         if tl_static is not None:  # static lengths: drop the padding no sequence reaches
             targets = targets[:, : int(tl_static.max(initial=0))]
@@ -321,20 +346,27 @@ def _padded_targets(loss, targets, target_lengths, tl_static, batch, frames):
             S = int(tl_static.max(initial=0))
         else:
             V.data_check(
-                loss, lambda tl: jnp.sum(tl) == total,
+                loss,
+                lambda tl: jnp.sum(tl) == total,
                 f"concatenated targets must have sum(target_lengths) entries; targets has {total}",
                 target_lengths,
             )
-            S = min(total, frames)  # a longer target cannot be aligned: it is inf whatever its labels
+            S = min(
+                total, frames
+            )  # a longer target cannot be aligned: it is inf whatever its labels
         starts = jnp.cumsum(target_lengths) - target_lengths
         index = jnp.clip(starts[:, None] + jnp.arange(S)[None, :], 0, max(total - 1, 0))
-        targets = jnp.take(targets, index, mode="clip") if total else jnp.zeros((batch, S), jnp.int32)
+        targets = (
+            jnp.take(targets, index, mode="clip") if total else jnp.zeros((batch, S), jnp.int32)
+        )
     else:
         raise ValueError(
             f"{loss}: targets must be 1-D (concatenated) or 2-D (N, S) (padded); got {targets.ndim}-D "
             f"with shape {tuple(targets.shape)}"
         )
-    if targets.shape[1] == 0:  # every target is empty: one unused position keeps the kernel's shapes
+    if (
+        targets.shape[1] == 0
+    ):  # every target is empty: one unused position keeps the kernel's shapes
         targets = jnp.zeros((batch, 1), jnp.int32)
     return targets
 
@@ -423,15 +455,19 @@ def ctc_loss(
     if T == 0 or B == 0 or C == 0:
         raise ValueError(f"{name}: log_probs must not be empty; got shape {tuple(log_probs.shape)}")
     if isinstance(blank, bool) or not isinstance(blank, (int, np.integer)) or not 0 <= blank < C:
-        raise ValueError(f"{name}: blank must be an int in [0, {C}) (the classes of log_probs); got {blank!r}")
+        raise ValueError(
+            f"{name}: blank must be an int in [0, {C}) (the classes of log_probs); got {blank!r}"
+        )
     if not isinstance(zero_infinity, (bool, np.bool_)):
         raise TypeError(f"{name}: zero_infinity must be a bool; got {zero_infinity!r}")
     targets = V.as_array(name, "targets", targets)
     input_lengths, il_static = _lengths(name, "input_lengths", input_lengths, B)
     target_lengths, tl_static = _lengths(name, "target_lengths", target_lengths, B)
     V.data_check(
-        name, lambda il: (il >= 0) & (il <= T),
-        f"input_lengths must be in [0, {T}] (the frames of log_probs)", input_lengths,
+        name,
+        lambda il: (il >= 0) & (il <= T),
+        f"input_lengths must be in [0, {T}] (the frames of log_probs)",
+        input_lengths,
     )
     V.data_check(name, lambda tl: tl >= 0, "target_lengths must be >= 0", target_lengths)
     targets = _padded_targets(name, targets, target_lengths, tl_static, B, T)
@@ -440,7 +476,8 @@ def ctc_loss(
         name,
         lambda tg, tl: (jnp.arange(S)[None, :] >= tl[:, None]) | ((tg >= 0) & (tg < C)),
         f"targets must be class indices in [0, {C})",
-        targets, target_lengths,
+        targets,
+        target_lengths,
     )
     out_dtype = V.result_dtype(log_probs)
     log_probs = log_probs.astype(V.compute_dtype(out_dtype))
@@ -448,7 +485,9 @@ def ctc_loss(
         log_probs = log_probs[: max(int(il_static.max()), 1)]
     input_lengths = jnp.clip(input_lengths, 0, log_probs.shape[0])
     target_lengths = jnp.maximum(target_lengths, 0)
-    nll = _torch_ctc_nll(log_probs, targets, input_lengths, target_lengths, int(blank), bool(zero_infinity))
+    nll = _torch_ctc_nll(
+        log_probs, targets, input_lengths, target_lengths, int(blank), bool(zero_infinity)
+    )
     if reduction == "mean":
         out = R.per_sample_mean(nll, target_lengths)
     else:
@@ -469,7 +508,9 @@ def _optax_example(rng: np.random.Generator):
     return (logits, logit_paddings, labels, label_paddings), {}
 
 
-def _optax_ctc(loss, logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon, history):
+def _optax_ctc(
+    loss, logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon, history
+):
     """Shared body of the optax faces: ``(loss (B,), logalpha_blank (T, B, N+1), logalpha_label (T, B, N))``."""
     logits = V.as_float(loss, "logits", logits)
     V.check_ndim(loss, "logits", logits, (3,))
@@ -488,16 +529,26 @@ def _optax_ctc(loss, logits, logit_paddings, labels, label_paddings, blank_id, l
         raise ValueError(
             f"{loss}: labels has shape {tuple(labels.shape)}; its batch size must be {B} (that of logits)"
         )
-    if isinstance(blank_id, bool) or not isinstance(blank_id, (int, np.integer)) or not 0 <= blank_id < K:
-        raise ValueError(f"{loss}: blank_id must be an int in [0, {K}) (the classes of logits); got {blank_id!r}")
+    if (
+        isinstance(blank_id, bool)
+        or not isinstance(blank_id, (int, np.integer))
+        or not 0 <= blank_id < K
+    ):
+        raise ValueError(
+            f"{loss}: blank_id must be an int in [0, {K}) (the classes of logits); got {blank_id!r}"
+        )
     N = labels.shape[1]
     labels = labels.astype(jnp.int32)
     # optax's forward variables start from arrays of the default float dtype, so the recursion runs in
     # float64 under jax_enable_x64 whatever the logits' dtype: the same here.
     dtype = jnp.promote_types(logits.dtype, jax.dtypes.canonicalize_dtype(jnp.float64))
     if logits.dtype in V.HALF_DTYPES:
-        logits = logits.astype(jnp.float32)  # optax takes log_softmax in half precision; float32 here
-    log_probs = jnp.transpose(jax.nn.log_softmax(logits, axis=-1), (1, 0, 2)).astype(dtype)  # (T, B, K)
+        logits = logits.astype(
+            jnp.float32
+        )  # optax takes log_softmax in half precision; float32 here
+    log_probs = jnp.transpose(jax.nn.log_softmax(logits, axis=-1), (1, 0, 2)).astype(
+        dtype
+    )  # (T, B, K)
     emit_blank = log_probs[:, :, blank_id]
     in_range = ((labels >= 0) & (labels < K))[None]
     emit_label = jnp.where(in_range, _gather_targets(log_probs, labels), 0.0)  # optax: one_hot
@@ -508,7 +559,12 @@ def _optax_ctc(loss, logits, logit_paddings, labels, label_paddings, blank_id, l
     )
     keep = jnp.transpose(logit_paddings).astype(dtype)
     end_blank, end_label, states = _ctc_scan(
-        emit_blank, emit_label, _repeats(labels), keep, init, log_eps=log_eps,
+        emit_blank,
+        emit_label,
+        _repeats(labels),
+        keep,
+        init,
+        log_eps=log_eps,
         record="states" if history else "none",
     )
     # the last frame's blank variables also take the label before them, with weight 1
@@ -516,7 +572,9 @@ def _optax_ctc(loss, logits, logit_paddings, labels, label_paddings, blank_id, l
     label_lengths = N - jnp.sum(label_paddings, axis=1).astype(jnp.int32)
     valid = (label_lengths >= 0) & (label_lengths <= N)
     picked = jnp.take_along_axis(last_blank, jnp.clip(label_lengths, 0, N)[:, None], axis=1)[:, 0]
-    nll = jnp.where(valid, -picked, 0.0)  # optax reads it through a one-hot, which is 0 out of range
+    nll = jnp.where(
+        valid, -picked, 0.0
+    )  # optax reads it through a one-hot, which is 0 out of range
     # float32 rounding can leave optax's loss slightly below 0 for a near-certain target: clamp the value
     # (not the gradient) at 0, where the exact loss is.
     nll = nll + lax.stop_gradient(jnp.maximum(nll, 0.0) - nll)
@@ -580,8 +638,14 @@ def optax_ctc_loss_with_forward_probs(
     Reference: optax ``optax/losses/_classification.py`` (0.2.8); Graves et al., ICML 2006.
     """
     return _optax_ctc(
-        "ctc_loss_with_forward_probs", logits, logit_paddings, labels, label_paddings, blank_id,
-        log_epsilon, True,
+        "ctc_loss_with_forward_probs",
+        logits,
+        logit_paddings,
+        labels,
+        label_paddings,
+        blank_id,
+        log_epsilon,
+        True,
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
 from jaxloss._registry import register
+from jaxloss._regression import _jvp_tangent, _one_pass_kernel, _same_kind
 
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
@@ -22,6 +23,27 @@ def _kl_example(rng: np.random.Generator):
     return (log_q, p / p.sum(axis=-1, keepdims=True)), {"reduction": "batchmean"}
 
 
+def _kl_reference(input: jax.Array, target: jax.Array) -> jax.Array:
+    zero = target == 0
+    # double where: log(1) where t == 0 keeps the target gradient finite there (log t - x + 1 is
+    # -inf one-sided; torch's is nan); xlogy(0, 0) = 0 by convention
+    safe = jnp.where(zero, jnp.ones_like(target), target)
+    return jnp.where(zero, jnp.zeros_like(target), target * jnp.log(safe)) - target * input
+
+
+def _kl_select_free(input: jax.Array, target: jax.Array) -> jax.Array:
+    # the bits of _kl_reference without a select (which the CPU reduction cannot fuse): log t is
+    # floored at the lowest finite number, so t = 0 gives 0 * finite = 0 while every t > 0 (even
+    # subnormal, log >= -745) keeps its log; a negative or nan t still gives nan (max keeps nan)
+    log_t = jnp.maximum(jnp.log(target), jnp.finfo(target.dtype).min)
+    return target * log_t - target * input
+
+
+# value without a select; derivatives those of the double-where reference (see _one_pass_kernel)
+_kl_fast = _one_pass_kernel(_kl_select_free, _jvp_tangent(_kl_reference))
+_kl_log_target_fast = _one_pass_kernel(lambda input, target: jnp.exp(target) * (target - input))
+
+
 def _kl_pointwise(input: jax.Array, target: jax.Array, log_target: bool) -> jax.Array:
     """Elementwise ``target * (log(target) - input)``: torch's ``kl_div`` term, ``input`` a log-probability.
 
@@ -31,13 +53,11 @@ def _kl_pointwise(input: jax.Array, target: jax.Array, log_target: bool) -> jax.
     """
     shape = jnp.broadcast_shapes(input.shape, target.shape)
     input, target = jnp.broadcast_to(input, shape), jnp.broadcast_to(target, shape)
+    if _same_kind(input, target):
+        return (_kl_log_target_fast if log_target else _kl_fast)(input, target)
     if log_target:
         return jnp.exp(target) * (target - input)
-    zero = target == 0
-    # double where: log(1) where t == 0 keeps the target gradient finite there (log t - x + 1 is
-    # -inf one-sided; torch's is nan); xlogy(0, 0) = 0 by convention
-    safe = jnp.where(zero, jnp.ones_like(target), target)
-    return jnp.where(zero, jnp.zeros_like(target), target * jnp.log(safe)) - target * input
+    return _kl_reference(input, target)
 
 
 @register(

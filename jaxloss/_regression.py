@@ -93,22 +93,28 @@ def _one_pass_kernel(value_fn, tangent_fn=None):
     def jvp(primals, tangents):
         live = [None if isinstance(t, SymbolicZero) else t for t in tangents]
         fresh = jax.lax.optimization_barrier(tuple(primals))
-        if tangent_fn is not None:
-            tangent = tangent_fn(fresh, live)
-        else:
-            idx = [i for i, t in enumerate(live) if t is not None]
-
-            def of_live(*values):
-                args = list(fresh)
-                for i, v in zip(idx, values):
-                    args[i] = v
-                return value_fn(*args)
-
-            _, tangent = jax.jvp(of_live, [fresh[i] for i in idx], [live[i] for i in idx])
+        tangent = (tangent_fn or _jvp_tangent(value_fn))(fresh, live)
         return kernel(*primals), tangent
 
     kernel.defjvp(jvp, symbolic_zeros=True)
     return kernel
+
+
+def _jvp_tangent(fn):
+    """A ``tangent_fn`` for :func:`_one_pass_kernel`: ``jax.jvp`` of ``fn`` over the live arguments."""
+
+    def tangent(args, tangents):
+        idx = [i for i, t in enumerate(tangents) if t is not None]
+
+        def of_live(*values):
+            full = list(args)
+            for i, v in zip(idx, values):
+                full[i] = v
+            return fn(*full)
+
+        return jax.jvp(of_live, [args[i] for i in idx], [tangents[i] for i in idx])[1]
+
+    return tangent
 
 
 def _same_kind(*arrays) -> bool:

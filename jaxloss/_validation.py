@@ -75,7 +75,7 @@ def checked(fn: Callable[..., Any]) -> Callable[..., tuple[checkify.Error, Any]]
         >>> f = jax.jit(jaxloss.checked(jaxloss.losses.nll_loss))
         >>> err, value = f(jnp.zeros((2, 3)), jnp.array([0, 5]))
         >>> print(err.get().splitlines()[0])
-        nll_loss: target values must be in [0, 3) or equal ignore_index=-100
+        nll_loss: target values must be in [0, 3) or equal ignore_index=-100 ...
     """
 
     @functools.wraps(fn)

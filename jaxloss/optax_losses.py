@@ -678,7 +678,7 @@ def log_cosh(predictions, targets=None):
       >>> import jax.numpy as jnp
       >>> from jaxloss.optax_losses import log_cosh
       >>> print(log_cosh(jnp.array([0.0, 1000.0])).round(4))
-      [  0.     999.3069]
+      [  0.      999.30676]
     """
     name = "log_cosh"
     predictions = _floating(name, "predictions", predictions)
@@ -1157,7 +1157,7 @@ def softmax_cross_entropy(logits, labels, axis=-1, where=None):
       >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
       >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
       >>> print(softmax_cross_entropy(logits, labels).round(4))
-      [0.2761 2.9518]
+      [0.27609998 2.9517999 ]
     """
     logits = _floating("softmax_cross_entropy", "logits", logits)
     labels = V.as_array("softmax_cross_entropy", "labels", labels)
@@ -1196,7 +1196,7 @@ def softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=Non
       >>> from jaxloss.optax_losses import softmax_cross_entropy_with_integer_labels
       >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
       >>> print(softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1])).round(4))
-      [0.2761 2.9518]
+      [0.27609998 2.9517999 ]
     """
     name = "softmax_cross_entropy_with_integer_labels"
     logits = _floating(name, "logits", logits)
