@@ -97,7 +97,8 @@ def _pair_regression(name):
                 mean = lambda none: none.mean()  # noqa: E731
             else:  # torch: sum(weight * loss) / sum(weight)
                 mean = lambda none, w=w: none.sum() / w.sum()  # noqa: E731
-        return Case([x, y], kwargs, diff=(0, 1), mean=mean, perm=tuple(perm), batch=_batch(shape))
+        diff = (0,) if name == "soft_margin_loss" else (0, 1)  # torch: soft_margin's target is not differentiable
+        return Case([x, y], kwargs, diff=diff, mean=mean, perm=tuple(perm), batch=_batch(shape))
 
     return build
 
@@ -428,7 +429,8 @@ def build_ctc(draw, rng):
     fmt = draw(st.sampled_from(["padded", "concatenated", "tuple"])) if batched else "unbatched"
     perm: tuple = ()
     if fmt == "unbatched":
-        args = [lp[:, 0], targets[0], np.asarray(il[0]), np.asarray(tl[0])]
+        # unbatched 1-D targets are torch's concatenated form: exactly target_length entries
+        args = [lp[:, 0], targets[0, : tl[0]], np.asarray(il[0]), np.asarray(tl[0])]
     elif fmt == "concatenated":
         flat = np.concatenate([targets[i, : tl[i]] for i in range(n)]).astype(np.int64)
         args = [lp, flat, il, tl]
