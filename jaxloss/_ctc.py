@@ -267,15 +267,13 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     grad = jnp.where(used3, jnp.exp(log_probs), 0.0)
     _, scatter = jax.vjp(lambda lp: _gather_targets(lp, targets), log_probs)
     grad = grad - scatter(occ_label)[0]
-    grad = grad.at[:, :, blank].add(-occ_blank)
     # torch's backward assumes the last target differs from the blank: on the last used frame it *sets*
     # the blank's posterior to that of the last-target state instead of adding the end-blank state's.
     last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
     quirk = (lengths > 0) & (last == blank) & (input_lengths > 0)
     last_frame = jnp.arange(log_probs.shape[0])[:, None] == (input_lengths - 1)[None, :]
-    grad = grad.at[:, :, blank].add(
-        jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype)
-    )
+    kept_end_blank = jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype)
+    grad = grad.at[:, :, blank].add(kept_end_blank - occ_blank)
     grad = jnp.where(used3 & (log_probs == _NEG_INF), jnp.nan, grad)  # torch: exp(-inf - -inf)
     bad = infinite[None, :, None]
     grad = jnp.where(bad, 0.0, grad) if zero_infinity else jnp.where(bad & used3, jnp.nan, grad)

@@ -541,7 +541,7 @@ def _check_invariants(fn, case: Case):
 
 
 @pytest.mark.parametrize("name", L.TORCH_FUNCTIONS)
-@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@settings(max_examples=8, deadline=None, derandomize=True, database=None)
 @given(data=st.data())
 def test_matches_torch_and_invariants(name, data):
     dtype = data.draw(st.sampled_from([np.float64, np.float32]), label="dtype")
