@@ -477,6 +477,22 @@ def ctc_loss(
         targets,
         target_lengths,
     )
+    # torch accepts these (a blank target is scored as the blank; too long a target gives inf), so they
+    # are only reported under jaxloss.checked.
+    V.checked_only(
+        name,
+        lambda tg, tl: (jnp.arange(S)[None, :] >= tl[:, None]) | (tg != blank),
+        f"targets contain the blank index {blank}",
+        targets,
+        target_lengths,
+    )
+    V.checked_only(
+        name,
+        lambda il, tl: tl <= il,
+        "a target is longer than its input (target_lengths > input_lengths): the loss is inf",
+        input_lengths,
+        target_lengths,
+    )
     out_dtype = V.result_dtype(log_probs)
     log_probs = log_probs.astype(V.compute_dtype(out_dtype))
     if il_static is not None:  # static lengths: frames no sequence uses are dropped

@@ -125,6 +125,7 @@ for big in BIG:
     case(f"mse-{b}", "mse_loss", [A(big, -big, 0.0), A(0.0, big, -big)], dict(reduction="none"), diff=(0, 1))
     case(f"gaussian_nll-{b}", "gaussian_nll_loss", [A(big, 0.0), A(0.0, 1.0), A(1.0, big)], diff=(0, 1, 2))
     case(f"cosine_sim-large-{b}", "cosine_similarity", [A([big, big]), A([big, -big])], dict(dim=0), diff=(0, 1))
+    case(f"cosine_sim-large-dim1-{b}", "cosine_similarity", [A([big, big], [big, 0.0]), A([big, -big], [big, big])], diff=(0, 1))
     case(f"pairwise-large-{b}", "pairwise_distance", [A([big, -big]), A([-big, big])], diff=(0, 1))
     case(
         f"triplet-large-{b}", "triplet_margin_loss", [A([big, 0.0]), A([0.0, big]), A([-big, 0.0])], diff=(0, 1, 2)
@@ -178,7 +179,7 @@ case("hinge_embedding-kink", "hinge_embedding_loss", [A(1.0, 0.5, 2.0), A(-1.0, 
 case("soft_margin-zero", "soft_margin_loss", [A(0.0, 0.0), A(1.0, -1.0)])
 case("multi_margin-kink", "multi_margin_loss", [A([1.0, 0.0, 0.5]), I(0)], dict(margin=1.0, reduction="none"))
 case("multi_margin-kink-p2", "multi_margin_loss", [A([1.0, 0.0, 0.5], [0.0, 0.0, 0.0]), I(0, 2)], dict(p=2))
-case("multilabel_margin-kink", "multilabel_margin_loss", [A([1.0, 0.0, 0.5]), I(0, -1, 1)], dict(reduction="none"))
+case("multilabel_margin-kink", "multilabel_margin_loss", [A(1.0, 0.0, 0.5), I(0, -1, 1)], dict(reduction="none"))
 case("cosine_embedding-kink", "cosine_embedding_loss", [A([1.0, 0.0]), A([1.0, 0.0]), A(-1.0)], dict(margin=1.0), diff=(0, 1))
 case("triplet-kink", "triplet_margin_loss", [A([0.0, 0.0]), A([1.0, 0.0]), A([2.0, 0.0])], dict(margin=1.0, eps=0.0), diff=(0, 1, 2))
 case("bce_logits-zero", "binary_cross_entropy_with_logits", [A(0.0, 0.0), A(0.0, 1.0)], diff=(0, 1))
@@ -263,7 +264,11 @@ def test_optax_faces_finite_and_match_optax(name, args, kwargs, diff, dtype):
     ref = getattr(optax.losses, name)
     r_val, r_grads = _jax_value_and_grads(ref, args, kwargs, diff)
     j_val, j_grads = _jax_value_and_grads(getattr(O, name), args, kwargs, diff)
-    tol = TOL[dtype]
+    tol = dict(TOL[dtype])
+    # optax forms logsumexp(x) - x_y, whose rounding error is a few ulps of the largest logit (at 1e30 in float64
+    # it returns 0 for log 2): agree within that, not closer than optax itself can be
+    scale = max([np.max(np.abs(a[np.isfinite(a)]), initial=0.0) for a in args if isinstance(a, np.ndarray)])
+    tol["atol"] = max(tol["atol"], 8 * float(np.finfo(dtype).eps) * scale)
     if "where" in kwargs:  # masked entries must stay finite (value and gradient), whatever optax gives
         assert np.all(np.isfinite(np.asarray(j_val))), j_val
         for g in j_grads:

@@ -66,3 +66,26 @@ def test_checked_gaussian_negative_variance_and_bce_range():
     assert "gaussian_nll_loss" in err.get()
     err, _ = jax.jit(jaxloss.checked(L.binary_cross_entropy))(jnp.array([0.5, 1.5]), jnp.array([0.0, 1.0]))
     assert "binary_cross_entropy" in err.get()
+
+
+def test_checked_reports_ctc_blank_targets_and_too_long_targets_torch_accepts():
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    logp = np.log(rng.dirichlet(np.ones(5), (6, 2)))
+    fn = jax.jit(jaxloss.checked(L.ctc_loss))
+    good = (np.array([[1, 2], [3, 4]]), np.array([6, 6]), np.array([2, 2]))
+    err, _ = fn(logp, *good)
+    assert err.get() is None
+    blank_target = (np.array([[1, 0], [3, 4]]), np.array([6, 6]), np.array([2, 2]))
+    err, _ = fn(logp, *blank_target)
+    assert "ctc_loss: targets contain the blank index 0" in err.get()
+    too_long = (np.array([[1, 2, 3], [3, 4, 1]]), np.array([2, 6]), np.array([3, 3]))
+    err, _ = fn(logp, *too_long)
+    assert "longer than its input" in err.get()
+    # eagerly, both are accepted exactly as torch accepts them
+    for targets, il, tl in (blank_target, too_long):
+        ours = L.ctc_loss(logp, targets, il, tl, reduction="none")
+        ref = F.ctc_loss(torch.from_numpy(logp), torch.from_numpy(targets), torch.from_numpy(il), torch.from_numpy(tl), reduction="none")
+        np.testing.assert_allclose(np.asarray(ours), ref.numpy(), rtol=1e-10)
