@@ -56,15 +56,14 @@ def _normalise_axes(logits: jax.Array, axis) -> tuple[jax.Array, int]:
 
 
 def _log_normaliser(logits: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
-    """``(shifted, log_s)`` with ``log_softmax = shifted - log_s`` (``log_s`` keeps the class axis).
+    """``(m, log_s)`` with ``log_softmax = (logits - m) - log_s`` (both keep the class axis).
 
-    ``shifted = logits - max`` is exact near the maximum (Sterbenz), so ``log_s - shifted`` loses nothing to
-    cancellation for large logits, as torch's ``log_softmax``. The max carries no gradient: it cancels.
+    ``logits - m`` (``m`` the max) is exact near the maximum (Sterbenz), so ``log_s - (logits - m)`` loses
+    nothing to cancellation for large logits, as torch's ``log_softmax``. ``m`` carries no gradient: it cancels.
     """
     m = lax.stop_gradient(jnp.max(logits, axis=axis, keepdims=True))
-    shifted = logits - m
-    log_s = jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, keepdims=True))
-    return shifted, log_s
+    log_s = jnp.log(jnp.sum(jnp.exp(logits - m), axis=axis, keepdims=True))
+    return m, log_s
 
 
 def _gather(x: jax.Array, index: jax.Array, axis: int) -> jax.Array:
@@ -79,8 +78,10 @@ def _cross_entropy_indices(logits: jax.Array, labels: jax.Array, axis=-1) -> jax
     lie in range: an out-of-range label gives an unspecified (clamped) value.
     """
     logits, axis = _normalise_axes(jnp.asarray(logits), axis)
-    shifted, log_s = _log_normaliser(logits, axis)
-    return log_s.squeeze(axis) - _gather(shifted, jnp.asarray(labels), axis)
+    m, log_s = _log_normaliser(logits, axis)
+    # (logit - max) after the gather: the same arithmetic as gathering from the shifted logits, without
+    # materialising them for the gather
+    return log_s.squeeze(axis) - (_gather(logits, jnp.asarray(labels), axis) - m.squeeze(axis))
 
 
 def _cross_entropy_probs(logits: jax.Array, probs: jax.Array, axis=-1) -> jax.Array:
@@ -90,8 +91,8 @@ def _cross_entropy_probs(logits: jax.Array, probs: jax.Array, axis=-1) -> jax.Ar
     if not isinstance(axis, int):
         probs, _ = _normalise_axes(probs, axis)
     logits, axis = _normalise_axes(logits, axis)
-    shifted, log_s = _log_normaliser(logits, axis)
-    return jnp.sum(probs * (log_s - shifted), axis=axis)
+    m, log_s = _log_normaliser(logits, axis)
+    return jnp.sum(probs * (log_s - (logits - m)), axis=axis)
 
 
 def _index_terms(
@@ -114,8 +115,10 @@ def _index_terms(
     keep = target != ignore_index
     safe = jnp.where(keep, target, 0)  # any in-range index; its value is masked out below
     if from_logits:
-        shifted, log_s = _log_normaliser(x, 1)
-        nll = log_s.squeeze(1) - _gather(shifted, safe, 1)
+        m, log_s = _log_normaliser(x, 1)
+        nll = log_s.squeeze(1) - (
+            _gather(x, safe, 1) - m.squeeze(1)
+        )  # gather before shifting: no copy
     else:
         nll = -_gather(x, safe, 1)
     if weight is None:
@@ -124,7 +127,7 @@ def _index_terms(
         w_t = jnp.where(keep, weight[safe], 0).astype(x.dtype)
     loss = w_t * nll
     if label_smoothing > 0.0:
-        neg_logp = log_s - shifted if from_logits else -x
+        neg_logp = log_s - (x - m) if from_logits else -x
         if weight is not None:
             shape = (1, num_classes) + (1,) * (x.ndim - 2)
             neg_logp = neg_logp * weight.reshape(shape)
@@ -143,8 +146,8 @@ def _prob_terms(
         target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
     if weight is not None:
         target = target * weight.reshape((1, num_classes) + (1,) * (logits.ndim - 2))
-    shifted, log_s = _log_normaliser(logits, 1)
-    return jnp.sum(target * (log_s - shifted), axis=1)
+    m, log_s = _log_normaliser(logits, 1)
+    return jnp.sum(target * (log_s - (logits - m)), axis=1)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -203,7 +206,9 @@ def _check_indices(loss: str, target: jax.Array, num_classes: int, ignore_index:
         )
 
 
-def _classify_target(loss: str, input: jax.Array, target, *, allow_probs: bool) -> tuple[jax.Array, bool]:
+def _classify_target(
+    loss: str, input: jax.Array, target, *, allow_probs: bool
+) -> tuple[jax.Array, bool]:
     """Convert ``target`` and decide class indices (``False``) or probabilities (``True``), as torch does:
     probabilities exactly when the target has the input's shape."""
     target = V.as_array(loss, "target", target)
@@ -225,7 +230,9 @@ def _classify_target(loss: str, input: jax.Array, target, *, allow_probs: bool) 
             f"{loss}: target has shape {_shape(target)}; for input {in_shape} it must be {expected}"
         )
     if not jnp.issubdtype(target.dtype, jnp.integer):
-        raise TypeError(f"{loss}: target holds class indices and must have an integer dtype; got {target.dtype}")
+        raise TypeError(
+            f"{loss}: target holds class indices and must have an integer dtype; got {target.dtype}"
+        )
     return target, False
 
 
@@ -251,7 +258,7 @@ def _batched(x: jax.Array, unbatched: bool) -> jax.Array:
 def _nll_example(rng: np.random.Generator):
     logp = np.log(rng.dirichlet(np.ones(5), size=4))
     target = np.array([0, 3, -100, 4])
-    return (logp, target), dict(weight=rng.uniform(0.5, 2.0, 5))
+    return (logp, target), {"weight": rng.uniform(0.5, 2.0, 5)}
 
 
 @register(
@@ -310,7 +317,12 @@ def nll_loss(
     _check_indices(name, target, num_classes, ignore_index)
     unbatched = input.ndim == 1
     loss, denom = _index_terms(
-        _batched(input.astype(cdt), unbatched), _batched(target, unbatched), weight, ignore_index, 0.0, False
+        _batched(input.astype(cdt), unbatched),
+        _batched(target, unbatched),
+        weight,
+        ignore_index,
+        0.0,
+        False,
     )
     if unbatched:
         loss, denom = loss[0], denom[0]
@@ -320,7 +332,7 @@ def nll_loss(
 def _ce_example(rng: np.random.Generator):
     logits = rng.standard_normal((4, 5))
     target = np.array([0, 3, -100, 4])
-    return (logits, target), dict(weight=rng.uniform(0.5, 2.0, 5), label_smoothing=0.1)
+    return (logits, target), {"weight": rng.uniform(0.5, 2.0, 5), "label_smoothing": 0.1}
 
 
 def _cross_entropy(
@@ -424,7 +436,15 @@ def cross_entropy(
     out_dtype = V.result_dtype(input)
     cdt = V.compute_dtype(out_dtype)
     return _cross_entropy(
-        name, input.astype(cdt), target, is_probs, weight, ignore_index, reduction, label_smoothing, out_dtype
+        name,
+        input.astype(cdt),
+        target,
+        is_probs,
+        weight,
+        ignore_index,
+        reduction,
+        label_smoothing,
+        out_dtype,
     )
 
 
@@ -492,25 +512,42 @@ class LinearCrossEntropyOptions:
 
     def __post_init__(self):
         name = "LinearCrossEntropyOptions"
-        V.check_option(name, "acc_policy", self.acc_policy, self.acc_policy in _ACC_POLICIES,
-                       "one of " + ", ".join(repr(p) for p in _ACC_POLICIES))
+        V.check_option(
+            name,
+            "acc_policy",
+            self.acc_policy,
+            self.acc_policy in _ACC_POLICIES,
+            "one of " + ", ".join(repr(p) for p in _ACC_POLICIES),
+        )
         method = self.chunking_method
         if method is not None and method != "auto":
             base, sep, factor = str(method).partition(":")
             ok = base == "aspect_ratio" and (not sep or (factor.isdigit() and int(factor) > 0))
-            V.check_option(name, "chunking_method", method, ok,
-                           "'auto', 'aspect_ratio', 'aspect_ratio:k' (k >= 1) or None")
+            V.check_option(
+                name,
+                "chunking_method",
+                method,
+                ok,
+                "'auto', 'aspect_ratio', 'aspect_ratio:k' (k >= 1) or None",
+            )
         for field in ("batch_chunk_size", "vocab_chunk_size"):
             value = getattr(self, field)
-            ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+            ok = value is None or (
+                isinstance(value, int) and not isinstance(value, bool) and value > 0
+            )
             V.check_option(name, field, value, ok, "a positive int or None")
         if self.acc_dtype is not None:
             try:
                 ok = jnp.dtype(self.acc_dtype) in _ACC_DTYPES
             except TypeError:
                 ok = False
-            V.check_option(name, "acc_dtype", self.acc_dtype, ok,
-                           "None or one of float16, bfloat16, float32, float64")
+            V.check_option(
+                name,
+                "acc_dtype",
+                self.acc_dtype,
+                ok,
+                "None or one of float16, bfloat16, float32, float64",
+            )
 
     def _batch_chunk(self, num_rows: int, in_features: int, num_classes: int) -> int:
         """Rows per block for this call (torch's ``_adjust`` rules, with jaxloss's ``'auto'``)."""
@@ -521,7 +558,9 @@ class LinearCrossEntropyOptions:
             rows = max(8, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1)))
             return max(1, min(1 << (rows.bit_length() - 1), num_rows))
         if method is None:
-            size = num_rows if self.batch_chunk_size is None else min(self.batch_chunk_size, num_rows)
+            size = (
+                num_rows if self.batch_chunk_size is None else min(self.batch_chunk_size, num_rows)
+            )
             return max(1, size)
         _, _, factor = method.partition(":")
         factor = int(factor) if factor else 1
@@ -600,7 +639,10 @@ def _mm(a, b, contract, acc):
     """``a`` times ``b`` contracting the given axes, accumulated (and returned) in ``acc``."""
     dtype = jnp.promote_types(a.dtype, b.dtype)
     return lax.dot_general(
-        a.astype(dtype), b.astype(dtype), ((contract[0], contract[1]), ((), ())), preferred_element_type=acc
+        a.astype(dtype),
+        b.astype(dtype),
+        ((contract[0], contract[1]), ((), ())),
+        preferred_element_type=acc,
     ).astype(acc)
 
 
@@ -731,7 +773,9 @@ def _row_coef(plan: _Plan, aux_c):
 def _block_grad_logits(plan: _Plan, l, lse_c, aux_c, j0, g0, size: int):
     """``G = k softmax(l) - r`` for one block, given the row log-sum-exp."""
     p = jnp.exp(l - lse_c[:, None])
-    return _row_coef(plan, aux_c)[:, None] * p - _block_target(plan, aux_c, j0, g0, size, l.shape[0])
+    return _row_coef(plan, aux_c)[:, None] * p - _block_target(
+        plan, aux_c, j0, g0, size, l.shape[0]
+    )
 
 
 def _losses_from_stats(plan: _Plan, lse, parts, aux):
@@ -754,7 +798,9 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
 
     def row(carry, i0, size):
         lse_buf, parts_buf = carry
-        lse, parts = _block_stats(plan, _slice(x, i0, size), W, b, _aux_rows(plan, aux, i0, size), off)
+        lse, parts = _block_stats(
+            plan, _slice(x, i0, size), W, b, _aux_rows(plan, aux, i0, size), off
+        )
         return _put(lse_buf, lse, i0), tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
 
     zeros = _zeros((n,), plan.acc, _row_axes(plan, x, W, b, aux))
@@ -878,7 +924,9 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
         )
         return _put(out, value, i0)
 
-    return _loop(n, plan.rows, row, _zeros((n,), acc, _row_axes(plan, x, W, b, aux, lse, dx, dW, db)))
+    return _loop(
+        n, plan.rows, row, _zeros((n,), acc, _row_axes(plan, x, W, b, aux, lse, dx, dW, db))
+    )
 
 
 def _tangent(t):
@@ -946,7 +994,7 @@ def _lce_example(rng: np.random.Generator):
     x = rng.standard_normal((4, 3))
     w = rng.standard_normal((5, 3))
     target = np.array([0, 3, -100, 4])
-    return (x, w, target), dict(linear_bias=rng.standard_normal(5), label_smoothing=0.1)
+    return (x, w, target), {"linear_bias": rng.standard_normal(5), "label_smoothing": 0.1}
 
 
 def _global_take(plan_axis, local, index, offset):
@@ -959,7 +1007,18 @@ def _global_take(plan_axis, local, index, offset):
 
 
 def _chunked_linear_cross_entropy(
-    name, x, W, b, target, is_probs, weight, ignore_index, reduction, label_smoothing, options, out_dtype
+    name,
+    x,
+    W,
+    b,
+    target,
+    is_probs,
+    weight,
+    ignore_index,
+    reduction,
+    label_smoothing,
+    options,
+    out_dtype,
 ):
     """The chunked path on validated, batched arrays: ``x (N, H)``, ``W (C, D, H)``, ``b (C, D)``, targets
     ``(N, D)`` (indices) or ``(N, C, D)`` (probabilities)."""
@@ -977,10 +1036,13 @@ def _chunked_linear_cross_entropy(
                 f"{name}: weight has shape {_shape(weight)}; it must be ({c_local},) (one weight per class"
                 + (" of this device's block)" if axis is not None else ")")
             )
-        weight = lax.stop_gradient(weight.astype(acc))  # class weights are not differentiated (as torch)
+        weight = lax.stop_gradient(
+            weight.astype(acc)
+        )  # class weights are not differentiated (as torch)
     total_weight = (
-        jnp.asarray(num_classes, acc) if weight is None else
-        (jnp.sum(weight) if axis is None else lax.psum(jnp.sum(weight), axis))
+        jnp.asarray(num_classes, acc)
+        if weight is None
+        else (jnp.sum(weight) if axis is None else lax.psum(jnp.sum(weight), axis))
     )
     examples = n * d
     nothing = None  # set when 'mean' may have no target to average over
@@ -1006,7 +1068,9 @@ def _chunked_linear_cross_entropy(
             w_t = jnp.where(keep, _global_take(axis, weight, safe, offset), 0)
         total = jnp.sum(w_t)
         if reduction == "mean":
-            nothing = total == 0  # every target ignored: nan, with zero gradients (torch's reference path)
+            nothing = (
+                total == 0
+            )  # every target ignored: nan, with zero gradients (torch's reference path)
             norm = jnp.where(nothing, 0, 1 / jnp.where(nothing, 1, total))
         else:
             norm = jnp.ones((), acc)
@@ -1020,13 +1084,15 @@ def _chunked_linear_cross_entropy(
     kernel = _chunked_rows if reduction == "none" else _chunked_sum
     if d == 1:
         aux1 = tuple(
-            None if u is None else (u if ax is None else jnp.take(u, 0, axis=ax)) for u, ax in zip(aux, aux_axes)
+            None if u is None else (u if ax is None else jnp.take(u, 0, axis=ax))
+            for u, ax in zip(aux, aux_axes)
         )
         out = kernel(plan, x, W[:, 0], None if b is None else b[:, 0], aux1)
         out = out[:, None] if reduction == "none" else out
     else:
         per_d = jax.vmap(
-            functools.partial(kernel, plan), in_axes=(None, 1, None if b is None else 1, aux_axes),
+            functools.partial(kernel, plan),
+            in_axes=(None, 1, None if b is None else 1, aux_axes),
             out_axes=-1,
         )(x, W, b, aux)
         out = per_d if reduction == "none" else jnp.sum(per_d)
@@ -1148,7 +1214,9 @@ def linear_cross_entropy(
                 f"dtype; got {target.dtype}"
             )
         if ignore_index is not None:
-            raise ValueError(f"{name}: ignore_index must be None for probability targets; got {ignore_index}")
+            raise ValueError(
+                f"{name}: ignore_index must be None for probability targets; got {ignore_index}"
+            )
     else:
         index_shape = (*batch, *out_features)
         if _shape(target) != index_shape:
@@ -1174,7 +1242,15 @@ def linear_cross_entropy(
             logits = logits + linear_bias.reshape(-1).astype(cdt)[None, :]
         logits = logits.reshape(logits_shape)
         return _cross_entropy(
-            name, logits, target, is_probs, weight, ignore_index, reduction, label_smoothing, out_dtype
+            name,
+            logits,
+            target,
+            is_probs,
+            weight,
+            ignore_index,
+            reduction,
+            label_smoothing,
+            out_dtype,
         )
 
     x = input[None] if unbatched else input
@@ -1185,7 +1261,18 @@ def linear_cross_entropy(
     t = target[None] if unbatched else target
     t = t.reshape(n, global_classes, d) if is_probs else t.reshape(n, d)
     out = _chunked_linear_cross_entropy(
-        name, x, W, b, t, is_probs, weight, ignore_index, reduction, label_smoothing, options, out_dtype
+        name,
+        x,
+        W,
+        b,
+        t,
+        is_probs,
+        weight,
+        ignore_index,
+        reduction,
+        label_smoothing,
+        options,
+        out_dtype,
     )
     if reduction == "none":
         out = out.reshape((*batch, *out_features))

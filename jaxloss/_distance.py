@@ -22,6 +22,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from jaxloss import _validation as V
 from jaxloss._registry import register
@@ -106,6 +107,52 @@ def _clamp_min_straight_through_jvp(minimum, primals, tangents):
     return jnp.maximum(x, minimum), t
 
 
+def _euclidean_value(x1: jax.Array, x2: jax.Array, eps: float) -> jax.Array:
+    """``||x1 - x2 + eps||_2`` over the last axis, kept (``x1``/``x2`` of one shape and dtype)."""
+    # eps tied to this pair of inputs: XLA would otherwise merge the broadcast eps of two distances
+    # (anchor-positive, anchor-negative) into one array written to memory, which stops each CPU
+    # reduction from fusing it (the barrier is gone from the compiled program)
+    _, _, eps = jax.lax.optimization_barrier((x1, x2, jnp.asarray(eps, x1.dtype)))
+    diff = x1 - x2 + eps  # eps inside, as torch
+    return jnp.sqrt(jnp.sum(diff * diff, axis=-1, keepdims=True))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _euclidean_distance(x1: jax.Array, x2: jax.Array, eps: float) -> jax.Array:
+    """The ``p = 2`` fast path of :func:`_pairwise_distance` (kept last axis).
+
+    Same values and derivative as ``_last_axis_norm(x1 - x2 + eps, 2, True)`` (torch's
+    ``norm_backward``: ``diff / norm``, ``0`` at a zero difference vector). Performance under
+    ``jit`` (forward + backward): the derivative's difference is recomputed from the inputs after an
+    ``optimization_barrier``, so XLA does not share ``x1 - x2 + eps`` between the norm and the
+    gradient (shared, it is written to memory and read back by both); the norm is one fused
+    reduction over the inputs and each gradient one elementwise pass.
+    """
+    return _euclidean_value(x1, x2, eps)
+
+
+def _euclidean_distance_jvp(eps, primals, tangents):
+    x1, x2 = primals
+    t1, t2 = (None if isinstance(t, SymbolicZero) else t for t in tangents)
+    norm = _euclidean_value(x1, x2, eps)
+    if t1 is None and t2 is None:
+        return norm, jnp.zeros_like(norm)
+    f1, f2 = jax.lax.optimization_barrier((x1, x2))
+    zero_norm = norm == 0
+    # double-where: no inf/nan leaks from the masked branch
+    coeff = jnp.where(zero_norm, 0, (f1 - f2 + eps) / jnp.where(zero_norm, 1, norm))
+    if t2 is None:
+        t = t1
+    elif t1 is None:
+        t = -t2
+    else:
+        t = t1 - t2
+    return norm, jnp.sum(coeff * t, axis=-1, keepdims=True)
+
+
+_euclidean_distance.defjvp(_euclidean_distance_jvp, symbolic_zeros=True)
+
+
 def _pairwise_distance(
     x1: jax.Array, x2: jax.Array, p: float, eps: float, keepdim: bool
 ) -> jax.Array:
@@ -114,6 +161,15 @@ def _pairwise_distance(
     ``x1``/``x2`` are arrays of one floating dtype that broadcast together; a 0-d pair gives
     ``|x1 - x2 + eps|``.
     """
+    if (
+        p == 2
+        and x1.ndim >= 1
+        and x1.shape == x2.shape
+        and x1.dtype == x2.dtype
+        and jnp.issubdtype(x1.dtype, jnp.floating)
+    ):
+        norm = _euclidean_distance(x1, x2, eps)
+        return norm if keepdim else jnp.squeeze(norm, -1)
     shape = jnp.broadcast_shapes(x1.shape, x2.shape)
     diff = jnp.broadcast_to(x1, shape) - jnp.broadcast_to(x2, shape) + eps  # eps inside, as torch
     if (

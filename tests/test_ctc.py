@@ -371,6 +371,7 @@ def _optax_problem(rng, B=4, T=10, K=5, N=4):
     frames[0] = T
     logit_paddings = (np.arange(T)[None] >= frames[:, None]).astype(np.float64)
     logit_paddings[1, 2] = 1.0  # optax skips padded frames anywhere, not only at the end
+    logit_paddings[3, 1] = 0.25  # other values: optax blends the log forward variables
     labels = rng.integers(1, 3, (B, N))
     lengths = rng.integers(0, N + 1, B)
     lengths[0], lengths[1] = N, 0
@@ -378,60 +379,58 @@ def _optax_problem(rng, B=4, T=10, K=5, N=4):
     return logits, logit_paddings, labels, label_paddings
 
 
-def _check_optax(
-    args, dtype, jit, kwargs=None, rtol=None, atol=None, all_outputs=False, grads=True
-):
+def _check_optax(args, dtype, kwargs=None, rtol=None, atol=None, all_outputs=False):
+    """Both faces against optax under one ``jit`` each: values, forward variables, and the gradients of
+    the loss (optax_ctc_loss's hand-written reverse pass) and, with ``all_outputs``, of every output of
+    the forward-probs face (autodiff through the scan)."""
     kwargs = kwargs or {}
     tol = {"rtol": 1e-9, "atol": 1e-9} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-4}
     tol.update({k: v for k, v in {"rtol": rtol, "atol": atol}.items() if v is not None})
     logits = args[0].astype(dtype)
     rest = args[1:]
-    ours = lambda x: optax_ctc_loss_with_forward_probs(x, *rest, **kwargs)
-    ref = lambda x: optax.ctc_loss_with_forward_probs(x, *rest, **kwargs)
-    if jit:
-        ours, ref = jax.jit(ours), jax.jit(ref)
-    out, want = ours(logits), ref(logits)
-    for o, w in zip(out, want):
+    cot = np.random.default_rng(1).standard_normal(logits.shape[0])
+
+    def everything(forward_probs, loss):
+        def run(x):
+            fp = lambda z: forward_probs(z, *rest, **kwargs)
+            out = [fp(x), loss(x, *rest, **kwargs)]
+            out.append(jax.grad(lambda z: jnp.sum(loss(z, *rest, **kwargs) * cot))(x))
+            if all_outputs:
+                summary = lambda o: jnp.sum(o[0] * cot) + jnp.mean(o[1]) - jnp.mean(o[2])
+                out.append(jax.grad(lambda z: summary(fp(z)))(x))
+            return out
+
+        return jax.jit(run)(logits)
+
+    ours = everything(optax_ctc_loss_with_forward_probs, optax_ctc_loss)
+    want = everything(optax.ctc_loss_with_forward_probs, optax.ctc_loss)
+    for o, w in zip(ours[0], want[0]):
         assert o.shape == w.shape and o.dtype == w.dtype
         np.testing.assert_allclose(np.asarray(o), np.asarray(w), **tol)
-    np.testing.assert_allclose(optax_ctc_loss(logits, *rest, **kwargs), want[0], **tol)
-    cot = np.random.default_rng(1).standard_normal(want[0].shape)
-    for loss_only in ((True, False) if all_outputs else (True,)) if grads else ():
-        if loss_only:
-            f_ours = lambda x: jnp.sum(optax_ctc_loss(x, *rest, **kwargs) * cot)
-        else:  # through every output of the forward-probs face
-            f_ours = lambda x: (
-                jnp.sum(ours(x)[0] * cot) + jnp.mean(ours(x)[1]) - jnp.mean(ours(x)[2])
-            )
-        f_ref = (
-            (lambda x: jnp.sum(ref(x)[0] * cot))
-            if loss_only
-            else (lambda x: jnp.sum(ref(x)[0] * cot) + jnp.mean(ref(x)[1]) - jnp.mean(ref(x)[2]))
-        )
-        np.testing.assert_allclose(jax.grad(f_ours)(logits), jax.grad(f_ref)(logits), **tol)
+    assert ours[1].shape == want[1].shape and ours[1].dtype == want[1].dtype
+    for o, w in zip(ours[1:], want[1:]):
+        np.testing.assert_allclose(np.asarray(o), np.asarray(w), **tol)
+    return ours
 
 
-@pytest.mark.parametrize("dtype,jit", [(np.float64, True), (np.float32, True)])
-def test_optax_matches(rng, dtype, jit):
-    _check_optax(_optax_problem(rng), dtype, jit, all_outputs=dtype == np.float64)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_optax_matches(rng, dtype):
+    _check_optax(_optax_problem(rng), dtype, all_outputs=dtype == np.float64)
 
 
 def test_optax_options_and_impossible(rng):
     logits, lpad, labels, lab_pad = _optax_problem(rng)
     lpad[2, 3:] = 1.0  # 3 frames for up to 4 labels: optax's "impossible" losses are about 1e5
     lab_pad[2] = 0.0
-    _check_optax((logits, lpad, labels, lab_pad), np.float64, True, rtol=1e-9, atol=1e-7)
+    lab_pad[3] = -1.0  # label length 2N > N: optax's one-hot reads nothing, loss 0 (gradient 0)
+    ours = _check_optax((logits, lpad, labels, lab_pad), np.float64, atol=1e-7)
+    assert ours[1][2] > 1e4 and ours[1][3] == 0 and np.all(ours[2][3] == 0)
+    # another blank and a log_epsilon whose transitions weigh (log(1 + e^eps) != 0 on label -> blank);
+    # an out-of-range label scores 0 (optax's one-hot), in the values and in the gradients
+    labels[0, 1] = 7
+    lab_pad[3] = 2.0  # label length -N < 0: loss 0
     _check_optax(
-        (logits, lpad, labels, lab_pad),
-        np.float64,
-        True,
-        {"blank_id": 3, "log_epsilon": -7.5},
-        atol=1e-7,
-        grads=False,
-    )
-    labels[1, 0] = 7  # out of range: optax's one-hot scores it 0
-    _check_optax(
-        (logits, lpad, labels, lab_pad), np.float64, True, {"log_epsilon": -2.0}, grads=False
+        (logits, lpad, labels, lab_pad), np.float64, {"blank_id": 3, "log_epsilon": -2.0}
     )
 
 
@@ -458,9 +457,19 @@ def test_optax_half_and_transforms(rng):
     want = optax.ctc_loss(jnp.asarray(logits, jnp.bfloat16), lpad, labels, lab_pad)
     assert out.dtype == want.dtype
     np.testing.assert_allclose(out, want, rtol=3e-2)
-    f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad).sum()
-    _, t = jax.jvp(f, (logits,), (np.ones_like(logits),))
-    np.testing.assert_allclose(t, np.sum(jax.grad(f)(logits)), rtol=1e-9, atol=1e-12)
+    # eager, forward mode (custom_jvp), and second order, against optax's autodiff
+    f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
+    f_ref = lambda x: optax.ctc_loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
+    v = rng.standard_normal(logits.shape)
+    _, t = jax.jvp(f, (logits,), (v,))
+    g = jax.grad(f)(logits)
+    g_ref = jax.grad(f_ref)(logits)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(t, np.sum(g_ref * v), rtol=1e-9, atol=1e-12)
+    small = (logits[:2, :4, :3], lpad[:2, :4], labels[:2, :2], lab_pad[:2, :2])
+    h = jax.jit(jax.hessian(lambda x: optax_ctc_loss(x, *small[1:], log_epsilon=-3.0).sum()))
+    h_ref = jax.jit(jax.hessian(lambda x: optax.ctc_loss(x, *small[1:], log_epsilon=-3.0).sum()))
+    np.testing.assert_allclose(h(small[0]), h_ref(small[0]), rtol=1e-9, atol=1e-12)
 
 
 def test_optax_errors(rng):

@@ -49,7 +49,10 @@ def _torch(options=None, **kw):
     def fn(x, w, t, b=None):
         if t.dim() == 1 and x.dim() == 1 and t.shape[0] == 1 and w.shape[0] != 1:
             t = t.reshape(())  # torch_parity makes 0-d arrays 1-d (np.ascontiguousarray)
-        kwargs = {k: torch.as_tensor(v, dtype=x.dtype) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+        kwargs = {
+            k: torch.as_tensor(v, dtype=x.dtype) if isinstance(v, np.ndarray) else v
+            for k, v in kw.items()
+        }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns when its chunked path falls back
             return F.linear_cross_entropy(x, w, t, linear_bias=b, options=options, **kwargs)
@@ -62,8 +65,15 @@ def _torch(options=None, **kw):
 def test_reference_path(rng, dtype, jit, reduction):
     x, w, b, t = _problem(rng)
     cw = rng.uniform(0.3, 2.0, C)
-    compare(_jax(reduction=reduction), _torch(reduction=reduction), [x, w, t, b], diff=(0, 1, 3), dtype=dtype, jit=jit)
-    kw = dict(reduction=reduction, weight=cw, label_smoothing=0.2)
+    compare(
+        _jax(reduction=reduction),
+        _torch(reduction=reduction),
+        [x, w, t, b],
+        diff=(0, 1, 3),
+        dtype=dtype,
+        jit=jit,
+    )
+    kw = {"reduction": reduction, "weight": cw, "label_smoothing": 0.2}
     compare(_jax(**kw), _torch(**kw), [x, w, t, b], diff=(0, 1, 3), dtype=dtype, jit=not jit)
 
 
@@ -75,10 +85,24 @@ def test_chunked_matches_torch_chunked(rng, dtype, jit, reduction):
     cw = rng.uniform(0.3, 2.0, C)
     t_opts = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=4)
     options = CHUNKINGS[0] if jit else CHUNKINGS[1]
-    kw = dict(reduction=reduction, weight=cw)
-    compare(_jax(options, **kw), _torch(t_opts, **kw), [x, w, t, b], diff=(0, 1, 3), dtype=dtype, jit=True)
+    kw = {"reduction": reduction, "weight": cw}
+    compare(
+        _jax(options, **kw),
+        _torch(t_opts, **kw),
+        [x, w, t, b],
+        diff=(0, 1, 3),
+        dtype=dtype,
+        jit=True,
+    )
     if reduction == "mean":
-        compare(_jax(CHUNKINGS[2 if jit else 3]), _torch(t_opts), [x, w, t], diff=(0, 1), dtype=dtype, jit=True)
+        compare(
+            _jax(CHUNKINGS[2 if jit else 3]),
+            _torch(t_opts),
+            [x, w, t],
+            diff=(0, 1),
+            dtype=dtype,
+            jit=True,
+        )
 
 
 @pytest.mark.parametrize(
@@ -89,21 +113,26 @@ def test_chunked_every_branch(rng, options, reduction):
     targets with weights and smoothing, K-dimensional weights, unbatched input. Against torch's reference."""
     x, w, b, t = _problem(rng)
     cw = rng.uniform(0.3, 2.0, C)
-    kw = dict(reduction=reduction, weight=cw, label_smoothing=0.3, ignore_index=2)
+    kw = {"reduction": reduction, "weight": cw, "label_smoothing": 0.3, "ignore_index": 2}
     t2 = np.where(t == -100, 2, t)
     compare(_jax(options, **kw), _torch(**kw), [x, w, t2, b], diff=(0, 1, 3), jit=True)
     p = rng.dirichlet(np.ones(C), N)
-    kw = dict(reduction=reduction, weight=cw, label_smoothing=0.2)
+    kw = {"reduction": reduction, "weight": cw, "label_smoothing": 0.2}
     compare(_jax(options, **kw), _torch(**kw), [x, w, p, b], diff=(0, 1, 3), jit=True)
     # K-dimensional: linear_weight (C, 2, 3, H), logits (N, C, 2, 3), targets (N, 2, 3) or (N, C, 2)
     xk, wk, bk, tk = _problem(rng, n=5, out=(2, 3))
-    kw = dict(reduction=reduction, weight=cw, label_smoothing=0.1)
+    kw = {"reduction": reduction, "weight": cw, "label_smoothing": 0.1}
     compare(_jax(options, **kw), _torch(**kw), [xk, wk, tk, bk], diff=(0, 1, 3), jit=True)
     pk = rng.dirichlet(np.ones(C), (5, 2)).transpose(0, 2, 1)
-    compare(_jax(options, reduction=reduction), _torch(reduction=reduction), [xk, wk[:, :, 0], pk], diff=(0, 1),
-            jit=True)
+    compare(
+        _jax(options, reduction=reduction),
+        _torch(reduction=reduction),
+        [xk, wk[:, :, 0], pk],
+        diff=(0, 1),
+        jit=True,
+    )
     # unbatched input (H,), index and probability targets
-    kw = dict(reduction=reduction, label_smoothing=0.1)
+    kw = {"reduction": reduction, "label_smoothing": 0.1}
     compare(_jax(options, **kw), _torch(**kw), [x[0], w, np.array(3), b], diff=(0, 1, 3), jit=True)
     compare(_jax(options, **kw), _torch(**kw), [x[0], w, p[0]], diff=(0, 1), jit=True)
 
@@ -114,7 +143,7 @@ def test_all_ignored(rng, options):
     x, w, b, _ = _problem(rng)
     t = np.full((N,), -100)
     for reduction in REDUCTIONS:
-        kw = dict(reduction=reduction, label_smoothing=0.1)
+        kw = {"reduction": reduction, "label_smoothing": 0.1}
         jv, _ = compare(_jax(options, **kw), _torch(**kw), [x, w, t, b], diff=(0, 1, 3), jit=True)
         assert np.isnan(jv).all() == (reduction == "mean")
 
@@ -123,7 +152,9 @@ def test_empty_batch():
     x, w = np.zeros((0, H)), np.ones((C, H))
     for options in (None, CHUNKINGS[0]):
         got = linear_cross_entropy(x, w, np.zeros((0,), np.int64), options=options)
-        want = F.linear_cross_entropy(torch.from_numpy(x), torch.from_numpy(w), torch.zeros((0,), dtype=torch.long))
+        want = F.linear_cross_entropy(
+            torch.from_numpy(x), torch.from_numpy(w), torch.zeros((0,), dtype=torch.long)
+        )
         np.testing.assert_array_equal(np.asarray(got), want.numpy())
 
 
@@ -133,11 +164,17 @@ def test_jvp_hvp_vmap(rng, reduction, options):
     chunked path equal the materialised ones."""
     x, w, b, t = _problem(rng)
     cw = rng.uniform(0.3, 2.0, C)
-    vx, vw, vb = rng.standard_normal(x.shape), rng.standard_normal(w.shape), rng.standard_normal(b.shape)
-    kw = dict(reduction=reduction, weight=cw, label_smoothing=0.1)
+    vx, vw, vb = (
+        rng.standard_normal(x.shape),
+        rng.standard_normal(w.shape),
+        rng.standard_normal(b.shape),
+    )
+    kw = {"reduction": reduction, "weight": cw, "label_smoothing": 0.1}
 
     def loss(options):
-        return lambda x, w, b: jnp.sum(linear_cross_entropy(x, w, t, linear_bias=b, options=options, **kw))
+        return lambda x, w, b: jnp.sum(
+            linear_cross_entropy(x, w, t, linear_bias=b, options=options, **kw)
+        )
 
     f, ref = loss(options), loss(None)
     tan = jax.jit(lambda *p: jax.jvp(f, p, (vx, vw, vb))[1])(x, w, b)
@@ -147,7 +184,9 @@ def test_jvp_hvp_vmap(rng, reduction, options):
     hvp_ref = jax.jvp(jax.grad(ref, argnums=(0, 1, 2)), (x, w, b), (vx, vw, vb))[1]
     for got, want in zip(hvp, hvp_ref):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-    if reduction == "mean":  # reverse over reverse (differentiates the gradient sweep by XLA's autodiff)
+    if (
+        reduction == "mean"
+    ):  # reverse over reverse (differentiates the gradient sweep by XLA's autodiff)
         rr = jax.jit(jax.grad(lambda w: jnp.vdot(jax.grad(f, argnums=1)(x, w, b), vw)))(w)
         rr_ref = jax.grad(lambda w: jnp.vdot(jax.grad(ref, argnums=1)(x, w, b), vw))(w)
         np.testing.assert_allclose(rr, rr_ref, rtol=1e-9, atol=1e-12)
@@ -167,10 +206,15 @@ def test_half_precision(rng, dtype):
     xh, wh, bh = (jnp.asarray(a, dtype) for a in (x, w, b))
     x64, w64, b64 = (np.array(a.astype(jnp.float64)) for a in (xh, wh, bh))
     want = F.linear_cross_entropy(
-        torch.from_numpy(x64), torch.from_numpy(w64), torch.from_numpy(t), linear_bias=torch.from_numpy(b64)
+        torch.from_numpy(x64),
+        torch.from_numpy(w64),
+        torch.from_numpy(t),
+        linear_bias=torch.from_numpy(b64),
     ).item()
     for options in (None, CHUNKINGS[1]):
-        f = lambda x, w, b: linear_cross_entropy(x, w, t, linear_bias=b, options=options)  # noqa: E731
+        f = lambda x, w, b, options=options: linear_cross_entropy(
+            x, w, t, linear_bias=b, options=options
+        )
         got, grads = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))(xh, wh, bh)
         assert got.dtype == dtype
         np.testing.assert_allclose(float(got), want, rtol=1e-2)
@@ -187,7 +231,9 @@ def test_memory_is_bounded():
     t = jnp.zeros((n,), jnp.int32)
 
     def temp(options):
-        f = jax.value_and_grad(lambda x, w: linear_cross_entropy(x, w, t, options=options), argnums=(0, 1))
+        f = jax.value_and_grad(
+            lambda x, w: linear_cross_entropy(x, w, t, options=options), argnums=(0, 1)
+        )
         return jax.jit(f).lower(x, w).compile().memory_analysis().temp_size_in_bytes
 
     logits = n * v * 4
@@ -197,36 +243,54 @@ def test_memory_is_bounded():
 
 
 def test_options():
-    O = LinearCrossEntropyOptions  # noqa: N806
+    O = LinearCrossEntropyOptions
     assert O(batch_chunk_size=8)._batch_chunk(100, 16, 1000) == 8
     assert O(chunking_method=None)._batch_chunk(100, 16, 1000) == 100
     # torch's aspect_ratio rule: next_pow2(ceil(N / ceil(V / H))) // k
     for method in ("aspect_ratio", "aspect_ratio:2"):
         ours = O(chunking_method=method)._batch_chunk(4096, 512, 32768)
-        theirs = torch.nn.LinearCrossEntropyOptions(chunking_method=method)._adjust(4096, 512, 32768, torch.float32)
+        theirs = torch.nn.LinearCrossEntropyOptions(chunking_method=method)._adjust(
+            4096, 512, 32768, torch.float32
+        )
         assert ours == theirs.batch_chunk_size
     assert O()._batch_chunk(4096, 512, 32768) == 64  # 'auto': 8 MiB float32 logits blocks
     assert hash(O()) == hash(O()) and O() == O()
-    with pytest.raises(ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"):
+    with pytest.raises(
+        ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"
+    ):
         O(batch_chunk_size=3, chunking_method="aspect_ratio")._batch_chunk(4096, 512, 32768)
-    for bad in (dict(acc_policy="fast"), dict(chunking_method="square"), dict(batch_chunk_size=0),
-                dict(vocab_chunk_size=-1), dict(acc_dtype=jnp.int32)):
+    for bad in (
+        {"acc_policy": "fast"},
+        {"chunking_method": "square"},
+        {"batch_chunk_size": 0},
+        {"vocab_chunk_size": -1},
+        {"acc_dtype": jnp.int32},
+    ):
         with pytest.raises(ValueError, match="LinearCrossEntropyOptions: "):
             O(**bad)
     with pytest.raises(ValueError, match="acc_dtype float16 is narrower"):
-        linear_cross_entropy(np.ones((2, 3), np.float32), np.ones((4, 3), np.float32), np.zeros(2, np.int32),
-                             options=O(acc_dtype=jnp.float16))
+        linear_cross_entropy(
+            np.ones((2, 3), np.float32),
+            np.ones((4, 3), np.float32),
+            np.zeros(2, np.int32),
+            options=O(acc_dtype=jnp.float16),
+        )
     # acc_dtype=float64 on float32 inputs accumulates in float64 and returns float32
-    x, w, b, t = _problem(np.random.default_rng(3))
-    got = linear_cross_entropy(x.astype(np.float32), w.astype(np.float32), t, options=O(acc_dtype=jnp.float64))
+    x, w, _b, t = _problem(np.random.default_rng(3))
+    got = linear_cross_entropy(
+        x.astype(np.float32), w.astype(np.float32), t, options=O(acc_dtype=jnp.float64)
+    )
     assert got.dtype == jnp.float32
 
 
 def test_errors(rng):
     x, w, b, t = _problem(rng)
     name = "linear_cross_entropy: "
-    with pytest.raises(ValueError, match=name + r"target has shape \(11, 2\); for logits \(11, 7\) it must be "
-                       r"\(11,\) \(class indices\) or \(11, 7\) \(probabilities\)"):
+    with pytest.raises(
+        ValueError,
+        match=name + r"target has shape \(11, 2\); for logits \(11, 7\) it must be "
+        r"\(11,\) \(class indices\) or \(11, 7\) \(probabilities\)",
+    ):
         linear_cross_entropy(x, w, np.zeros((N, 2), np.int64))
     with pytest.raises(ValueError, match=name + "input must be 1-D or 2-D"):
         linear_cross_entropy(x[None], w, t)
@@ -234,15 +298,23 @@ def test_errors(rng):
         linear_cross_entropy(x, w[:, :3], t)
     with pytest.raises(ValueError, match=name + r"linear_bias has shape \(6,\); it must be \(7,\)"):
         linear_cross_entropy(x, w, t, linear_bias=b[:6])
-    with pytest.raises(ValueError, match=name + "K-dimensional linear_weight .* needs batched input"):
+    with pytest.raises(
+        ValueError, match=name + "K-dimensional linear_weight .* needs batched input"
+    ):
         linear_cross_entropy(x[0], w[:, None], np.zeros((1,), np.int64))
-    with pytest.raises(ValueError, match=name + "ignore_index must be None for probability targets"):
+    with pytest.raises(
+        ValueError, match=name + "ignore_index must be None for probability targets"
+    ):
         linear_cross_entropy(x, w, np.full((N, C), 1 / C), ignore_index=-100)
-    with pytest.raises(TypeError, match=name + "target holds class indices and must have an integer dtype"):
+    with pytest.raises(
+        TypeError, match=name + "target holds class indices and must have an integer dtype"
+    ):
         linear_cross_entropy(x, w, t.astype(np.float64))
     with pytest.raises(ValueError, match=name + "label_smoothing"):
         linear_cross_entropy(x, w, t, label_smoothing=2.0)
-    with pytest.raises(TypeError, match=name + "options must be None or a LinearCrossEntropyOptions"):
+    with pytest.raises(
+        TypeError, match=name + "options must be None or a LinearCrossEntropyOptions"
+    ):
         linear_cross_entropy(x, w, t, options={"batch_chunk_size": 2})
     with pytest.raises(ValueError, match=name + r"weight has shape \(3,\)"):
         linear_cross_entropy(x, w, t, weight=np.ones(3), options=CHUNKINGS[0])
@@ -291,6 +363,15 @@ def test_vocab_parallel_shard_map():
         print("OK")
         """
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0 and out.stdout.strip().endswith("OK"), out.stderr[-3000:]
