@@ -13,8 +13,10 @@ Gradients of torch's face come from a ``custom_jvp`` (so ``grad``, ``vjp``, ``jv
 ``hessian`` all work): the forward scan records, for each log-sum-exp, the share of its first term, and a
 reverse scan of multiply-adds turns those shares into the posterior occupancy of every state (no
 transcendental functions in the reverse scan). This is about 2x faster than differentiating the scan.
-The optax faces differentiate the scan itself, as optax does, because their outputs include every forward
-variable.
+optax's ``ctc_loss`` does the same for optax's recursion (``log_epsilon`` transitions, blended paddings):
+a ``custom_jvp`` over the emissions whose tangent is minus the posterior occupancies; the gradient w.r.t.
+the logits then goes through the ``log_softmax`` by autodiff, as in optax. ``ctc_loss_with_forward_probs``
+differentiates the scan itself, as optax does, because its outputs include every forward variable.
 
 Reference: A. Graves, S. Fernandez, F. Gomez, J. Schmidhuber, "Connectionist temporal classification:
 labelling unsegmented sequence data with recurrent neural networks", ICML 2006.
@@ -697,7 +699,7 @@ def _optax_ctc(
         )
         log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
         nll = jnp.where(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
-    else:  # the loss alone: a hand-written reverse pass (custom_jvp), about 2x faster
+    else:  # the loss alone: a hand-written reverse pass (custom_jvp)
         nll = _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
     # float32 rounding can leave optax's loss slightly below 0 for a near-certain target: clamp the value
     # (not the gradient) at 0, where the exact loss is.
@@ -737,7 +739,7 @@ def optax_ctc_loss_with_forward_probs(
       label_paddings: ``(B, N)``, 1.0 on padded labels; right-padded (optax reads the label length as
         ``N - sum(label_paddings)``).
       blank_id: the blank's class index, in ``[0, K)``.
-      log_epsilon: the stand-in for ``log(0)``. Not differentiated.
+      log_epsilon: the stand-in for ``log(0)``.
 
     Returns:
       ``(loss, logalpha_blank, logalpha_label)``: ``(B,)`` losses and the ``(T, B, N + 1)`` and
@@ -793,6 +795,12 @@ def optax_ctc_loss(logits, logit_paddings, labels, label_paddings, *, blank_id=0
 
     Returns:
       ``(B,)`` losses (clamped at 0 where float32 rounding would make optax's slightly negative).
+
+    Gradient: optax's, w.r.t. ``logits`` (through the ``log_softmax``), from a hand-written reverse pass
+    (a ``custom_jvp``, so ``grad``, ``jvp``, ``vmap`` and ``hessian`` work) instead of autodiff through
+    the scan: about 0.55-0.7x optax's time for forward plus backward on CPU
+    (``benchmarks/ctc_timing.py``). ``logit_paddings`` and ``log_epsilon`` get no gradient (optax's
+    autodiff would give one if they were traced).
 
     Example:
       >>> import jax.numpy as jnp

@@ -122,7 +122,9 @@ def _euclidean_distance(x1: jax.Array, x2: jax.Array, eps: float) -> jax.Array:
     """The ``p = 2`` fast path of :func:`_pairwise_distance` (kept last axis).
 
     Same values and derivative as ``_last_axis_norm(x1 - x2 + eps, 2, True)`` (torch's
-    ``norm_backward``: ``diff / norm``, ``0`` at a zero difference vector). Performance under
+    ``norm_backward``: ``diff / norm``, ``0`` at a zero difference vector; bitwise equal eagerly,
+    while under ``jit`` XLA may turn the division by the row norm into a multiplication by its
+    reciprocal, which moves a gradient entry by at most an ulp, as before). Performance under
     ``jit`` (forward + backward): the derivative's difference is recomputed from the inputs after an
     ``optimization_barrier``, so XLA does not share ``x1 - x2 + eps`` between the norm and the
     gradient (shared, it is written to memory and read back by both); the norm is one fused

@@ -53,12 +53,10 @@ def _tol(dtype):
 @pytest.mark.parametrize(
     "dtype,jit,reduction",
     [
-        (np.float64, False, "none"),
+        (np.float64, False, "none"),  # eager
         (np.float64, True, "mean"),
-        (np.float64, True, "sum"),
+        (np.float32, True, "sum"),  # sum in float64: test_impossible_alignments
         (np.float32, True, "none"),
-        (np.float32, True, "mean"),
-        (np.float32, False, "sum"),
     ],
 )
 def test_padded_targets(rng, dtype, jit, reduction):
@@ -141,11 +139,11 @@ def test_unbatched(rng):
 @pytest.mark.parametrize(
     "zero_infinity,reduction,dtype",
     [
-        (False, "none", np.float64),
-        (True, "none", np.float64),
+        (False, "none", np.float64),  # eager
+        (True, "none", np.float64),  # eager
         (False, "mean", np.float64),
         (True, "sum", np.float64),
-        (False, "none", np.float32),
+        (False, "sum", np.float32),  # jit: nan gradients of infinite losses in float32
         (True, "mean", np.float32),
     ],
 )
@@ -443,12 +441,16 @@ def test_optax_no_negative_losses_float32(rng):
         path[:, 3 * n] = labels[:, n]
     logits = (rng.standard_normal((B, T, K)) + 20 * np.eye(K)[path]).astype(np.float32)
     args = (logits, np.zeros((B, T), np.float32), labels, np.zeros((B, N), np.float32))
+    both = lambda loss: jax.jit(
+        lambda x: (loss(x, *args[1:]), jax.grad(lambda z: loss(z, *args[1:]).sum())(x))
+    )
     with jax.enable_x64(False):  # optax runs in float32 only without x64
-        want = optax.ctc_loss(*args)
-        ours = optax_ctc_loss(*args)
+        want, g_want = both(optax.ctc_loss)(args[0])
+        ours, g_ours = both(optax_ctc_loss)(args[0])
     assert np.any(np.asarray(want) < 0) and np.all(np.asarray(ours) >= 0)
-    assert ours.dtype == want.dtype == jnp.float32
+    assert ours.dtype == want.dtype == g_ours.dtype == jnp.float32
     np.testing.assert_allclose(ours, np.maximum(want, 0), atol=1e-6)
+    np.testing.assert_allclose(g_ours, g_want, atol=1e-6)  # the clamp leaves optax's gradient
 
 
 def test_optax_half_and_transforms(rng):
@@ -457,19 +459,20 @@ def test_optax_half_and_transforms(rng):
     want = optax.ctc_loss(jnp.asarray(logits, jnp.bfloat16), lpad, labels, lab_pad)
     assert out.dtype == want.dtype
     np.testing.assert_allclose(out, want, rtol=3e-2)
-    # eager, forward mode (custom_jvp), and second order, against optax's autodiff
-    f = lambda x: optax_ctc_loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
-    f_ref = lambda x: optax.ctc_loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
+    # forward mode (custom_jvp) and second order (a Hessian-vector product), against optax's autodiff
     v = rng.standard_normal(logits.shape)
-    _, t = jax.jvp(f, (logits,), (v,))
-    g = jax.grad(f)(logits)
-    g_ref = jax.grad(f_ref)(logits)
-    np.testing.assert_allclose(g, g_ref, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(t, np.sum(g_ref * v), rtol=1e-9, atol=1e-12)
-    small = (logits[:2, :4, :3], lpad[:2, :4], labels[:2, :2], lab_pad[:2, :2])
-    h = jax.jit(jax.hessian(lambda x: optax_ctc_loss(x, *small[1:], log_epsilon=-3.0).sum()))
-    h_ref = jax.jit(jax.hessian(lambda x: optax.ctc_loss(x, *small[1:], log_epsilon=-3.0).sum()))
-    np.testing.assert_allclose(h(small[0]), h_ref(small[0]), rtol=1e-9, atol=1e-12)
+
+    def derivatives(loss):
+        f = lambda x: loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
+        return jax.jit(
+            lambda x: (jax.grad(f)(x), jax.jvp(f, (x,), (v,))[1], jax.jvp(jax.grad(f), (x,), (v,))[1])
+        )(logits)
+
+    grad, jvp, hvp = derivatives(optax_ctc_loss)
+    grad_ref, _, hvp_ref = derivatives(optax.ctc_loss)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(jvp, np.sum(grad_ref * v), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hvp, hvp_ref, rtol=1e-9, atol=1e-12)
 
 
 def test_optax_errors(rng):

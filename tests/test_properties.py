@@ -24,7 +24,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -36,8 +35,8 @@ from hypothesis import strategies as st
 import jaxloss.losses as L
 from tests.torch_parity import compare
 
-F32_TOL = dict(rtol=1e-5, atol=1e-6)
-INV_TOL = dict(rtol=1e-10, atol=1e-12)  # the invariants are checked in float64
+F32_TOL = {"rtol": 1e-5, "atol": 1e-6}
+INV_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the invariants are checked in float64
 
 
 @dataclasses.dataclass
@@ -94,10 +93,12 @@ def _pair_regression(name):
             kwargs["weight"] = w
             perm.append(("weight", 0))
             if name == "huber_loss":  # torch: weighted_loss.mean()
-                mean = lambda none: none.mean()  # noqa: E731
+                mean = lambda none: none.mean()
             else:  # torch: sum(weight * loss) / sum(weight)
-                mean = lambda none, w=w: none.sum() / w.sum()  # noqa: E731
-        diff = (0,) if name == "soft_margin_loss" else (0, 1)  # torch: soft_margin's target is not differentiable
+                mean = lambda none, w=w: none.sum() / w.sum()
+        diff = (
+            (0,) if name == "soft_margin_loss" else (0, 1)
+        )  # torch: soft_margin's target is not differentiable
         return Case([x, y], kwargs, diff=diff, mean=mean, perm=tuple(perm), batch=_batch(shape))
 
     return build
@@ -134,14 +135,22 @@ def build_bce_logits(draw, rng):
 def build_kl_div(draw, rng):
     shape = _shape(draw, min_dims=0)
     axis = -1 if shape else None
-    x = _log_softmax(rng.standard_normal(shape), axis) if shape else -np.abs(rng.standard_normal(shape))
+    x = (
+        _log_softmax(rng.standard_normal(shape), axis)
+        if shape
+        else -np.abs(rng.standard_normal(shape))
+    )
     log_target = draw(st.booleans())
-    t = _log_softmax(rng.standard_normal(shape), axis) if shape else -np.abs(rng.standard_normal(shape))
+    t = (
+        _log_softmax(rng.standard_normal(shape), axis)
+        if shape
+        else -np.abs(rng.standard_normal(shape))
+    )
     y = t if log_target else np.exp(t)
     n = shape[0] if shape else 1
     return Case(
         [x, y],
-        dict(log_target=log_target),
+        {"log_target": log_target},
         diff=(0, 1),
         reductions=("none", "mean", "sum", "batchmean"),
         extra_reductions=(("batchmean", lambda none, n=n: none.sum() / n),),
@@ -170,7 +179,7 @@ def build_gaussian_nll(draw, rng):
             perm.append((2, 0))
     else:
         var = float(rng.uniform(0.1, 2.0))
-    kwargs = dict(full=draw(st.booleans()), eps=draw(st.sampled_from([1e-6, 1e-2])))
+    kwargs = {"full": draw(st.booleans()), "eps": draw(st.sampled_from([1e-6, 1e-2]))}
     diff = (0, 1, 2) if isinstance(var, np.ndarray) else (0, 1)
     return Case([x, y, var], kwargs, diff=diff, nonneg=False, perm=tuple(perm), batch=_batch(shape))
 
@@ -179,9 +188,11 @@ def build_poisson_nll(draw, rng):
     shape = _shape(draw)
     log_input = draw(st.booleans())
     x = rng.standard_normal(shape) if log_input else rng.uniform(0.1, 3.0, shape)
-    y = rng.poisson(2.0, shape).astype(float)  # counts: 0, 1 and > 1 reach every branch of full=True
+    y = rng.poisson(2.0, shape).astype(
+        float
+    )  # counts: 0, 1 and > 1 reach every branch of full=True
     full = draw(st.booleans())
-    kwargs = dict(log_input=log_input, full=full, eps=draw(st.sampled_from([1e-8, 1e-2])))
+    kwargs = {"log_input": log_input, "full": full, "eps": draw(st.sampled_from([1e-8, 1e-2]))}
     # torch's target gradient is nan at target == 0 with full=True (0 * log 0 in the masked Stirling term)
     diff = (0,) if full else (0, 1)
     return Case([x, y], kwargs, diff=diff, nonneg=False, perm=((0, 0), (1, 0)), batch=_batch(shape))
@@ -191,7 +202,7 @@ def build_hinge_embedding(draw, rng):
     shape = _shape(draw)
     x = rng.standard_normal(shape) * 2
     y = _signs(rng, shape)
-    kwargs = dict(margin=draw(st.sampled_from([1.0, 0.0, 0.5, 2.0, -0.5])))
+    kwargs = {"margin": draw(st.sampled_from([1.0, 0.0, 0.5, 2.0, -0.5]))}
     return Case([x, y], kwargs, diff=(0,), nonneg=False, perm=((0, 0), (1, 0)), batch=_batch(shape))
 
 
@@ -199,7 +210,7 @@ def build_margin_ranking(draw, rng):
     shape = _shape(draw, max_dims=2)
     a, b = rng.standard_normal(shape), rng.standard_normal(shape)
     y = _signs(rng, shape)
-    kwargs = dict(margin=draw(st.sampled_from([0.0, 0.5, -0.3, 1.0])))
+    kwargs = {"margin": draw(st.sampled_from([0.0, 0.5, -0.3, 1.0]))}
     return Case([a, b, y], kwargs, diff=(0, 1), perm=((0, 0), (1, 0), (2, 0)), batch=_batch(shape))
 
 
@@ -209,7 +220,7 @@ def build_cosine_embedding(draw, rng):
     shape = (n, d) if batched else (d,)
     a, b = rng.standard_normal(shape), rng.standard_normal(shape)
     y = _signs(rng, (n,) if batched else ())
-    kwargs = dict(margin=draw(st.sampled_from([0.0, 0.5, -0.3, 0.9])))
+    kwargs = {"margin": draw(st.sampled_from([0.0, 0.5, -0.3, 0.9]))}
     return Case(
         [a, b, y], kwargs, diff=(0, 1), perm=((0, 0), (1, 0), (2, 0)), batch=n if batched else 0
     )
@@ -222,7 +233,7 @@ def build_cosine_similarity(draw, rng):
     if draw(st.booleans()):  # broadcast one axis of x2
         shape2[draw(st.integers(0, len(shape) - 1))] = 1
     a, b = rng.standard_normal(shape), rng.standard_normal(tuple(shape2))
-    kwargs = dict(dim=dim, eps=draw(st.sampled_from([1e-8, 1e-3])))
+    kwargs = {"dim": dim, "eps": draw(st.sampled_from([1e-8, 1e-3]))}
     return Case([a, b], kwargs, diff=(0, 1), reductions=None, nonneg=False)
 
 
@@ -232,11 +243,11 @@ def build_pairwise_distance(draw, rng):
     shape = (n, d) if batched else (d,)
     shape2 = (1, d) if batched and draw(st.booleans()) else shape
     a, b = rng.standard_normal(shape), rng.standard_normal(shape2)
-    kwargs = dict(
-        p=draw(st.sampled_from([2.0, 1.0, 3.0, 1.5, float("inf")])),
-        eps=draw(st.sampled_from([1e-6, 0.1])),
-        keepdim=draw(st.booleans()),
-    )
+    kwargs = {
+        "p": draw(st.sampled_from([2.0, 1.0, 3.0, 1.5, float("inf")])),
+        "eps": draw(st.sampled_from([1e-6, 0.1])),
+        "keepdim": draw(st.booleans()),
+    }
     return Case([a, b], kwargs, diff=(0, 1), reductions=None)
 
 
@@ -282,7 +293,13 @@ def build_cross_entropy(draw, rng):
         kwargs["weight"] = weight
     kwargs["label_smoothing"] = draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]))
     if draw(st.booleans()):  # class probabilities
-        target = np.moveaxis(np.exp(_log_softmax(rng.standard_normal(np.moveaxis(np.empty(ishape), axis, -1).shape), -1)), -1, axis)
+        target = np.moveaxis(
+            np.exp(
+                _log_softmax(rng.standard_normal(np.moveaxis(np.empty(ishape), axis, -1).shape), -1)
+            ),
+            -1,
+            axis,
+        )
         mean = None
         diff = (0, 1)
     else:
@@ -290,7 +307,14 @@ def build_cross_entropy(draw, rng):
         mean = _weighted_mean(target, weight, ignore, c)
         diff = (0,)
     batched = len(ishape) >= 2
-    return Case([x, target], kwargs, diff=diff, mean=mean, perm=((0, 0), (1, 0)), batch=ishape[0] if batched else 0)
+    return Case(
+        [x, target],
+        kwargs,
+        diff=diff,
+        mean=mean,
+        perm=((0, 0), (1, 0)),
+        batch=ishape[0] if batched else 0,
+    )
 
 
 def build_nll(draw, rng):
@@ -303,8 +327,12 @@ def build_nll(draw, rng):
     target, ignore = _index_target(draw, rng, tshape, c, kwargs)
     batched = len(ishape) >= 2
     return Case(
-        [x, target], kwargs, diff=(0,), mean=_weighted_mean(target, weight, ignore, c),
-        perm=((0, 0), (1, 0)), batch=ishape[0] if batched else 0,
+        [x, target],
+        kwargs,
+        diff=(0,),
+        mean=_weighted_mean(target, weight, ignore, c),
+        perm=((0, 0), (1, 0)),
+        batch=ishape[0] if batched else 0,
     )
 
 
@@ -327,13 +355,26 @@ def build_linear_cross_entropy(draw, rng):
         logits_shape = lead + (c,) + out
         axis = len(lead)
         target = np.moveaxis(
-            np.exp(_log_softmax(rng.standard_normal(np.moveaxis(np.empty(logits_shape), axis, -1).shape), -1)), -1, axis
+            np.exp(
+                _log_softmax(
+                    rng.standard_normal(np.moveaxis(np.empty(logits_shape), axis, -1).shape), -1
+                )
+            ),
+            -1,
+            axis,
         )
         mean = None
     else:
-        target, ignore = _index_target(draw, rng, lead + out, c, kwargs)
+        target, _ignore = _index_target(draw, rng, lead + out, c, kwargs)
         mean = _weighted_mean(target, weight, kwargs.get("ignore_index"), c)
-    return Case([x, lw, target], kwargs, diff=(0, 1), mean=mean, perm=((0, 0), (2, 0)), batch=n if batched else 0)
+    return Case(
+        [x, lw, target],
+        kwargs,
+        diff=(0, 1),
+        mean=mean,
+        perm=((0, 0), (2, 0)),
+        batch=n if batched else 0,
+    )
 
 
 def build_multi_margin(draw, rng):
@@ -342,7 +383,10 @@ def build_multi_margin(draw, rng):
     n = draw(st.integers(1, 4))
     x = rng.standard_normal((n, c) if batched else (c,))
     y = rng.integers(0, c, (n,) if batched else ())
-    kwargs: dict[str, Any] = dict(p=draw(st.sampled_from([1, 2])), margin=draw(st.sampled_from([1.0, 0.3, 2.0, -0.5])))
+    kwargs: dict[str, Any] = {
+        "p": draw(st.sampled_from([1, 2])),
+        "margin": draw(st.sampled_from([1.0, 0.3, 2.0, -0.5])),
+    }
     if draw(st.booleans()):
         kwargs["weight"] = rng.uniform(0.2, 2.0, (c,))
     return Case([x, y], kwargs, diff=(0,), perm=((0, 0), (1, 0)), batch=n if batched else 0)
@@ -372,7 +416,9 @@ def build_multilabel_soft_margin(draw, rng):
     if draw(st.booleans()):
         kwargs["weight"] = rng.uniform(0.2, 2.0, shape[-1:])
     batched = len(shape) >= 2
-    return Case([x, y], kwargs, diff=(0, 1), perm=((0, 0), (1, 0)), batch=shape[0] if batched else 0)
+    return Case(
+        [x, y], kwargs, diff=(0, 1), perm=((0, 0), (1, 0)), batch=shape[0] if batched else 0
+    )
 
 
 def build_triplet(draw, rng):
@@ -380,13 +426,15 @@ def build_triplet(draw, rng):
     n, d = draw(st.integers(1, 4)), draw(st.integers(1, 5))
     shape = (n, d) if batched else (d,)
     a, p, q = (rng.standard_normal(shape) for _ in range(3))
-    kwargs = dict(
-        margin=draw(st.sampled_from([1.0, 0.2, 3.0])),
-        p=draw(st.sampled_from([2, 1, 3, 1.5])),
-        eps=draw(st.sampled_from([1e-6, 0.1])),
-        swap=draw(st.booleans()),
+    kwargs = {
+        "margin": draw(st.sampled_from([1.0, 0.2, 3.0])),
+        "p": draw(st.sampled_from([2, 1, 3, 1.5])),
+        "eps": draw(st.sampled_from([1e-6, 0.1])),
+        "swap": draw(st.booleans()),
+    }
+    return Case(
+        [a, p, q], kwargs, diff=(0, 1, 2), perm=((0, 0), (1, 0), (2, 0)), batch=n if batched else 0
     )
-    return Case([a, p, q], kwargs, diff=(0, 1, 2), perm=((0, 0), (1, 0), (2, 0)), batch=n if batched else 0)
 
 
 def build_triplet_distance(draw, rng):
@@ -394,7 +442,7 @@ def build_triplet_distance(draw, rng):
     n, d = draw(st.integers(1, 4)), draw(st.integers(1, 5))
     shape = (n, d) if batched else (d,)
     a, p, q = (rng.standard_normal(shape) for _ in range(3))
-    kwargs = dict(margin=draw(st.sampled_from([1.0, 0.2, 3.0])), swap=draw(st.booleans()))
+    kwargs = {"margin": draw(st.sampled_from([1.0, 0.2, 3.0])), "swap": draw(st.booleans())}
     torch_kwargs = dict(kwargs)
     which = draw(st.sampled_from(["default", "cosine", "l1"]))
     if which == "cosine":
@@ -404,8 +452,12 @@ def build_triplet_distance(draw, rng):
         kwargs["distance_function"] = lambda u, v: jnp.sum(jnp.abs(u - v), axis=-1)
         torch_kwargs["distance_function"] = lambda u, v: torch.sum(torch.abs(u - v), dim=-1)
     return Case(
-        [a, p, q], kwargs, diff=(0, 1, 2), torch_kwargs=torch_kwargs,
-        perm=((0, 0), (1, 0), (2, 0)), batch=n if batched else 0,
+        [a, p, q],
+        kwargs,
+        diff=(0, 1, 2),
+        torch_kwargs=torch_kwargs,
+        perm=((0, 0), (1, 0), (2, 0)),
+        batch=n if batched else 0,
     )
 
 
@@ -420,12 +472,14 @@ def build_ctc(draw, rng):
     tl = rng.integers(0, s + 1, n)
     il = rng.integers(1, t + 1, n)
     zero_infinity = draw(st.booleans())
-    needed = np.array([tl[i] + np.sum(targets[i, 1 : tl[i]] == targets[i, : max(tl[i] - 1, 0)]) for i in range(n)])
+    needed = np.array(
+        [tl[i] + np.sum(targets[i, 1 : tl[i]] == targets[i, : max(tl[i] - 1, 0)]) for i in range(n)]
+    )
     if not zero_infinity:  # keep every alignment possible so the loss is finite
         il = np.clip(np.maximum(il, needed), 1, t)
         feasible = needed <= il
         tl = np.where(feasible, tl, 0)
-    kwargs = dict(blank=blank, zero_infinity=zero_infinity)
+    kwargs = {"blank": blank, "zero_infinity": zero_infinity}
     fmt = draw(st.sampled_from(["padded", "concatenated", "tuple"])) if batched else "unbatched"
     perm: tuple = ()
     if fmt == "unbatched":
@@ -441,8 +495,12 @@ def build_ctc(draw, rng):
         perm = ((0, 1), (1, 0), (2, 0), (3, 0))
     tl_ = np.maximum(np.asarray(tl, float), 1.0)
     return Case(
-        args, kwargs, diff=(0,), mean=lambda none, tl_=tl_: np.mean(none / (tl_ if none.ndim else tl_[0])),
-        perm=perm, batch=n if fmt == "padded" else 0,
+        args,
+        kwargs,
+        diff=(0,),
+        mean=lambda none, tl_=tl_: np.mean(none / (tl_ if none.ndim else tl_[0])),
+        perm=perm,
+        batch=n if fmt == "padded" else 0,
     )
 
 
@@ -482,7 +540,9 @@ def test_every_torch_loss_has_a_builder():
 
 
 def _cast(x, dtype):
-    return x.astype(dtype) if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) else x
+    return (
+        x.astype(dtype) if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) else x
+    )
 
 
 def _torch_value(x):
@@ -502,7 +562,7 @@ def _permute(case: Case, perm: np.ndarray):
 
 def _arrays(case: Case) -> Case:
     """numpy scalars (what a generator returns for shape ()) become 0-d arrays."""
-    fix = lambda v: np.asarray(v) if isinstance(v, np.generic) else v  # noqa: E731
+    fix = lambda v: np.asarray(v) if isinstance(v, np.generic) else v
     case.args = [fix(a) for a in case.args]
     case.kwargs = {k: fix(v) for k, v in case.kwargs.items()}
     return case
@@ -525,16 +585,22 @@ def _check_invariants(fn, case: Case):
     mean = _f64(fn(*args, **kwargs, reduction="mean"))
     np.testing.assert_allclose(total, none.sum(), **INV_TOL, err_msg="sum != none.sum()")
     expected_mean = case.mean(none) if case.mean is not None else none.mean()
-    np.testing.assert_allclose(mean, expected_mean, **INV_TOL, err_msg="mean != its denominator rule")
+    np.testing.assert_allclose(
+        mean, expected_mean, **INV_TOL, err_msg="mean != its denominator rule"
+    )
     for red, rule in case.extra_reductions:
-        np.testing.assert_allclose(_f64(fn(*args, **kwargs, reduction=red)), rule(none), **INV_TOL, err_msg=red)
+        np.testing.assert_allclose(
+            _f64(fn(*args, **kwargs, reduction=red)), rule(none), **INV_TOL, err_msg=red
+        )
     if case.nonneg:
         assert np.all(none >= 0), none
     if case.batch >= 2 and case.perm:
         perm = np.random.default_rng(case.batch).permutation(case.batch)
         p_args, p_kwargs = _permute(case, perm)
         p_none = _f64(fn(*p_args, **p_kwargs, reduction="none"))
-        np.testing.assert_allclose(p_none, np.take(none, perm, axis=case.out_axis), **INV_TOL, err_msg="permuted none")
+        np.testing.assert_allclose(
+            p_none, np.take(none, perm, axis=case.out_axis), **INV_TOL, err_msg="permuted none"
+        )
         np.testing.assert_allclose(
             _f64(fn(*p_args, **p_kwargs, reduction="sum")), total, **INV_TOL, err_msg="permuted sum"
         )
@@ -557,10 +623,21 @@ def test_matches_torch_and_invariants(name, data):
     tol = F32_TOL if dtype == np.float32 else {}
     shapes = [np.shape(a) if isinstance(a, np.ndarray) else None for a in case.args]
 
-    def t_fn(*args, _t_fn=getattr(TF, name), **kw):
+    torch_fn = getattr(TF, name)
+
+    def t_fn(*args, **kw):
         # tests/torch_parity.py hands 0-d arrays to torch as shape (1,) (np.ascontiguousarray); undo that
         args = [a.reshape(s) if s is not None else a for a, s in zip(args, shapes)]
-        return _t_fn(*args, **kw)
+        return torch_fn(*args, **kw)
 
-    compare(fn, t_fn, case.args, kwargs=kwargs, torch_kwargs=t_kwargs, diff=case.diff, dtype=dtype, **tol)
+    compare(
+        fn,
+        t_fn,
+        case.args,
+        kwargs=kwargs,
+        torch_kwargs=t_kwargs,
+        diff=case.diff,
+        dtype=dtype,
+        **tol,
+    )
     _check_invariants(fn, case)

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import pytest
 
-import jaxloss.nn as nn
+from jaxloss import nn
 from jaxloss._registry import entries
 
 SPECS = entries()
@@ -28,7 +28,9 @@ def _is_array(x):
 
 def _shifted(args, k):
     """Same shapes and dtypes, new floating values (integer labels and lengths are kept valid as they are)."""
-    return [a + 1e-3 * k if _is_array(a) and np.issubdtype(a.dtype, np.floating) else a for a in args]
+    return [
+        a + 1e-3 * k if _is_array(a) and np.issubdtype(a.dtype, np.floating) else a for a in args
+    ]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -85,7 +87,9 @@ def test_equal_nn_objects_do_not_retrace(cls):
     out2 = step(second, *_shifted(args, 1))
     assert len(traces) == 1, traces
     assert np.shape(out1) == np.shape(out2)
-    other = cls(**dict(options, reduction="sum" if options.get("reduction", "mean") != "sum" else "mean"))
+    other = cls(
+        **dict(options, reduction="sum" if options.get("reduction", "mean") != "sum" else "mean")
+    )
     assert other != first
     step(other, *args)
     assert len(traces) == 2, "a different option must trace anew"
