@@ -83,10 +83,10 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
         every frame).
 
     Returns:
-      ``(blank, label)`` after the last frame, and the record: ``None``; the shares ``(share_q, share_u)``
-      of shapes ``(T, B, S + 1)`` and ``(T, B, S)`` in exact mode, ``(share_q, share_e, share_u)`` (``share_e``
-      of the entry into each label, ``(T, B, S)``) otherwise; or the states, ``(T, B, S + 1)`` and
-      ``(T, B, S)``.
+      ``(blank, label)`` after the last frame, and the record: ``None``; the shares
+      ``(share_q, share_u)`` of shapes ``(T, B, S + 1)`` and ``(T, B, S)`` in exact mode,
+      ``(share_q, share_e, share_u)`` (``share_e`` of the entry into each label, ``(T, B, S)``)
+      otherwise; or the states, ``(T, B, S + 1)`` and ``(T, B, S)``.
     """
     S = emit_label.shape[2]
     exact = log_eps is None
@@ -562,9 +562,7 @@ def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
     """
     B, N = repeat.shape
     init = _optax_init(log_eps, B, N, emit_label.dtype)
-    end_blank, end_label, _ = _ctc_scan(
-        emit_blank, emit_label, repeat, keep, init, log_eps=log_eps
-    )
+    end_blank, end_label, _ = _ctc_scan(emit_blank, emit_label, repeat, keep, init, log_eps=log_eps)
     log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
     return jnp.where(valid, -log_z, 0.0)
 
@@ -592,9 +590,9 @@ def _optax_ctc_nll_jvp(primals, tangents):
     at_end = jnp.arange(N + 1)[None, :] == label_lengths[:, None]
     seed_blank = jnp.where(at_end, share[:, None], 0.0).astype(dtype)
     # label L - 1 (column L - 1 of the labels) takes the rest; nothing when L = 0 or L is invalid
-    seed_label = jnp.where(
-        at_end[:, 1:] & valid[:, None], (1.0 - share)[:, None], 0.0
-    ).astype(dtype)
+    seed_label = jnp.where(at_end[:, 1:] & valid[:, None], (1.0 - share)[:, None], 0.0).astype(
+        dtype
+    )
     occ_blank, occ_label = _optax_ctc_adjoint(shares, keep, seed_blank, seed_label)
     d_nll = jnp.sum(occ_blank * d_blank, axis=0) + jnp.sum(occ_label * d_label, axis=(0, 2))
     return nll, -d_nll
@@ -694,9 +692,7 @@ def _optax_ctc(
             record="states",
         )
         # the last frame's blank variables also take the label before them, with weight 1
-        last_blank = jnp.concatenate(
-            [end_blank[:, :1], _lse2(end_blank[:, 1:], end_label)], axis=1
-        )
+        last_blank = jnp.concatenate([end_blank[:, :1], _lse2(end_blank[:, 1:], end_label)], axis=1)
         log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
         nll = jnp.where(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
     else:  # the loss alone: a hand-written reverse pass (custom_jvp)

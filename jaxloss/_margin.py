@@ -280,8 +280,7 @@ def margin_ranking_loss(
     name = "margin_ranking_loss"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
     R.validate_reduction(name, reduction)
-    input1 = V.as_float(name, "input1", input1)
-    input2 = V.as_float(name, "input2", input2)
+    input1, input2 = V.as_float_group(name, ("input1", input1), ("input2", input2))
     target = _as_number_array(name, "target", target)
     _check_same_ndim(name, input1=input1, input2=input2, target=target)
     out_dtype = V.result_dtype(input1, input2, target)
@@ -390,8 +389,7 @@ def cosine_embedding_loss(
     name = "cosine_embedding_loss"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
     R.validate_reduction(name, reduction)
-    input1 = V.as_float(name, "input1", input1)
-    input2 = V.as_float(name, "input2", input2)
+    input1, input2 = V.as_float_group(name, ("input1", input1), ("input2", input2))
     target = _as_number_array(name, "target", target)
     if target.ndim not in (0, 1):
         raise ValueError(

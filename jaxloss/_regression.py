@@ -342,15 +342,20 @@ def _tweedie_nll(input: jax.Array, target: jax.Array, power: float, log_input: b
 # --------------------------------------------------------------------------------------------------
 
 
-def _prepare_pair(loss: str, input, target, weight=None, *, target_kind=V.as_float):
+def _prepare_pair(
+    loss: str, input, target, weight=None, *, target_kind=V.as_float, int_input: bool = True
+):
     """Convert, broadcast (torch-style) and upcast half precision.
 
     Returns ``(input, target, weight, out_dtype, input_shape)``. ``weight`` must have ``input``'s
     own shape, as torch requires; it is returned unbroadcast (torch's weighted mean divides by its
     sum as given).
     """
-    input = V.as_float(loss, "input", input)
-    target = target_kind(loss, "target", target)
+    if not int_input:  # torch's huber kernel refuses an integer input even beside a float target
+        V.as_float(loss, "input", input)
+    if target_kind is not V.as_float:
+        target_kind(loss, "target", target)  # the target's own dtype rule
+    input, target = V.as_float_group(loss, ("input", input), ("target", target))
     input_shape = input.shape
     arrays = [input, target]
     if weight is not None:
@@ -550,7 +555,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     name = "huber_loss"
     R.validate_reduction(name, reduction)
     V.check_option(name, "delta", delta, delta > 0, "positive")
-    input, target, weight, out_dtype, _ = _prepare_pair(name, input, target, weight)
+    input, target, weight, out_dtype, _ = _prepare_pair(name, input, target, weight, int_input=False)
     values = _huber(input, target, delta)
     return _apply_weight(values, weight, reduction, weighted_mean=False).astype(out_dtype)
 
@@ -741,8 +746,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     the mean and variance of the target probability distribution" (1994).
     """
     name = "gaussian_nll_loss"
-    input = V.as_float(name, "input", input)
-    target = V.as_float(name, "target", target)
+    input, target = V.as_float_group(name, ("input", input), ("target", target))
     var = _gaussian_var(name, input, var)
     R.validate_reduction(name, reduction)
     out_dtype = V.result_dtype(input, target, var)

@@ -117,6 +117,23 @@ def as_float(loss: str, name: str, x: Any) -> jax.Array:
     return arr
 
 
+def as_float_group(loss: str, *named: tuple[str, Any]) -> list[jax.Array]:
+    """Convert several arrays of which at least one is floating; integers are promoted, as torch does.
+
+    torch accepts ``mse_loss(int_tensor, float_tensor)`` (type promotion) but refuses two integer tensors;
+    so does this: the error names every argument.
+    """
+    arrays = [as_array(loss, name, x) for name, x in named]
+    for (name, _), arr in zip(named, arrays):
+        if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
+            raise TypeError(f"{loss}: {name} must have a floating or integer dtype; got {arr.dtype}")
+    if not any(jnp.issubdtype(a.dtype, jnp.floating) for a in arrays):
+        got = ", ".join(f"{name} {arr.dtype}" for (name, _), arr in zip(named, arrays))
+        raise TypeError(f"{loss}: {' or '.join(n for n, _ in named)} must have a floating dtype; got {got}")
+    dtype = jnp.result_type(*[a.dtype for a in arrays])
+    return [a if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(dtype) for a in arrays]
+
+
 def as_int(loss: str, name: str, x: Any) -> jax.Array:
     """Convert to an array and require an integer dtype (class indices, lengths)."""
     arr = as_array(loss, name, x)

@@ -427,9 +427,7 @@ def test_optax_options_and_impossible(rng):
     # an out-of-range label scores 0 (optax's one-hot), in the values and in the gradients
     labels[0, 1] = 7
     lab_pad[3] = 2.0  # label length -N < 0: loss 0
-    _check_optax(
-        (logits, lpad, labels, lab_pad), np.float64, {"blank_id": 3, "log_epsilon": -2.0}
-    )
+    _check_optax((logits, lpad, labels, lab_pad), np.float64, {"blank_id": 3, "log_epsilon": -2.0})
 
 
 def test_optax_no_negative_losses_float32(rng):
@@ -465,7 +463,11 @@ def test_optax_half_and_transforms(rng):
     def derivatives(loss):
         f = lambda x: loss(x, lpad, labels, lab_pad, log_epsilon=-3.0).sum()
         return jax.jit(
-            lambda x: (jax.grad(f)(x), jax.jvp(f, (x,), (v,))[1], jax.jvp(jax.grad(f), (x,), (v,))[1])
+            lambda x: (
+                jax.grad(f)(x),
+                jax.jvp(f, (x,), (v,))[1],
+                jax.jvp(jax.grad(f), (x,), (v,))[1],
+            )
         )(logits)
 
     grad, jvp, hvp = derivatives(optax_ctc_loss)
