@@ -193,8 +193,11 @@ def _cosine_similarity(x1: jax.Array, x2: jax.Array, axis: int, eps: float) -> j
     if x1.ndim == 0:
         x1, x2, axis = x1[None], x2[None], 0
     x1, x2 = jnp.moveaxis(x1, axis, -1), jnp.moveaxis(x2, axis, -1)
-    n1 = _clamp_min_straight_through(_last_axis_norm(x1, 2, True), eps)
-    n2 = _clamp_min_straight_through(_last_axis_norm(x2, 2, True), eps)
+    # On a length-1 axis the 2-norm is |x|; torch computes it so, without squaring (no overflow at 1e30
+    # in float32), and the 1-norm has the same value and, under torch's conventions, the same gradient.
+    p = 1 if x1.shape[-1] == 1 else 2
+    n1 = _clamp_min_straight_through(_last_axis_norm(x1, p, True), eps)
+    n2 = _clamp_min_straight_through(_last_axis_norm(x2, p, True), eps)
     return jnp.sum((x1 / n1) * (x2 / n2), axis=-1)  # normalise first, as torch: |result| <= 1
 
 
