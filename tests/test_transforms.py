@@ -3,7 +3,7 @@
 For every registered loss (jaxloss.losses and jaxloss.optax_losses; jaxloss.nn objects call the same
 functions): jit, vmap over a leading axis (== a Python loop), grad (finite) and finite-difference gradient
 checks in float64 (reverse and, where supported, forward mode), jax.checkpoint, jax.eval_shape, use inside
-lax.scan, and float32 / bfloat16 / float16 inputs against the float64 result.
+lax.scan, and bfloat16 / float16 inputs against the float64 result.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def test_forward_mode_works_or_is_documented_as_reverse_only(spec):
             jax.jvp(lambda *a: _scalar(f(*a)), tuple(d), tuple(jnp.ones_like(x) for x in d))
 
 
-@pytest.mark.parametrize("dtype,rtol", [(jnp.float32, 1e-4), (jnp.bfloat16, 6e-2), (jnp.float16, 2e-2)])
+# float32 is compared with float64 by every family test and by `jaxloss check`; here the half types.
+@pytest.mark.parametrize("dtype,rtol", [(jnp.bfloat16, 6e-2), (jnp.float16, 2e-2)])
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_low_precision_inputs(spec, dtype, rtol):
     args, kwargs = _example(spec)
