@@ -48,3 +48,15 @@ def test_usage_errors_exit_2():
     assert proc.returncode == 2 and "--loss must be" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "jaxloss", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "check" in proc.stdout
+
+
+def test_bench_writes_json_markdown_and_png(tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["bench", "--grep", "mse_loss", "--size", "small", "--repeats", "3", "--out", str(out), "--no-progress"]) == EXIT_OK
+    res = json.loads((out / "results.json").read_text())
+    (row,) = res["rows"]
+    assert row["case"] == "mse_loss" and row["jaxloss_s"] > 0 and row["torch_s"] > 0 and row["optax_s"] > 0
+    assert row["ratio_best_peer"] == row["jaxloss_s"] / min(row["torch_s"], row["optax_s"])
+    assert "| mse_loss | small |" in (out / "results.md").read_text()
+    assert (out / "results.png").read_bytes()[:4] == b"\x89PNG"
+    assert "jaxloss / best peer" in capsys.readouterr().out
