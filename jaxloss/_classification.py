@@ -236,16 +236,6 @@ def _classify_target(
     return target, False
 
 
-def _weighted_reduce(loss: jax.Array, denom: jax.Array, reduction: str) -> jax.Array:
-    """torch's weighted mean ``sum(loss) / sum(denom)``: ``nan`` when nothing counts (all targets ignored or
-    zero weights), with a zero gradient there as torch's backward gives (double ``where``)."""
-    if reduction != "mean":
-        return R.reduce(loss, reduction)
-    total = jnp.sum(denom)
-    empty = total == 0
-    return jnp.where(empty, jnp.nan, jnp.sum(loss) / jnp.where(empty, 1, total))
-
-
 def _batched(x: jax.Array, unbatched: bool) -> jax.Array:
     return x[None] if unbatched else x
 
@@ -326,7 +316,7 @@ def nll_loss(
     )
     if unbatched:
         loss, denom = loss[0], denom[0]
-    return _weighted_reduce(loss, denom, reduction).astype(out_dtype)
+    return R.ignored_weighted_reduce(loss, denom, reduction).astype(out_dtype)
 
 
 def _ce_example(rng: np.random.Generator):
@@ -360,7 +350,7 @@ def _cross_entropy(
     loss, denom = _index_terms(logits, target, weight, ignore_index, label_smoothing, True)
     if unbatched:
         loss, denom = loss[0], denom[0]
-    return _weighted_reduce(loss, denom, reduction).astype(out_dtype)
+    return R.ignored_weighted_reduce(loss, denom, reduction).astype(out_dtype)
 
 
 @register(

@@ -5,6 +5,8 @@ Each loss states which rule it follows instead of repeating the arithmetic:
 * ``reduce``: plain ``'none' | 'mean' | 'sum'`` (mean over every element).
 * ``weighted_reduce``: ``'mean'`` divides the summed loss by the summed weights (torch's ``nll_loss`` and
   ``cross_entropy`` with ``weight``/``ignore_index``; all weights zero gives ``0 / 0 = nan`` as torch does).
+* ``ignored_weighted_reduce``: the same for ``nll_loss``/``cross_entropy``, where every target may be ignored:
+  ``nan`` then, as torch, but with torch's zero gradient.
 * ``batchmean``: summed loss divided by the size of the first axis (``kl_div``).
 * ``per_sample_mean``: each sample divided by its own length first, then the mean (CTC ``'mean'``).
 * ``masked_mean``: optax-style mean over ``where`` that is ``0`` (not ``nan``) when everything is masked.
@@ -76,6 +78,17 @@ def weighted_reduce(loss_values: jnp.ndarray, weights: jnp.ndarray, reduction: s
     if reduction == "mean":
         return jnp.sum(loss_values) / jnp.sum(weights)
     return reduce(loss_values, reduction)
+
+
+def ignored_weighted_reduce(loss_values: jnp.ndarray, weights: jnp.ndarray, reduction: str) -> jnp.ndarray:
+    """torch's ``nll_loss``/``cross_entropy`` weighted mean ``sum(loss) / sum(weights)``: ``nan`` when nothing
+    counts (every target ignored, or zero weights), with the zero gradient torch's backward gives there
+    (double ``where``, so no ``0 / 0`` reaches the gradient)."""
+    if reduction != "mean":
+        return reduce(loss_values, reduction)
+    total = jnp.sum(weights)
+    empty = total == 0
+    return jnp.where(empty, jnp.nan, jnp.sum(loss_values) / jnp.where(empty, 1, total))
 
 
 def batchmean(loss_values: jnp.ndarray) -> jnp.ndarray:

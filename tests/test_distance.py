@@ -16,27 +16,10 @@ from jaxloss._distance import (
     pairwise_distance,
 )
 from jaxloss._registry import CATALOGUE
-from tests import torch_parity
 from tests.torch_parity import compare
 
 DTYPES = [np.float64, np.float32]
 P_VALUES = [2.0, 1.0, 0.0, math.inf, -math.inf, 0.5, 1.5, 3.0, -1.0, -0.5, 2.5, 4]
-
-
-@pytest.fixture(autouse=True)
-def keep_0d_inputs(monkeypatch):
-    """``torch_parity`` converts with ``np.ascontiguousarray``, which turns a 0-d array into shape ``(1,)``;
-    keep 0-d inputs 0-d so the unbatched/scalar cases reach torch with torch's shapes."""
-    to_torch = torch_parity._to_torch
-
-    def fixed(x, requires_grad):
-        if isinstance(x, np.ndarray) and x.ndim == 0:
-            return torch.tensor(
-                x.item(), dtype=getattr(torch, str(x.dtype)), requires_grad=requires_grad
-            )
-        return to_torch(x, requires_grad)
-
-    monkeypatch.setattr(torch_parity, "_to_torch", fixed)
 
 
 def _pd(*args, **kwargs):

@@ -27,7 +27,6 @@ from jaxloss._margin import (
 )
 from jaxloss._registry import CATALOGUE
 from jaxloss._validation import checked
-from tests.test_distance import keep_0d_inputs  # noqa: F401  (autouse fixture: 0-d inputs stay 0-d)
 from tests.torch_parity import compare
 
 DTYPES = [np.float64, np.float32]
