@@ -16,6 +16,7 @@ from jax.custom_derivatives import SymbolicZero
 
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
+from jaxloss._compat import optimization_barrier
 from jaxloss._registry import register
 from jaxloss._regression import _one_pass_kernel, _same_kind, _signed_sum
 
@@ -112,7 +113,7 @@ def _sigmoid(x: jax.Array) -> jax.Array:
     The ``1`` goes through an ``optimization_barrier``: as a literal, XLA would share its broadcast
     with the loss value's ``1 - y`` and materialise it in memory for the value's reduction.
     """
-    one = jax.lax.optimization_barrier(jnp.ones((), x.dtype))
+    one = optimization_barrier(jnp.ones((), x.dtype))
     return one / (one + jnp.exp(-x))
 
 

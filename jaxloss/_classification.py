@@ -30,6 +30,7 @@ from jax import lax
 
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
+from jaxloss._compat import optimization_barrier
 from jaxloss._registry import register
 
 __all__ = [
@@ -643,7 +644,7 @@ def _tie(W, b, x_c):
     that depend only on loop constants, stacking them per iteration: the class blocks of ``W`` would be
     copied into a ``W``-sized buffer. Tying ``W`` to the row block makes those parts depend on the row.
     """
-    W, b, _ = lax.optimization_barrier((W, b, x_c))
+    W, b, _ = optimization_barrier((W, b, x_c))
     return W, b
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from jaxloss import _validation as V
+from jaxloss._compat import optimization_barrier
 from jaxloss._registry import register
 
 
@@ -112,7 +113,7 @@ def _euclidean_value(x1: jax.Array, x2: jax.Array, eps: float) -> jax.Array:
     # eps tied to this pair of inputs: XLA would otherwise merge the broadcast eps of two distances
     # (anchor-positive, anchor-negative) into one array written to memory, which stops each CPU
     # reduction from fusing it (the barrier is gone from the compiled program)
-    _, _, eps = jax.lax.optimization_barrier((x1, x2, jnp.asarray(eps, x1.dtype)))
+    _, _, eps = optimization_barrier((x1, x2, jnp.asarray(eps, x1.dtype)))
     diff = x1 - x2 + eps  # eps inside, as torch
     return jnp.sqrt(jnp.sum(diff * diff, axis=-1, keepdims=True))
 
@@ -139,7 +140,7 @@ def _euclidean_distance_jvp(eps, primals, tangents):
     norm = _euclidean_value(x1, x2, eps)
     if t1 is None and t2 is None:
         return norm, jnp.zeros_like(norm)
-    f1, f2 = jax.lax.optimization_barrier((x1, x2))
+    f1, f2 = optimization_barrier((x1, x2))
     zero_norm = norm == 0
     # double-where: no inf/nan leaks from the masked branch
     coeff = jnp.where(zero_norm, 0, (f1 - f2 + eps) / jnp.where(zero_norm, 1, norm))

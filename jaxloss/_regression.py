@@ -30,6 +30,7 @@ from jax.custom_derivatives import SymbolicZero
 
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
+from jaxloss._compat import optimization_barrier
 from jaxloss._registry import register
 
 _LOG2 = math.log(2.0)
@@ -92,7 +93,7 @@ def _one_pass_kernel(value_fn, tangent_fn=None):
 
     def jvp(primals, tangents):
         live = [None if isinstance(t, SymbolicZero) else t for t in tangents]
-        fresh = jax.lax.optimization_barrier(tuple(primals))
+        fresh = optimization_barrier(tuple(primals))
         tangent = (tangent_fn or _jvp_tangent(value_fn))(fresh, live)
         return kernel(*primals), tangent
 

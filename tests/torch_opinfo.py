@@ -1,0 +1,364 @@
+"""PyTorch's own test inputs, run through jaxloss: every loss OpInfo in ``op_db`` and every loss ModuleInfo in
+``module_db`` (``torch.testing._internal``, torch 2.13.0 CPU) whose name jaxloss exports.
+
+Nothing here is hand-listed: the cases are generated from torch's registries at collection time, so a sample
+that a new torch release adds is tested without anyone writing a line. Each case keeps the torch tensors
+torch generated (the reference is computed from them, in the same run) and their numpy copies (what jaxloss
+sees). Options objects that only torch has (``LinearCrossEntropyOptions``, a ``PairwiseDistance`` module as
+``distance_function``) are translated to jaxloss's equivalents.
+
+Samples are random: each (op, dtype) pair is generated after ``torch.manual_seed(0)``, so every pytest-xdist
+worker builds the same list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+import jaxloss.losses as L
+import jaxloss.nn as NN
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+@dataclasses.dataclass
+class Case:
+    """One torch sample: ``torch_fn(*pos, **kw)`` against ``jax_fn(*pos, **kw)``.
+
+    ``pos``/``kw`` hold torch objects; :func:`to_jax` translates them. ``diff`` lists the floating tensors
+    torch differentiates (``requires_grad``), as ``("p", index)`` or ``("k", name)``.
+    """
+
+    id: str
+    source: str  # the OpInfo / ModuleInfo name, e.g. "nn.functional.ctc_loss" or "nn.CTCLoss"
+    loss: str  # the jaxloss name, e.g. "ctc_loss" or "CTCLoss"
+    dtype: str
+    torch_fn: Callable[..., Any]
+    jax_fn: Callable[..., Any]
+    pos: list
+    kw: dict
+    diff: list
+    error: tuple | None = None  # (error type, regex) for error inputs
+
+
+# --- translation of torch inputs ---------------------------------------------------------------------------
+
+
+def _torch_dtype_to_np(dt: torch.dtype) -> Any:
+    return jnp.dtype(str(dt).removeprefix("torch."))
+
+
+def to_jax(x: Any) -> Any:
+    """A torch object to what jaxloss takes: tensors to numpy arrays, torch-only option objects to jaxloss's."""
+    if isinstance(x, torch.Tensor):
+        return np.array(x.detach().numpy(), copy=True)
+    if isinstance(x, torch.dtype):
+        return _torch_dtype_to_np(x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_jax(v) for v in x)
+    if isinstance(x, torch.nn.PairwiseDistance):
+        return functools.partial(L.pairwise_distance, p=x.norm, eps=x.eps, keepdim=x.keepdim)
+    if type(x).__name__ == "LinearCrossEntropyOptions":
+        fields = {f.name for f in dataclasses.fields(L.LinearCrossEntropyOptions)}
+        values = {k: to_jax(getattr(x, k)) for k in fields if hasattr(x, k)}
+        return L.LinearCrossEntropyOptions(**values)
+    return x
+
+
+def to_torch(x: Any, requires_grad: bool = False) -> Any:
+    """A fresh copy of a torch sample value, so that autograd state never leaks between runs."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach().clone()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+    return x
+
+
+def _is_diff(x: Any) -> bool:
+    return isinstance(x, torch.Tensor) and x.requires_grad and x.is_floating_point()
+
+
+def _diff_keys(pos: list, kw: dict) -> list:
+    return [("p", i) for i, v in enumerate(pos) if _is_diff(v)] + [("k", k) for k, v in kw.items() if _is_diff(v)]
+
+
+# --- OpInfo cases -----------------------------------------------------------------------------------------
+
+
+def _loss_opinfos() -> list:
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    names = set(L.__all__)
+    return [o for o in op_db if o.name.startswith("nn.functional.") and o.name.removeprefix("nn.functional.") in names]
+
+
+def _op_id(o) -> str:
+    return o.name + (f".{o.variant_test_name}" if o.variant_test_name else "")
+
+
+def _op_cases(o, dtype: str) -> list[Case]:
+    loss = o.name.removeprefix("nn.functional.")
+    jax_fn = getattr(L, loss)
+    cases = []
+    torch.manual_seed(0)
+    samples = [("sample", s) for s in o.sample_inputs("cpu", DTYPES[dtype], requires_grad=True)]
+    samples += [("reference", s) for s in o.reference_inputs("cpu", DTYPES[dtype], requires_grad=True)]
+    for i, (kind, s) in enumerate(samples):
+        pos, kw = [s.input, *s.args], dict(s.kwargs)
+        cases.append(
+            Case(f"{_op_id(o)}-{dtype}-{kind}{i}", _op_id(o), loss, dtype, o.op, jax_fn, pos, kw, _diff_keys(pos, kw))
+        )
+    return cases
+
+
+def _op_error_cases(o) -> list[Case]:
+    if o.error_inputs_func is None:
+        return []
+    loss = o.name.removeprefix("nn.functional.")
+    torch.manual_seed(0)
+    cases = []
+    for i, e in enumerate(o.error_inputs("cpu")):
+        s = e.sample_input
+        pos, kw = [s.input, *s.args], dict(s.kwargs)
+        cases.append(
+            Case(f"{_op_id(o)}-error{i}", _op_id(o), loss, "-", o.op, getattr(L, loss), pos, kw, [],
+                 error=(e.error_type, e.error_regex))
+        )
+    return cases
+
+
+# --- ModuleInfo cases -------------------------------------------------------------------------------------
+
+# Constructor arguments of torch's LinearCrossEntropyLoss that build its own Linear layer; jaxloss's module
+# takes the layer's weight and bias as call arguments instead, so the case passes torch's parameters to both.
+_LAYER_ARGS = {"in_features", "num_classes", "out_features", "bias", "device", "dtype"}
+
+
+def _loss_moduleinfos() -> list:
+    from torch.testing._internal.common_modules import module_db
+
+    return [m for m in module_db if m.module_cls.__name__ in NN.__all__]
+
+
+def _module_case(m, mi, case_id: str, dtype: str, error=None) -> Case:
+    cls = m.module_cls
+    name = cls.__name__
+    bound = inspect.signature(cls).bind(*mi.constructor_input.args, **mi.constructor_input.kwargs)
+    ctor = dict(bound.arguments)
+    if "kwargs" in ctor:
+        ctor.update(ctor.pop("kwargs"))
+    fi = mi.forward_input
+    f_pos, f_kw = (list(fi.args), dict(fi.kwargs)) if fi is not None else ([], {})
+    try:
+        tmod = cls(*mi.constructor_input.args, **mi.constructor_input.kwargs)
+    except Exception:
+        if error is None:
+            raise
+        tmod = None  # an error input that torch rejects at construction
+    params = dict(tmod.named_parameters()) if tmod is not None else {}
+    j_ctor = {k: to_jax(v) for k, v in ctor.items() if not (name == "LinearCrossEntropyLoss" and k in _LAYER_ARGS)}
+
+    if name == "LinearCrossEntropyLoss" and tmod is not None:
+        # forward(input, target) with the module's own layer -> (input, weight, target, linear_bias=bias)
+        pos = [f_pos[0], params["linear.weight"], f_pos[1]]
+        kw = {"linear_bias": params["linear.bias"]} if "linear.bias" in params else {}
+
+        def torch_fn(x, w, t, linear_bias=None):
+            p = {"linear.weight": w}
+            if linear_bias is not None:
+                p["linear.bias"] = linear_bias
+            return torch.func.functional_call(tmod, p, (x, t))
+
+        def jax_fn(x, w, t, linear_bias=None):
+            return NN.LinearCrossEntropyLoss(**j_ctor)(x, w, t, linear_bias=linear_bias)
+
+    else:
+        pos, kw = f_pos, f_kw
+        torch_fn = tmod
+
+        def jax_fn(*a, **k):
+            return getattr(NN, name)(**j_ctor)(*a, **k)
+
+    return Case(case_id, f"nn.{name}", name, dtype, torch_fn, jax_fn, pos, kw, _diff_keys(pos, kw), error=error)
+
+
+def _module_cases(m, dtype: str) -> list[Case]:
+    torch.manual_seed(0)
+    ins = m.module_inputs_func(m, device="cpu", dtype=DTYPES[dtype], requires_grad=True, training=True)
+    return [_module_case(m, mi, f"nn.{m.module_cls.__name__}-{dtype}-{i}", dtype) for i, mi in enumerate(ins)]
+
+
+def _module_error_cases(m) -> list[Case]:
+    if m.module_error_inputs_func is None:
+        return []
+    torch.manual_seed(0)
+    errs = m.module_error_inputs_func(m, device="cpu", dtype=torch.float64, requires_grad=True, training=True)
+    out = []
+    for i, e in enumerate(errs):
+        out.append(
+            _module_case(
+                m, e.module_error_input, f"nn.{m.module_cls.__name__}-error{i}", "-",
+                error=(e.error_type, e.error_regex, e.error_on),
+            )
+        )
+    return out
+
+
+@functools.cache
+def all_cases() -> tuple[list[Case], list[Case]]:
+    """(value/gradient cases, error cases), in a fixed order."""
+    cases, errors = [], []
+    for o in _loss_opinfos():
+        for dtype in DTYPES:
+            cases += _op_cases(o, dtype)
+        errors += _op_error_cases(o)
+    for m in _loss_moduleinfos():
+        for dtype in DTYPES:
+            cases += _module_cases(m, dtype)
+        errors += _module_error_cases(m)
+    return cases, errors
+
+
+# --- running a case ---------------------------------------------------------------------------------------
+
+TOL = {
+    "float64": dict(rtol=1e-9, atol=1e-11),
+    "float32": dict(rtol=2e-5, atol=2e-6),
+}
+
+
+def _get(pos: list, kw: dict, key: tuple) -> Any:
+    return pos[key[1]] if key[0] == "p" else kw[key[1]]
+
+
+def _set(pos: list, kw: dict, key: tuple, value: Any) -> None:
+    if key[0] == "p":
+        pos[key[1]] = value
+    else:
+        kw[key[1]] = value
+
+
+def torch_reference(case: Case, seed: int = 0) -> dict:
+    """Torch's value and its VJP with a random cotangent, for every argument torch differentiates."""
+    pos = [to_torch(v, ("p", i) in case.diff) for i, v in enumerate(case.pos)]
+    kw = {k: to_torch(v, ("k", k) in case.diff) for k, v in case.kw.items()}
+    out = case.torch_fn(*pos, **kw)
+    rng = np.random.default_rng(seed)
+    cot = rng.standard_normal(tuple(out.shape))
+    grads = []
+    if case.diff and out.requires_grad:
+        leaves = [_get(pos, kw, k) for k in case.diff]
+        gs = torch.autograd.grad(out, leaves, torch.from_numpy(cot).to(out.dtype), allow_unused=True)
+        grads = [np.zeros(tuple(leaf.shape)) if g is None else g.numpy() for g, leaf in zip(gs, leaves)]
+    elif case.diff:
+        grads = [np.zeros(tuple(_get(pos, kw, k).shape)) for k in case.diff]
+    return {"value": out.detach().numpy(), "cot": cot, "grads": grads, "dtype": str(out.dtype).removeprefix("torch.")}
+
+
+def jax_split(case: Case):
+    """(f, diff values, other arrays) with ``f(diff, others)`` the jaxloss call: every array is an argument
+    (so ``jit`` traces them all), Python values and options are closed over."""
+    pos = [to_jax(v) for v in case.pos]
+    kw = {k: to_jax(v) for k, v in case.kw.items()}
+    arrays = [("p", i) for i, v in enumerate(pos) if isinstance(v, np.ndarray)]
+    arrays += [("k", k) for k, v in kw.items() if isinstance(v, np.ndarray)]
+    others = [k for k in arrays if k not in case.diff]
+
+    def f(d, o):
+        p2, k2 = list(pos), dict(kw)
+        for key, v in zip(case.diff, d):
+            _set(p2, k2, key, v)
+        for key, v in zip(others, o):
+            _set(p2, k2, key, v)
+        return case.jax_fn(*p2, **k2)
+
+    return f, [_get(pos, kw, k) for k in case.diff], [_get(pos, kw, k) for k in others]
+
+
+def jax_value_and_vjp(case: Case, cot: np.ndarray, *, jit: bool):
+    """jaxloss's value and VJP (the same cotangent as torch's), eagerly or under ``jax.jit``."""
+    f, d, o = jax_split(case)
+
+    def run(d, o, cot):
+        out, vjp = jax.vjp(lambda *d: f(d, o), *d)
+        return out, (vjp(cot.astype(out.dtype)) if d else ())
+
+    if jit:
+        run = jax.jit(run)
+    out, grads = run(d, o, jnp.asarray(cot))
+    return np.asarray(out), [np.asarray(g) for g in grads]
+
+
+def compare_to_torch(case: Case, *, jit: bool, tol: dict | None = None) -> list[str]:
+    """Mismatches (value, dtype, shape, gradient of every differentiated argument) against torch; [] when
+    all agree. A NaN gradient where torch's is finite is always a mismatch."""
+    ref = torch_reference(case)
+    tol = tol or TOL[case.dtype]
+    out, grads = jax_value_and_vjp(case, ref["cot"], jit=jit)
+    problems = []
+    if out.shape != ref["value"].shape:
+        problems.append(f"shape {out.shape} != torch {ref['value'].shape}")
+    if str(out.dtype) != ref["dtype"]:
+        problems.append(f"dtype {out.dtype} != torch {ref['dtype']}")
+    if not problems:
+        problems += _close("value", out, ref["value"], tol)
+    for key, g, tg in zip(case.diff, grads, ref["grads"]):
+        name = f"grad of {key[0]}[{key[1]}]"
+        if np.shape(g) != np.shape(tg):
+            problems.append(f"{name}: shape {np.shape(g)} != torch {np.shape(tg)}")
+            continue
+        bad = np.isnan(g) & np.isfinite(tg)
+        if bad.any():
+            problems.append(f"{name}: NaN at {int(bad.sum())} entries where torch is finite")
+        problems += _close(name, g, tg, tol)
+    return problems
+
+
+def _close(name: str, a, b, tol: dict) -> list[str]:
+    try:
+        np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), **tol)
+    except AssertionError:
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        with np.errstate(invalid="ignore"):
+            err = np.nanmax(np.abs(a - b)) if a.size else 0.0
+        return [f"{name}: max abs diff {err:.3g} (rtol={tol['rtol']}, atol={tol['atol']})"]
+    return []
+
+
+def transform_identities(case: Case, *, rtol: float = 1e-8, atol: float = 1e-10) -> list[str]:
+    """Under ``jit``: ``<u, J v> == <J^T u, v>`` (jvp against vjp) and ``vmap`` over a stack of two inputs
+    (the case and the case with its differentiated arguments scaled by 0.75) equals two separate calls."""
+    f, d, o = jax_split(case)
+    rng = np.random.default_rng(1)
+    tans = [rng.standard_normal(np.shape(x)).astype(x.dtype) for x in d]
+
+    @jax.jit
+    def run(d, o, tans):
+        g = lambda *d: f(d, o)  # noqa: E731
+        out, jv = jax.jvp(g, tuple(d), tuple(tans)) if d else (g(), None)
+        u = jnp.ones_like(out) * 0.5 + jnp.arange(out.size, dtype=out.dtype).reshape(out.shape) / max(out.size, 1)
+        vt = jax.vjp(g, *d)[1](u) if d else ()
+        lhs = jnp.sum(u * jv) if d else 0.0
+        rhs = sum(jnp.sum(a * b) for a, b in zip(vt, tans)) if d else 0.0
+        d2 = [x * 0.75 for x in d]
+        stacked_d = [jnp.stack([a, b]) for a, b in zip(d, d2)]
+        stacked_o = [jnp.stack([a, a]) for a in o]
+        vm = jax.vmap(lambda dd, oo: f(dd, oo))(stacked_d, stacked_o)
+        return lhs, rhs, vm, jnp.stack([out, f(d2, o)])
+
+    lhs, rhs, vm, sep = (np.asarray(x) for x in run(d, o, tans))
+    problems = []
+    if not np.allclose(lhs, rhs, rtol=rtol, atol=atol * max(1.0, float(np.abs(rhs)))):
+        problems.append(f"jvp {lhs:.10g} != vjp {rhs:.10g}")
+    problems += _close("vmap vs separate calls", vm, sep, dict(rtol=rtol, atol=atol))
+    return problems
