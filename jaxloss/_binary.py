@@ -406,7 +406,8 @@ def multilabel_soft_margin_loss(
     Args:
       input: logits, shape ``(N, C)`` or ``(C,)`` (any leading dimensions; the last is the class
         axis).
-      target: targets in ``[0, 1]``, broadcastable with ``input``.
+      target: targets in ``[0, 1]``, broadcastable with ``input``; a floating or integer dtype (integers
+        are promoted, as torch promotes them).
       weight: optional per-class (or per-element) weights, broadcastable with ``input``.
       size_average: deprecated, see ``reduction`` (``DeprecationWarning``).
       reduce: deprecated, see ``reduction``.
@@ -427,7 +428,9 @@ def multilabel_soft_margin_loss(
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
     R.validate_reduction(name, reduction)
     input = V.as_float(name, "input", input)
-    target = V.as_float(name, "target", target)
+    # an integer target is promoted to a float dtype, as torch's type promotion does (torch's own module
+    # tests pass int64 targets); a bool target is refused, as torch refuses ``1 - bool``
+    input, target = V.as_float_group(name, ("input", input), ("target", target))
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class axis (at least 1-D); got a 0-d array")
     arrays = {"input": input, "target": target}

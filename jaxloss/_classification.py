@@ -174,10 +174,18 @@ def _check_input(loss: str, input: jax.Array) -> None:
         )
 
 
-def _check_weight(loss: str, weight, num_classes: int, dtype) -> jax.Array | None:
+def _check_weight(loss: str, weight, num_classes: int, dtype, input_dtype) -> jax.Array | None:
+    """Class weights as ``dtype``. A typed array must have ``input_dtype``, as torch requires (``expected
+    scalar type Double but found Float``); a Python sequence takes the input's dtype."""
     if weight is None:
         return None
+    typed = hasattr(weight, "dtype")
     weight = V.as_float(loss, "weight", weight)
+    if typed and weight.dtype != jnp.dtype(input_dtype):
+        raise TypeError(
+            f"{loss}: weight has dtype {weight.dtype}; it must have the input's dtype {jnp.dtype(input_dtype)}"
+            " (torch refuses mixed dtypes too)"
+        )
     if weight.shape != (num_classes,):
         raise ValueError(
             f"{loss}: weight has shape {_shape(weight)}; it must be ({num_classes},) (one weight per class)"
@@ -304,7 +312,7 @@ def nll_loss(
     out_dtype = V.result_dtype(input)
     cdt = V.compute_dtype(out_dtype)
     num_classes = input.shape[0 if input.ndim == 1 else 1]
-    weight = _check_weight(name, weight, num_classes, cdt)
+    weight = _check_weight(name, weight, num_classes, cdt, input.dtype)
     _check_indices(name, target, num_classes, ignore_index)
     unbatched = input.ndim == 1
     loss, denom = _index_terms(
@@ -339,7 +347,7 @@ def _cross_entropy(
 ) -> jax.Array:
     """cross_entropy on validated arrays (``logits`` already in the compute dtype)."""
     num_classes = logits.shape[0 if logits.ndim == 1 else 1]
-    weight = _check_weight(name, weight, num_classes, logits.dtype)
+    weight = _check_weight(name, weight, num_classes, logits.dtype, out_dtype)
     unbatched = logits.ndim == 1
     logits = _batched(logits, unbatched)
     target = _batched(target, unbatched)

@@ -39,7 +39,10 @@ _COSINE_EMBEDDING_EPS = float(np.float32(1e-12))
 def _clamp_min0(z: jax.Array) -> jax.Array:
     """torch's ``clamp_min(z, 0)``: ``nan`` stays ``nan``; derivative ``[z >= 0]``, as torch's.
 
-    The derivative is ``1`` at the kink ``z = 0`` and ``0`` at ``nan`` (torch's backward).
+    The derivative is ``1`` at the kink ``z = 0`` and ``0`` at ``nan`` (torch's backward). In the clamped
+    region the tangent is ``t * 0`` (not a literal ``0``), so forward mode agrees with reverse mode on non-finite
+    inputs: where an ``inf`` input makes a tangent infinite inside the clamped region, both give
+    ``0 * inf = nan``, as torch's backward does (``jvp == vjp`` on torch's reference inputs).
     """
     return jnp.where(z < 0, jnp.zeros_like(z), z)
 
@@ -47,7 +50,8 @@ def _clamp_min0(z: jax.Array) -> jax.Array:
 @_clamp_min0.defjvp
 def _clamp_min0_jvp(primals, tangents):
     (z,), (t,) = primals, tangents
-    return jnp.where(z < 0, jnp.zeros_like(z), z), jnp.where(z >= 0, t, jnp.zeros_like(t))
+    # t * 0, not a literal 0: nan where t is not finite (XLA rewrites ``indicator * t`` into a select)
+    return jnp.where(z < 0, jnp.zeros_like(z), z), jnp.where(z >= 0, t, t * 0)
 
 
 def _positive_part(z: jax.Array) -> jax.Array:

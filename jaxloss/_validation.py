@@ -5,10 +5,12 @@ Messages always name the loss and the argument, what was expected and what came,
 
 Data checks (a class index out of range, a negative variance, ...) can only look at values:
 
-* on concrete arrays (eager calls) they raise ``ValueError`` at once, as torch does;
+* on real values (eager calls, and eager ``jax.grad``/``jax.jvp``, whose primal values are real) they raise
+  ``ValueError`` at once, as torch does (it checks under autograd too);
 * inside :func:`jaxloss.checked` they become ``checkify`` checks, reported under ``jit``;
-* otherwise (plain ``jit``/``vmap``/``grad`` tracing) they are skipped: the loss computes on, and the docs of
-  each loss say what comes out (usually ``nan`` or a clamped value).
+* otherwise (plain ``jit``/``vmap`` tracing, where values are abstract) they are skipped: the loss computes
+  on, and the docs of each loss say what comes out (usually ``nan`` or a clamped value). A check never
+  judges a stand-in value, so it cannot misfire under a transform.
 """
 
 from __future__ import annotations
@@ -36,23 +38,52 @@ def is_concrete(*arrays: Any) -> bool:
     return not any(isinstance(a, jax.core.Tracer) for a in arrays)
 
 
+try:  # jax >= 0.4.36: the concrete value behind a tracer, where there is one
+    from jax._src.core import to_concrete_value as _to_concrete_value
+except ImportError:  # older jax: only non-tracers are concrete
+    def _to_concrete_value(x: Any) -> Any:
+        return None if isinstance(x, jax.core.Tracer) else x
+
+
+def concrete_values(*arrays: Any) -> list[Any] | None:
+    """The real values of ``arrays``, or ``None`` when any of them has none at trace time.
+
+    Plain arrays are concrete; so are the tracers of eager ``jax.grad``/``jax.jvp``/``jax.linearize``
+    (their primal is a real array). ``jit``, ``vmap`` and ``checkify`` tracers are abstract: ``None``.
+    """
+    values = []
+    for a in arrays:
+        v = a if not isinstance(a, jax.core.Tracer) else _to_concrete_value(a)
+        if v is None:
+            return None
+        values.append(v)
+    return values
+
+
+def _holds(predicate: Callable[..., Any], values: list[Any]) -> bool:
+    # compile-time evaluation: concrete values closed over by a jit trace would otherwise be staged out
+    with jax.ensure_compile_time_eval():
+        return bool(np.all(np.asarray(predicate(*values))))
+
+
 def data_check(
     loss: str, predicate: Callable[..., Any], message: str, *arrays: Any
 ) -> None:
-    """Check a condition on array values: raise eagerly, ``checkify`` under :func:`checked`, else skip.
+    """Check a condition on array values: raise on real values, ``checkify`` under :func:`checked`, else skip.
 
     ``predicate(*arrays)`` must return a boolean array that is true where the data are valid; it is
-    evaluated with ``jax.numpy`` so it works on tracers and concrete arrays alike.
+    evaluated with ``jax.numpy`` so it works on tracers and concrete arrays alike. Real values are those of
+    eager calls and of eager ``jax.grad``/``jax.jvp`` (the primal, as torch checks under autograd); under
+    ``jit`` and ``vmap`` the values are abstract, so the check stays silent there unless
+    :func:`checked` is active: it never judges a stand-in value.
     """
-    if _CHECKIFY_ACTIVE.get() and not is_concrete(*arrays):
-        checkify.check(jnp.all(predicate(*arrays)), f"{loss}: {message}")
+    values = concrete_values(*arrays)
+    if values is None:
+        if _CHECKIFY_ACTIVE.get():
+            checkify.check(jnp.all(predicate(*arrays)), f"{loss}: {message}")
         return
-    if is_concrete(*arrays):
-        # Concrete values closed over by a jit trace would otherwise be staged out as tracers.
-        with jax.ensure_compile_time_eval():
-            ok = bool(np.all(np.asarray(predicate(*arrays))))
-        if not ok:
-            raise ValueError(f"{loss}: {message}")
+    if not _holds(predicate, values):
+        raise ValueError(f"{loss}: {message}")
 
 
 def checked_only(loss: str, predicate: Callable[..., Any], message: str, *arrays: Any) -> None:
@@ -60,10 +91,9 @@ def checked_only(loss: str, predicate: Callable[..., Any], message: str, *arrays
     blank, a target longer than its input): reported only inside :func:`checked`, never raised eagerly,
     so eager calls keep giving the reference's numbers."""
     if _CHECKIFY_ACTIVE.get():
-        if is_concrete(*arrays):
-            with jax.ensure_compile_time_eval():
-                ok = bool(np.all(np.asarray(predicate(*arrays))))
-            checkify.check(ok, f"{loss}: {message}")
+        values = concrete_values(*arrays)
+        if values is not None:
+            checkify.check(_holds(predicate, values), f"{loss}: {message}")
         else:
             checkify.check(jnp.all(predicate(*arrays)), f"{loss}: {message}")
 
