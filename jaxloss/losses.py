@@ -69,6 +69,19 @@ from jaxloss._regression import poisson_nll_loss
 from jaxloss._regression import quantile_loss
 from jaxloss._regression import smooth_l1_loss
 from jaxloss._regression import tweedie_nll_loss
+from jaxloss._rl import clipped_surrogate_pg_loss
+from jaxloss._rl import clipped_value_loss
+from jaxloss._rl import double_q_learning
+from jaxloss._rl import entropy_loss
+from jaxloss._rl import expected_sarsa
+from jaxloss._rl import lambda_returns
+from jaxloss._rl import n_step_bootstrapped_returns
+from jaxloss._rl import policy_gradient_loss
+from jaxloss._rl import q_learning
+from jaxloss._rl import td_lambda
+from jaxloss._rl import truncated_generalized_advantage_estimation
+from jaxloss._rl import vtrace
+from jaxloss._rl import vtrace_td_error_and_advantage
 from jaxloss._segmentation import dice_loss
 from jaxloss._segmentation import focal_tversky_loss
 from jaxloss._segmentation import jaccard_loss
@@ -113,6 +126,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "categorical_hinge",
     "circle_loss",
+    "clipped_surrogate_pg_loss",
+    "clipped_value_loss",
     "complete_box_iou_loss",
     "contrastive_loss",
     "cosface_loss",
@@ -124,7 +139,10 @@ __all__ = [
     "dice_loss",
     "distance_box_iou_loss",
     "distillation_loss",
+    "double_q_learning",
     "entmax15_loss",
+    "entropy_loss",
+    "expected_sarsa",
     "focal_tversky_loss",
     "gaussian_nll_loss",
     "generalized_box_iou_loss",
@@ -137,6 +155,7 @@ __all__ = [
     "js_divergence",
     "kl_div",
     "l1_loss",
+    "lambda_returns",
     "linear_cross_entropy",
     "listmle_loss",
     "listwise_softmax_loss",
@@ -151,6 +170,7 @@ __all__ = [
     "multi_similarity_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "n_step_bootstrapped_returns",
     "nll_loss",
     "npairs_loss",
     "ntxent_loss",
@@ -158,7 +178,9 @@ __all__ = [
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
     "poisson_nll_loss",
+    "policy_gradient_loss",
     "poly1_cross_entropy",
+    "q_learning",
     "quantile_loss",
     "sigmoid_focal_loss",
     "smooth_l1_loss",
@@ -167,9 +189,13 @@ __all__ = [
     "sparsemax_loss",
     "squared_hinge",
     "supervised_contrastive_loss",
+    "td_lambda",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "truncated_generalized_advantage_estimation",
     "tversky_loss",
     "tweedie_nll_loss",
+    "vtrace",
+    "vtrace_td_error_and_advantage",
     "z_loss",
 ]
