@@ -8,6 +8,12 @@ Shape letters used in every docstring: ``N``/``B`` batch, ``C`` classes, ``T`` t
 ``D``/``H`` feature dimension, ``V`` vocabulary, ``d1..dK`` extra (spatial) dimensions.
 """
 
+from jaxloss._alignment import cpo_loss
+from jaxloss._alignment import dpo_loss
+from jaxloss._alignment import kto_loss
+from jaxloss._alignment import orpo_loss
+from jaxloss._alignment import sequence_log_probs
+from jaxloss._alignment import simpo_loss
 from jaxloss._binary import binary_cross_entropy
 from jaxloss._binary import binary_cross_entropy_with_logits
 from jaxloss._binary import multilabel_soft_margin_loss
@@ -133,6 +139,7 @@ __all__ = [
     "cosface_loss",
     "cosine_embedding_loss",
     "cosine_similarity",
+    "cpo_loss",
     "cross_entropy",
     "cross_entropy_with_z_loss",
     "ctc_loss",
@@ -140,6 +147,7 @@ __all__ = [
     "distance_box_iou_loss",
     "distillation_loss",
     "double_q_learning",
+    "dpo_loss",
     "entmax15_loss",
     "entropy_loss",
     "expected_sarsa",
@@ -154,6 +162,7 @@ __all__ = [
     "jaccard_loss",
     "js_divergence",
     "kl_div",
+    "kto_loss",
     "l1_loss",
     "lambda_returns",
     "linear_cross_entropy",
@@ -174,6 +183,7 @@ __all__ = [
     "nll_loss",
     "npairs_loss",
     "ntxent_loss",
+    "orpo_loss",
     "pairwise_distance",
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
@@ -182,7 +192,9 @@ __all__ = [
     "poly1_cross_entropy",
     "q_learning",
     "quantile_loss",
+    "sequence_log_probs",
     "sigmoid_focal_loss",
+    "simpo_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "softmax_focal_loss",

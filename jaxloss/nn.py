@@ -28,13 +28,16 @@ from jaxloss import losses as F
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CPOLoss",
     "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "DPOLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
+    "KTOLoss",
     "L1Loss",
     "LinearCrossEntropyLoss",
     "MSELoss",
@@ -43,7 +46,9 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "ORPOLoss",
     "PoissonNLLLoss",
+    "SimPOLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
@@ -349,3 +354,62 @@ class LinearCrossEntropyLoss(_Loss):
         return F.linear_cross_entropy(
             input, linear_weight, target, linear_bias=linear_bias, **self._options()
         )
+
+
+@_loss_class(F.dpo_loss, legacy=False)
+class DPOLoss(_Loss):
+    """DPO and its variants (TRL's ``DPOTrainer`` options):
+    ``loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps, reference_rejected_logps)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    loss_type: str = "sigmoid"
+    label_smoothing: float = 0.0
+    reference_free: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.simpo_loss, legacy=False)
+class SimPOLoss(_Loss):
+    """SimPO (TRL's ``CPOTrainer`` with ``loss_type='simpo'``): ``loss(policy_chosen_logps, policy_rejected_logps)``
+    with average log-probabilities."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    gamma: float = 0.5
+    label_smoothing: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.cpo_loss, legacy=False)
+class CPOLoss(_Loss):
+    """CPO (TRL's ``CPOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, policy_nll_loss=None)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    alpha: float = 1.0
+    loss_type: str = "sigmoid"
+    label_smoothing: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.orpo_loss, legacy=False)
+class ORPOLoss(_Loss):
+    """ORPO (TRL's ``ORPOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, policy_nll_loss=None)``
+    with average log-probabilities."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    reduction: str = "mean"
+
+
+@_loss_class(F.kto_loss, legacy=False)
+class KTOLoss(_Loss):
+    """KTO (TRL's ``KTOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
+    reference_rejected_logps, kl)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    desirable_weight: float = 1.0
+    undesirable_weight: float = 1.0
+    reduction: str = "mean"
