@@ -214,13 +214,13 @@ def _entropy_example(rng):
 def _ppo_example(rng):
     # ratios on both sides of the clip range [0.8, 1.2], none within 1e-3 of its ends
     ratios = np.array([0.5, 0.9, 1.05, 1.3, 1.6, 0.7])
-    return (ratios + 1e-2 * rng.uniform(-1, 1, 6), rng.standard_normal(6), 0.2), {}
+    return (ratios + 1e-2 * rng.uniform(-1, 1, 6), rng.standard_normal(6)), {"epsilon": 0.2}
 
 
 def _value_clip_example(rng):
     old = rng.standard_normal(6)
     delta = np.array([-0.5, -0.1, 0.05, 0.12, 0.4, -0.3])
-    return (old + delta + 1e-2 * rng.uniform(-1, 1, 6), old, rng.standard_normal(6), 0.2), {}
+    return (old + delta + 1e-2 * rng.uniform(-1, 1, 6), old, rng.standard_normal(6)), {"epsilon": 0.2}
 
 
 # ----------------------------------------------------------------------------------------------------------

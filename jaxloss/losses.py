@@ -33,6 +33,17 @@ from jaxloss._distillation import distillation_loss
 from jaxloss._distillation import generalized_kl_divergence
 from jaxloss._distillation import js_divergence
 from jaxloss._divergence import kl_div
+from jaxloss._gan import gan_discriminator_loss
+from jaxloss._gan import gan_generator_loss
+from jaxloss._gan import hinge_discriminator_loss
+from jaxloss._gan import hinge_generator_loss
+from jaxloss._gan import least_squares_discriminator_loss
+from jaxloss._gan import least_squares_generator_loss
+from jaxloss._gan import r1_penalty
+from jaxloss._gan import r2_penalty
+from jaxloss._gan import wasserstein_discriminator_loss
+from jaxloss._gan import wasserstein_generator_loss
+from jaxloss._gan import wgan_gp_penalty
 from jaxloss._margin import cosine_embedding_loss
 from jaxloss._margin import hinge_embedding_loss
 from jaxloss._margin import margin_ranking_loss
@@ -152,11 +163,15 @@ __all__ = [
     "entropy_loss",
     "expected_sarsa",
     "focal_tversky_loss",
+    "gan_discriminator_loss",
+    "gan_generator_loss",
     "gaussian_nll_loss",
     "generalized_box_iou_loss",
     "generalized_cross_entropy",
     "generalized_kl_divergence",
+    "hinge_discriminator_loss",
     "hinge_embedding_loss",
+    "hinge_generator_loss",
     "huber_loss",
     "info_nce_loss",
     "jaccard_loss",
@@ -165,6 +180,8 @@ __all__ = [
     "kto_loss",
     "l1_loss",
     "lambda_returns",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "linear_cross_entropy",
     "listmle_loss",
     "listwise_softmax_loss",
@@ -192,6 +209,8 @@ __all__ = [
     "poly1_cross_entropy",
     "q_learning",
     "quantile_loss",
+    "r1_penalty",
+    "r2_penalty",
     "sequence_log_probs",
     "sigmoid_focal_loss",
     "simpo_loss",
@@ -209,5 +228,8 @@ __all__ = [
     "tweedie_nll_loss",
     "vtrace",
     "vtrace_td_error_and_advantage",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+    "wgan_gp_penalty",
     "z_loss",
 ]
