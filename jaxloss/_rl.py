@@ -178,7 +178,8 @@ def _vtrace_example(rng):
     r, d, v = _sequence_example(rng)
     v_tm1 = rng.standard_normal(r.shape)
     rho = np.exp(rng.standard_normal(r.shape) * 0.5)
-    return (v_tm1, v, r, d, rho), {"lambda_": 0.9, "clip_rho_threshold": 1.2}
+    # the full derivative (stop_target_gradients=False), so finite differences can check it
+    return (v_tm1, v, r, d, rho), {"lambda_": 0.9, "clip_rho_threshold": 1.2, "stop_target_gradients": False}
 
 
 def _q_example(rng, extra=0):
@@ -494,7 +495,7 @@ def _check_threshold(name, arg, value):
     V.check_option(name, arg, value, isinstance(value, (int, float, np.floating, np.integer)), "a real number")
 
 
-@register(family="rl", reference=f"rlax.vtrace ({_RLAX})", example=_vtrace_example)
+@register(family="rl", reference=f"rlax.vtrace ({_RLAX})", example=_vtrace_example, diff=(0, 1, 2, 3))
 def vtrace(
     v_tm1,
     v_t,
@@ -551,7 +552,9 @@ def vtrace(
     return errors.astype(out_dtype)
 
 
-@register(family="rl", reference=f"rlax.vtrace_td_error_and_advantage ({_RLAX})", example=_vtrace_example)
+@register(
+    family="rl", reference=f"rlax.vtrace_td_error_and_advantage ({_RLAX})", example=_vtrace_example, diff=(0, 1, 2, 3)
+)
 def vtrace_td_error_and_advantage(
     v_tm1,
     v_t,

@@ -385,3 +385,23 @@ def test_bad_input_raises_named_errors(case, call, exc, argname):
     with pytest.raises(exc, match=argname) as info:
         call()
     assert loss in str(info.value)
+
+
+def test_nn_objects_match_rlax():
+    from jaxloss import nn as jnn
+
+    rng = np.random.default_rng(13)
+    logits, acts = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    adv, w = rng.standard_normal(5), rng.uniform(0, 1, 5)
+    np.testing.assert_allclose(float(jnn.PolicyGradientLoss()(logits, acts, adv, w)),
+                               float(rlax.policy_gradient_loss(logits, acts, adv, w)), rtol=1e-12)
+    ratios = np.exp(rng.standard_normal(5) * 0.4)
+    np.testing.assert_allclose(float(jnn.ClippedSurrogatePGLoss(epsilon=0.1)(ratios, adv)),
+                               float(rlax.clipped_surrogate_pg_loss(ratios, adv, 0.1)), rtol=1e-12)
+    old = rng.standard_normal(5)
+    np.testing.assert_allclose(
+        np.asarray(jnn.ClippedValueLoss(epsilon=0.2, reduction="none")(old + 0.3, old, adv)),
+        _baselines_value_loss(old + 0.3, old, adv, 0.2)[0], rtol=1e-12)
+    assert jnn.ClippedSurrogatePGLoss(epsilon=0.1) == jnn.ClippedSurrogatePGLoss(epsilon=0.1)
+    with pytest.raises(TypeError):
+        jnn.ClippedValueLoss()  # epsilon is required, as in rlax / baselines
