@@ -11,7 +11,6 @@ function: it is compared with a float64 numpy transcription of OpenAI baselines'
 from __future__ import annotations
 
 import functools
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +22,10 @@ from jaxloss import losses as L
 
 TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-12}, np.float32: {"rtol": 2e-5, "atol": 2e-6}}
 
-warnings.filterwarnings("ignore", category=PendingDeprecationWarning)  # rlax.softmax's deprecation notice
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),  # rlax.softmax's deprecation notice
+    pytest.mark.filterwarnings("ignore:jax.core.pytype_aval_mappings:DeprecationWarning"),  # distrax's TFP
+]
 
 
 def _is_float(x):
