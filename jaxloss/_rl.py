@@ -905,8 +905,8 @@ def clipped_value_loss(
 
     Args:
       values: ``(T,)`` (or any shape) predicted values ``v_t``.
-      old_values: the values of the policy that collected the data, same shape (no gradient flows to them
-        through the clip centre only if you pass them ``stop_gradient``-ed; they are usually constants).
+      old_values: the values predicted when the data were collected, same shape (usually constants;
+        gradients flow to them unless they are ``stop_gradient``-ed).
       returns: the return targets ``R_t``, same shape.
       epsilon: clip range (a scalar).
       stop_target_gradients: ``stop_gradient`` on ``returns`` (default ``True``).
