@@ -442,7 +442,9 @@ def r1_penalty(discriminator, real, *, gamma: float = 10.0, reduction: str = "me
     .. math:: R_1 = \\frac{\\gamma}{2} \\lVert \\nabla_x D(x) \\rVert^2, \\quad x \\text{ real}
 
     per example. Added to the discriminator's loss, it keeps the discriminator flat on the data
-    manifold, which makes GAN training locally convergent (Mescheder et al.; StyleGAN's regulariser).
+    manifold, which makes GAN training locally convergent (Mescheder et al.; StyleGAN's regulariser, also
+    with :math:`\gamma / 2`). The authors' code (GAN_stability) multiplies by ``reg_param`` without the
+    1/2: its ``reg_param`` is :math:`\gamma / 2` here.
 
     {note}
 
