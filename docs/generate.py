@@ -21,6 +21,9 @@ FAMILY_TITLES = {
     "segmentation": "Segmentation",
     "metric": "Metric and self-supervised learning",
     "ranking": "Ranking",
+    "alignment": "Preference alignment (TRL)",
+    "rl": "Reinforcement learning (rlax)",
+    "gan": "GANs",
 }
 
 

@@ -8,6 +8,12 @@ Shape letters used in every docstring: ``N``/``B`` batch, ``C`` classes, ``T`` t
 ``D``/``H`` feature dimension, ``V`` vocabulary, ``d1..dK`` extra (spatial) dimensions.
 """
 
+from jaxloss._alignment import cpo_loss
+from jaxloss._alignment import dpo_loss
+from jaxloss._alignment import kto_loss
+from jaxloss._alignment import orpo_loss
+from jaxloss._alignment import sequence_log_probs
+from jaxloss._alignment import simpo_loss
 from jaxloss._binary import binary_cross_entropy
 from jaxloss._binary import binary_cross_entropy_with_logits
 from jaxloss._binary import multilabel_soft_margin_loss
@@ -27,6 +33,17 @@ from jaxloss._distillation import distillation_loss
 from jaxloss._distillation import generalized_kl_divergence
 from jaxloss._distillation import js_divergence
 from jaxloss._divergence import kl_div
+from jaxloss._gan import gan_discriminator_loss
+from jaxloss._gan import gan_generator_loss
+from jaxloss._gan import hinge_discriminator_loss
+from jaxloss._gan import hinge_generator_loss
+from jaxloss._gan import least_squares_discriminator_loss
+from jaxloss._gan import least_squares_generator_loss
+from jaxloss._gan import r1_penalty
+from jaxloss._gan import r2_penalty
+from jaxloss._gan import wasserstein_discriminator_loss
+from jaxloss._gan import wasserstein_generator_loss
+from jaxloss._gan import wgan_gp_penalty
 from jaxloss._margin import cosine_embedding_loss
 from jaxloss._margin import hinge_embedding_loss
 from jaxloss._margin import margin_ranking_loss
@@ -69,6 +86,19 @@ from jaxloss._regression import poisson_nll_loss
 from jaxloss._regression import quantile_loss
 from jaxloss._regression import smooth_l1_loss
 from jaxloss._regression import tweedie_nll_loss
+from jaxloss._rl import clipped_surrogate_pg_loss
+from jaxloss._rl import clipped_value_loss
+from jaxloss._rl import double_q_learning
+from jaxloss._rl import entropy_loss
+from jaxloss._rl import expected_sarsa
+from jaxloss._rl import lambda_returns
+from jaxloss._rl import n_step_bootstrapped_returns
+from jaxloss._rl import policy_gradient_loss
+from jaxloss._rl import q_learning
+from jaxloss._rl import td_lambda
+from jaxloss._rl import truncated_generalized_advantage_estimation
+from jaxloss._rl import vtrace
+from jaxloss._rl import vtrace_td_error_and_advantage
 from jaxloss._segmentation import dice_loss
 from jaxloss._segmentation import focal_tversky_loss
 from jaxloss._segmentation import jaccard_loss
@@ -113,30 +143,45 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "categorical_hinge",
     "circle_loss",
+    "clipped_surrogate_pg_loss",
+    "clipped_value_loss",
     "complete_box_iou_loss",
     "contrastive_loss",
     "cosface_loss",
     "cosine_embedding_loss",
     "cosine_similarity",
+    "cpo_loss",
     "cross_entropy",
     "cross_entropy_with_z_loss",
     "ctc_loss",
     "dice_loss",
     "distance_box_iou_loss",
     "distillation_loss",
+    "double_q_learning",
+    "dpo_loss",
     "entmax15_loss",
+    "entropy_loss",
+    "expected_sarsa",
     "focal_tversky_loss",
+    "gan_discriminator_loss",
+    "gan_generator_loss",
     "gaussian_nll_loss",
     "generalized_box_iou_loss",
     "generalized_cross_entropy",
     "generalized_kl_divergence",
+    "hinge_discriminator_loss",
     "hinge_embedding_loss",
+    "hinge_generator_loss",
     "huber_loss",
     "info_nce_loss",
     "jaccard_loss",
     "js_divergence",
     "kl_div",
+    "kto_loss",
     "l1_loss",
+    "lambda_returns",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "linear_cross_entropy",
     "listmle_loss",
     "listwise_softmax_loss",
@@ -151,25 +196,40 @@ __all__ = [
     "multi_similarity_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "n_step_bootstrapped_returns",
     "nll_loss",
     "npairs_loss",
     "ntxent_loss",
+    "orpo_loss",
     "pairwise_distance",
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
     "poisson_nll_loss",
+    "policy_gradient_loss",
     "poly1_cross_entropy",
+    "q_learning",
     "quantile_loss",
+    "r1_penalty",
+    "r2_penalty",
+    "sequence_log_probs",
     "sigmoid_focal_loss",
+    "simpo_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "softmax_focal_loss",
     "sparsemax_loss",
     "squared_hinge",
     "supervised_contrastive_loss",
+    "td_lambda",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "truncated_generalized_advantage_estimation",
     "tversky_loss",
     "tweedie_nll_loss",
+    "vtrace",
+    "vtrace_td_error_and_advantage",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+    "wgan_gp_penalty",
     "z_loss",
 ]

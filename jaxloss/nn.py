@@ -28,14 +28,22 @@ from jaxloss import losses as F
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CPOLoss",
     "CTCLoss",
+    "ClippedSurrogatePGLoss",
+    "ClippedValueLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "DPOLoss",
+    "GANGeneratorLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
+    "KTOLoss",
     "L1Loss",
+    "LeastSquaresDiscriminatorLoss",
+    "LeastSquaresGeneratorLoss",
     "LinearCrossEntropyLoss",
     "MSELoss",
     "MarginRankingLoss",
@@ -43,11 +51,17 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "ORPOLoss",
     "PoissonNLLLoss",
+    "PolicyGradientLoss",
+    "R1Penalty",
+    "R2Penalty",
+    "SimPOLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "WGANGPPenalty",
 ]
 
 
@@ -349,3 +363,146 @@ class LinearCrossEntropyLoss(_Loss):
         return F.linear_cross_entropy(
             input, linear_weight, target, linear_bias=linear_bias, **self._options()
         )
+
+
+@_loss_class(F.dpo_loss, legacy=False)
+class DPOLoss(_Loss):
+    """DPO and its variants (TRL's ``DPOTrainer`` options):
+    ``loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps, reference_rejected_logps)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    loss_type: str = "sigmoid"
+    label_smoothing: float = 0.0
+    reference_free: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.simpo_loss, legacy=False)
+class SimPOLoss(_Loss):
+    """SimPO (TRL's ``CPOTrainer`` with ``loss_type='simpo'``): ``loss(policy_chosen_logps, policy_rejected_logps)``
+    with average log-probabilities."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    gamma: float = 0.5
+    label_smoothing: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.cpo_loss, legacy=False)
+class CPOLoss(_Loss):
+    """CPO (TRL's ``CPOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, policy_nll_loss=None)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    alpha: float = 1.0
+    loss_type: str = "sigmoid"
+    label_smoothing: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.orpo_loss, legacy=False)
+class ORPOLoss(_Loss):
+    """ORPO (TRL's ``ORPOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, policy_nll_loss=None)``
+    with average log-probabilities."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    reduction: str = "mean"
+
+
+@_loss_class(F.kto_loss, legacy=False)
+class KTOLoss(_Loss):
+    """KTO (TRL's ``KTOTrainer``): ``loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
+    reference_rejected_logps, kl)``."""
+
+    _: dataclasses.KW_ONLY
+    beta: float = 0.1
+    desirable_weight: float = 1.0
+    undesirable_weight: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.gan_generator_loss, legacy=False)
+class GANGeneratorLoss(_Loss):
+    """Standard GAN generator loss (non-saturating by default): ``loss(d_fake)``."""
+
+    _: dataclasses.KW_ONLY
+    saturating: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.least_squares_discriminator_loss, legacy=False)
+class LeastSquaresDiscriminatorLoss(_Loss):
+    """LSGAN discriminator loss with targets ``a`` (fake) and ``b`` (real): ``loss(d_real, d_fake)``."""
+
+    _: dataclasses.KW_ONLY
+    a: float = 0.0
+    b: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.least_squares_generator_loss, legacy=False)
+class LeastSquaresGeneratorLoss(_Loss):
+    """LSGAN generator loss with target ``c``: ``loss(d_fake)``."""
+
+    _: dataclasses.KW_ONLY
+    c: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.r1_penalty, legacy=False)
+class R1Penalty(_Loss):
+    """R1 gradient penalty: ``penalty(discriminator, real)``."""
+
+    _: dataclasses.KW_ONLY
+    gamma: float = 10.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.r2_penalty, legacy=False)
+class R2Penalty(_Loss):
+    """R2 gradient penalty: ``penalty(discriminator, fake)``."""
+
+    _: dataclasses.KW_ONLY
+    gamma: float = 10.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.wgan_gp_penalty, legacy=False)
+class WGANGPPenalty(_Loss):
+    """WGAN-GP gradient penalty: ``penalty(discriminator, real, fake, alpha)``."""
+
+    _: dataclasses.KW_ONLY
+    lambda_gp: float = 10.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.policy_gradient_loss, legacy=False)
+class PolicyGradientLoss(_Loss):
+    """rlax's policy-gradient loss: ``loss(logits_t, a_t, adv_t, w_t)``."""
+
+    _: dataclasses.KW_ONLY
+    use_stop_gradient: bool = True
+    reduction: str = "mean"
+
+
+@_loss_class(F.clipped_surrogate_pg_loss, legacy=False)
+class ClippedSurrogatePGLoss(_Loss):
+    """PPO's clipped surrogate (rlax): ``loss(prob_ratios_t, adv_t)``; ``epsilon`` is required."""
+
+    _: dataclasses.KW_ONLY
+    epsilon: float
+    use_stop_gradient: bool = True
+    reduction: str = "mean"
+
+
+@_loss_class(F.clipped_value_loss, legacy=False)
+class ClippedValueLoss(_Loss):
+    """PPO's clipped value loss: ``loss(values, old_values, returns)``; ``epsilon`` is required."""
+
+    _: dataclasses.KW_ONLY
+    epsilon: float
+    stop_target_gradients: bool = True
+    reduction: str = "mean"
