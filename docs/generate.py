@@ -21,6 +21,8 @@ FAMILY_TITLES = {
     "segmentation": "Segmentation",
     "metric": "Metric and self-supervised learning",
     "ranking": "Ranking",
+    "contrastive": "Vision-language contrastive",
+    "quality": "Image and signal quality",
 }
 
 

@@ -225,7 +225,7 @@ def _avg_pool2(x: jax.Array) -> jax.Array:
     nspatial = x.ndim - 2
     pads = [(0, 0), (0, 0)] + [(s % 2, s % 2) for s in x.shape[2:]]
     window = (1, 1) + (2,) * nspatial
-    total = lax.reduce_window(x, jnp.zeros((), x.dtype), lax.add, window, window, pads)
+    total = lax.reduce_window(x, 0.0, lax.add, window, window, pads)  # a literal 0: the differentiable window sum
     return total / (2**nspatial)
 
 
@@ -313,7 +313,7 @@ def ssim(
       >>> from jaxloss._quality import ssim
       >>> x = jnp.linspace(0.0, 1.0, 256).reshape(1, 1, 16, 16)
       >>> round(float(ssim(x, x, data_range=1.0)), 4), round(float(ssim(x, 1.0 - x, data_range=1.0)), 4)
-      (1.0, -0.9998)
+      (1.0, -0.8262)
     """
     values, out_dtype = _ssim_per_channel("ssim", X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim)
     out = jnp.mean(values) if size_average else jnp.mean(values, axis=1)
@@ -543,7 +543,7 @@ def total_variation(img, reduction: str = "sum") -> jax.Array:
       >>> import jax.numpy as jnp
       >>> from jaxloss._quality import total_variation
       >>> total_variation(jnp.array([[0.0, 1.0], [3.0, 3.0]])).tolist()
-      4.0
+      6.0
     """
     name = "total_variation"
     R.validate_reduction(name, reduction, ("mean", "sum"))
@@ -694,7 +694,7 @@ def _stft_magnitude(x: jax.Array, n_fft: int, hop: int, win_length: int, eps: fl
     window[left : left + win_length] = _hann(win_length)
     frames = 1 + (padded.shape[-1] - n_fft) // hop
     index = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :]
-    spec = jnp.fft.rfft(padded[:, index] * jnp.asarray(window, x.dtype), axis=-1)  # (B, frames, F)
+    spec = jnp.fft.rfft(padded[:, index] * jnp.asarray(window[None, None, :], x.dtype), axis=-1)  # (B, frames, F)
     power = jnp.real(spec) ** 2 + jnp.imag(spec) ** 2
     return jnp.swapaxes(jnp.sqrt(jnp.maximum(power, eps)), -1, -2)
 

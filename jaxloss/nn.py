@@ -29,23 +29,31 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
+    "CharbonnierLoss",
+    "ClipLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
+    "ImageGradientLoss",
     "KLDivLoss",
     "L1Loss",
     "LinearCrossEntropyLoss",
     "MSELoss",
+    "MSSSIMLoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiResolutionSTFTLoss",
     "NLLLoss",
     "PoissonNLLLoss",
+    "SSIMLoss",
+    "SigLipLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "TotalVariation",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
@@ -349,3 +357,91 @@ class LinearCrossEntropyLoss(_Loss):
         return F.linear_cross_entropy(
             input, linear_weight, target, linear_bias=linear_bias, **self._options()
         )
+
+
+@_loss_class(F.clip_loss, legacy=False)
+class ClipLoss(_Loss):
+    """open_clip-style ``ClipLoss``: ``loss(image_embeds, text_embeds, logit_scale)``, ``logit_scale`` in log space."""
+
+    _: dataclasses.KW_ONLY
+    normalize: bool = True
+    axis_name: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.siglip_loss, legacy=False)
+class SigLipLoss(_Loss):
+    """open_clip-style ``SigLipLoss``: ``loss(image_embeds, text_embeds, logit_scale, logit_bias)``."""
+
+    _: dataclasses.KW_ONLY
+    normalize: bool = True
+    axis_name: Any = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.ssim_loss, legacy=False)
+class SSIMLoss(_Loss):
+    """``1 - SSIM`` with pytorch-msssim's ``SSIM`` options: ``loss(X, Y)``, channels-first images."""
+
+    _: dataclasses.KW_ONLY
+    data_range: Any = 255
+    win_size: int = 11
+    win_sigma: float = 1.5
+    win: Any = None
+    K: Any = (0.01, 0.03)
+    nonnegative_ssim: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.ms_ssim_loss, legacy=False)
+class MSSSIMLoss(_Loss):
+    """``1 - MS-SSIM`` with pytorch-msssim's ``MS_SSIM`` options: ``loss(X, Y)``, channels-first images."""
+
+    _: dataclasses.KW_ONLY
+    data_range: Any = 255
+    win_size: int = 11
+    win_sigma: float = 1.5
+    win: Any = None
+    weights: Any = None
+    K: Any = (0.01, 0.03)
+    reduction: str = "mean"
+
+
+@_loss_class(F.total_variation, legacy=False)
+class TotalVariation(_Loss):
+    """kornia's ``TotalVariation`` (with its functional's ``reduction``): ``loss(img)``, output ``(*,)``."""
+
+    reduction: str = "sum"
+
+
+@_loss_class(F.charbonnier_loss, legacy=False)
+class CharbonnierLoss(_Loss):
+    """kornia's ``CharbonnierLoss``: ``loss(img1, img2)``; default ``reduction='none'`` as kornia."""
+
+    reduction: str = "none"
+
+
+@_loss_class(F.image_gradient_loss, legacy=False)
+class ImageGradientLoss(_Loss):
+    """L1 between Sobel (or central-difference) image gradients: ``loss(input, target)``."""
+
+    _: dataclasses.KW_ONLY
+    mode: str = "sobel"
+    normalized: bool = True
+    reduction: str = "mean"
+
+
+@_loss_class(F.multi_resolution_stft_loss, legacy=False)
+class MultiResolutionSTFTLoss(_Loss):
+    """auraloss's ``MultiResolutionSTFTLoss``: ``loss(input, target)`` on ``(B, C, T)`` signals."""
+
+    _: dataclasses.KW_ONLY
+    fft_sizes: Any = (1024, 2048, 512)
+    hop_sizes: Any = (120, 240, 50)
+    win_lengths: Any = (600, 1200, 240)
+    w_sc: float = 1.0
+    w_log_mag: float = 1.0
+    w_lin_mag: float = 0.0
+    eps: float = 1e-8
+    mag_distance: str = "L1"
+    reduction: str = "mean"
