@@ -19,6 +19,7 @@ Filters are ``lax.conv_general_dilated`` at ``precision=HIGHEST`` (full float32 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -155,37 +156,56 @@ def _ssim_inputs(loss: str, X, Y, win_size, win_sigma, win):
     return X, Y, window, out_dtype
 
 
+_BAND_MAX = 256  # axes up to this length filter with one banded matmul; longer ones with shifted slices
+
+
 def _gaussian_filter(x: jax.Array, window: jax.Array) -> jax.Array:
     """Separable 'valid' correlation of each channel of ``(N, C, *spatial)`` with its 1-D ``window[c]``.
 
-    An axis shorter than the window is left unfiltered, with a warning, as pytorch-msssim does.
+    An axis shorter than the window is left unfiltered, as pytorch-msssim does (which also warns: see
+    :func:`_warn_short_axes`). An axis of length ``L <= 256`` is one product with a banded ``(L, L - ws + 1)``
+    matrix of taps (the zeros off the band add exact zeros): a small program that compiles fast and runs as
+    a matmul on accelerators. Longer axes sum ``ws`` shifted slices (``O(ws L)`` instead of ``O(L^2)``).
+    Neither uses a grouped convolution: XLA's CPU backend crashes on their float64 backward pass at
+    MS-SSIM's coarsest scale (jax 0.10.2).
     """
     channels, size = window.shape
-    nspatial = x.ndim - 2
-    spec = "NC" + "DHW"[3 - nspatial :]
-    dn = lax.conv_dimension_numbers(x.shape, (channels, 1) + (1,) * nspatial, (spec, "OI" + spec[2:], spec))
     out = x
-    for i, length in enumerate(x.shape[2:]):
-        if length < size:
-            warnings.warn(
-                f"Skipping Gaussian Smoothing at dimension 2+{i} for input: {tuple(x.shape)} and win size: {size}",
-                stacklevel=4,
-            )
+    for axis in range(2, x.ndim):
+        length = x.shape[axis]
+        if length < size:  # the caller warned (_warn_short_axes)
             continue
-        kernel_shape = [channels, 1] + [1] * nspatial
-        kernel_shape[2 + i] = size
-        out = lax.conv_general_dilated(
-            out,
-            window.reshape(kernel_shape),
-            window_strides=(1,) * nspatial,
-            padding="VALID",
-            dimension_numbers=dn,
-            feature_group_count=channels,
-            precision=_HIGHEST,
-        )
+        valid = length - size + 1
+        if length <= _BAND_MAX:
+            # band[c, i, j] = window[c, i - j] for 0 <= i - j < size: output j sums inputs j .. j + size - 1
+            offsets = np.arange(length)[:, None] - np.arange(valid)[None, :]
+            inside = (offsets >= 0) & (offsets < size)
+            taps = jnp.take(window, np.clip(offsets, 0, size - 1), axis=1)  # (C, L, L')
+            band = jnp.where(inside[None], taps, 0)
+            moved = jnp.moveaxis(out, axis, -1)  # (N, C, ..., L)
+            filtered = jnp.einsum("nc...l,clm->nc...m", moved, band, precision=_HIGHEST)
+            out = jnp.moveaxis(filtered, -1, axis)
+        else:
+            tap_shape = (1, channels) + (1,) * (x.ndim - 2)
+            acc = None
+            for k in range(size):
+                term = window[:, k].reshape(tap_shape) * lax.slice_in_dim(out, k, k + valid, axis=axis)
+                acc = term if acc is None else acc + term
+            out = acc
     return out
 
 
+def _warn_short_axes(shape: tuple[int, ...], size: int) -> None:
+    """pytorch-msssim's warning for each spatial axis shorter than the window (left unfiltered), per call."""
+    for axis in range(2, len(shape)):
+        if shape[axis] < size:
+            warnings.warn(
+                f"Skipping Gaussian Smoothing at dimension {axis} for input: {shape} and win size: {size}",
+                stacklevel=4,
+            )
+
+
+@functools.partial(jax.jit, static_argnames=("K",))  # one compiled program per shape, also when eager
 def _ssim_maps(X: jax.Array, Y: jax.Array, data_range, window: jax.Array, K) -> tuple[jax.Array, jax.Array]:
     """Per-channel ``(ssim, cs)``, each ``(N, C)``: pytorch-msssim's ``_ssim`` (alpha = beta = gamma = 1)."""
     K1, K2 = K
@@ -208,12 +228,13 @@ def _ssim_maps(X: jax.Array, Y: jax.Array, data_range, window: jax.Array, K) -> 
 def _check_K(loss: str, K):
     ok = isinstance(K, (tuple, list)) and len(K) == 2
     V.check_option(loss, "K", K, ok, "a pair (K1, K2)")
-    return tuple(K)
+    return tuple(float(k) for k in K)  # static (hashable) constants of the compiled kernel
 
 
 def _ssim_per_channel(loss, X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim):
     K = _check_K(loss, K)
     X, Y, window, out_dtype = _ssim_inputs(loss, X, Y, win_size, win_sigma, win)
+    _warn_short_axes(tuple(X.shape), window.shape[-1])
     values, _ = _ssim_maps(X, Y, data_range, window, K)
     if nonnegative_ssim:
         values = jax.nn.relu(values)
@@ -248,6 +269,7 @@ def _ms_ssim_per_channel(loss, X, Y, data_range, win_size, win_sigma, win, weigh
     levels = weights.shape[0]
     factors = []
     for i in range(levels):
+        _warn_short_axes(tuple(X.shape), size)
         ssim_pc, cs = _ssim_maps(X, Y, data_range, window, K)
         if i < levels - 1:
             factors.append(jax.nn.relu(cs))
@@ -610,6 +632,7 @@ _DIFF = np.array([[[0.0, 0.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]],
                   [[0.0, -1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
 
 
+@functools.partial(jax.jit, static_argnames=("mode", "normalized"))
 def _spatial_gradient(x: jax.Array, mode: str, normalized: bool) -> jax.Array:
     """kornia's ``spatial_gradient(x, mode, order=1, normalized)``: ``(B, C, 2, H, W)`` with ``(dx, dy)``,
     replicated border (correlation, as torch's ``conv2d``)."""
@@ -684,6 +707,7 @@ def _hann(length: int) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / length)
 
 
+@functools.partial(jax.jit, static_argnames=("n_fft", "hop", "win_length", "eps"))
 def _stft_magnitude(x: jax.Array, n_fft: int, hop: int, win_length: int, eps: float) -> jax.Array:
     """``sqrt(max(|torch.stft(x, n_fft, hop, win_length, hann, center=True, pad_mode='reflect')|^2, eps))``
     for ``x`` of shape ``(B, T)``; returns ``(B, n_fft // 2 + 1, frames)``."""
