@@ -14,7 +14,8 @@ References, with numbers matched in value and gradient (float64 and float32):
 * ``multi_resolution_stft_loss``: auraloss 0.4.0 ``auraloss.freq.MultiResolutionSTFTLoss``.
 
 Half-precision inputs are computed in float32 and the result is cast back, as elsewhere in jaxloss.
-Filters are ``lax.conv_general_dilated`` at ``precision=HIGHEST`` (full float32 on accelerators).
+Filters and products run at ``precision=HIGHEST`` (full float32 on accelerators); SSIM's Gaussian is a
+banded matmul or a sum of shifted slices (see ``_gaussian_filter``), the Sobel kernels a convolution.
 """
 
 from __future__ import annotations
