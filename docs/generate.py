@@ -24,6 +24,8 @@ FAMILY_TITLES = {
     "alignment": "Preference alignment (TRL)",
     "rl": "Reinforcement learning (rlax)",
     "gan": "GANs",
+    "contrastive": "Vision-language contrastive",
+    "quality": "Image and signal quality",
 }
 
 

@@ -22,6 +22,8 @@ from jaxloss._classification import LinearCrossEntropyOptions
 from jaxloss._classification import cross_entropy
 from jaxloss._classification import linear_cross_entropy
 from jaxloss._classification import nll_loss
+from jaxloss._contrastive import clip_loss
+from jaxloss._contrastive import siglip_loss
 from jaxloss._ctc import ctc_loss
 from jaxloss._detection import complete_box_iou_loss
 from jaxloss._detection import distance_box_iou_loss
@@ -70,6 +72,16 @@ from jaxloss._multiclass import softmax_focal_loss
 from jaxloss._multiclass import sparsemax_loss
 from jaxloss._multiclass import squared_hinge
 from jaxloss._multiclass import z_loss
+from jaxloss._quality import charbonnier_loss
+from jaxloss._quality import image_gradient_loss
+from jaxloss._quality import ms_ssim
+from jaxloss._quality import ms_ssim_loss
+from jaxloss._quality import multi_resolution_stft_loss
+from jaxloss._quality import psnr
+from jaxloss._quality import psnr_loss
+from jaxloss._quality import ssim
+from jaxloss._quality import ssim_loss
+from jaxloss._quality import total_variation
 from jaxloss._ranking import approx_ndcg_loss
 from jaxloss._ranking import listmle_loss
 from jaxloss._ranking import listwise_softmax_loss
@@ -142,9 +154,11 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "categorical_hinge",
+    "charbonnier_loss",
     "circle_loss",
     "clipped_surrogate_pg_loss",
     "clipped_value_loss",
+    "clip_loss",
     "complete_box_iou_loss",
     "contrastive_loss",
     "cosface_loss",
@@ -173,6 +187,7 @@ __all__ = [
     "hinge_embedding_loss",
     "hinge_generator_loss",
     "huber_loss",
+    "image_gradient_loss",
     "info_nce_loss",
     "jaccard_loss",
     "js_divergence",
@@ -191,8 +206,11 @@ __all__ = [
     "margin_ranking_loss",
     "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error",
+    "ms_ssim",
+    "ms_ssim_loss",
     "mse_loss",
     "multi_margin_loss",
+    "multi_resolution_stft_loss",
     "multi_similarity_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
@@ -212,6 +230,9 @@ __all__ = [
     "r1_penalty",
     "r2_penalty",
     "sequence_log_probs",
+    "psnr",
+    "psnr_loss",
+    "siglip_loss",
     "sigmoid_focal_loss",
     "simpo_loss",
     "smooth_l1_loss",
@@ -219,8 +240,11 @@ __all__ = [
     "softmax_focal_loss",
     "sparsemax_loss",
     "squared_hinge",
+    "ssim",
+    "ssim_loss",
     "supervised_contrastive_loss",
     "td_lambda",
+    "total_variation",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "truncated_generalized_advantage_estimation",

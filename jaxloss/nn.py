@@ -32,6 +32,8 @@ __all__ = [
     "CTCLoss",
     "ClippedSurrogatePGLoss",
     "ClippedValueLoss",
+    "CharbonnierLoss",
+    "ClipLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "DPOLoss",
@@ -39,6 +41,7 @@ __all__ = [
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
+    "ImageGradientLoss",
     "KLDivLoss",
     "KTOLoss",
     "L1Loss",
@@ -46,10 +49,12 @@ __all__ = [
     "LeastSquaresGeneratorLoss",
     "LinearCrossEntropyLoss",
     "MSELoss",
+    "MSSSIMLoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiResolutionSTFTLoss",
     "NLLLoss",
     "ORPOLoss",
     "PoissonNLLLoss",
@@ -57,8 +62,11 @@ __all__ = [
     "R1Penalty",
     "R2Penalty",
     "SimPOLoss",
+    "SSIMLoss",
+    "SigLipLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "TotalVariation",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "WGANGPPenalty",
@@ -505,4 +513,56 @@ class ClippedValueLoss(_Loss):
     _: dataclasses.KW_ONLY
     epsilon: float
     stop_target_gradients: bool = True
+@_loss_class(F.clip_loss, legacy=False)
+class ClipLoss(_Loss):
+    """open_clip-style ``ClipLoss``: ``loss(image_embeds, text_embeds, logit_scale)``, ``logit_scale`` in log space."""
+    normalize: bool = True
+    axis_name: Any = None
+@_loss_class(F.siglip_loss, legacy=False)
+class SigLipLoss(_Loss):
+    """open_clip-style ``SigLipLoss``: ``loss(image_embeds, text_embeds, logit_scale, logit_bias)``."""
+    normalize: bool = True
+    axis_name: Any = None
+@_loss_class(F.ssim_loss, legacy=False)
+class SSIMLoss(_Loss):
+    """``1 - SSIM`` with pytorch-msssim's ``SSIM`` options: ``loss(X, Y)``, channels-first images."""
+    data_range: Any = 255
+    win_size: int = 11
+    win_sigma: float = 1.5
+    win: Any = None
+    K: Any = (0.01, 0.03)
+    nonnegative_ssim: bool = False
+@_loss_class(F.ms_ssim_loss, legacy=False)
+class MSSSIMLoss(_Loss):
+    """``1 - MS-SSIM`` with pytorch-msssim's ``MS_SSIM`` options: ``loss(X, Y)``, channels-first images."""
+    data_range: Any = 255
+    win_size: int = 11
+    win_sigma: float = 1.5
+    win: Any = None
+    weights: Any = None
+    K: Any = (0.01, 0.03)
+@_loss_class(F.total_variation, legacy=False)
+class TotalVariation(_Loss):
+    """kornia's ``TotalVariation`` (with its functional's ``reduction``): ``loss(img)``, output ``(*,)``."""
+    reduction: str = "sum"
+@_loss_class(F.charbonnier_loss, legacy=False)
+class CharbonnierLoss(_Loss):
+    """kornia's ``CharbonnierLoss``: ``loss(img1, img2)``; default ``reduction='none'`` as kornia."""
+    reduction: str = "none"
+@_loss_class(F.image_gradient_loss, legacy=False)
+class ImageGradientLoss(_Loss):
+    """L1 between Sobel (or central-difference) image gradients: ``loss(input, target)``."""
+    mode: str = "sobel"
+    normalized: bool = True
+@_loss_class(F.multi_resolution_stft_loss, legacy=False)
+class MultiResolutionSTFTLoss(_Loss):
+    """auraloss's ``MultiResolutionSTFTLoss``: ``loss(input, target)`` on ``(B, C, T)`` signals."""
+    fft_sizes: Any = (1024, 2048, 512)
+    hop_sizes: Any = (120, 240, 50)
+    win_lengths: Any = (600, 1200, 240)
+    w_sc: float = 1.0
+    w_log_mag: float = 1.0
+    w_lin_mag: float = 0.0
+    eps: float = 1e-8
+    mag_distance: str = "L1"
     reduction: str = "mean"
