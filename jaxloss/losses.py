@@ -58,6 +58,13 @@ from jaxloss._ranking import listmle_loss
 from jaxloss._ranking import listwise_softmax_loss
 from jaxloss._ranking import pairwise_hinge_loss
 from jaxloss._ranking import pairwise_logistic_loss
+from jaxloss._ranking import pairwise_mse_loss
+from jaxloss._ranking import pairwise_qr_loss
+from jaxloss._ranking import pairwise_soft_zero_one_loss
+from jaxloss._ranking import pointwise_mse_loss
+from jaxloss._ranking import pointwise_sigmoid_loss
+from jaxloss._ranking import poly1_softmax_loss
+from jaxloss._ranking import unique_softmax_loss
 from jaxloss._regression import gaussian_nll_loss
 from jaxloss._regression import huber_loss
 from jaxloss._regression import l1_loss
@@ -157,6 +164,12 @@ __all__ = [
     "pairwise_distance",
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
+    "pairwise_mse_loss",
+    "pairwise_qr_loss",
+    "pairwise_soft_zero_one_loss",
+    "pointwise_mse_loss",
+    "pointwise_sigmoid_loss",
+    "poly1_softmax_loss",
     "poisson_nll_loss",
     "poly1_cross_entropy",
     "quantile_loss",
@@ -171,5 +184,6 @@ __all__ = [
     "triplet_margin_with_distance_loss",
     "tversky_loss",
     "tweedie_nll_loss",
+    "unique_softmax_loss",
     "z_loss",
 ]
