@@ -38,11 +38,21 @@ __all__ = [
     "circle_loss",
     "contrastive_loss",
     "cosface_loss",
+    "fast_ap_loss",
+    "generalized_lifted_structure_loss",
     "info_nce_loss",
+    "instance_loss",
+    "lifted_structure_loss",
+    "margin_loss",
     "multi_similarity_loss",
+    "nca_loss",
     "npairs_loss",
     "ntxent_loss",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
+    "soft_triple_loss",
     "supervised_contrastive_loss",
+    "tuplet_margin_loss",
 ]
 
 _PML = "pytorch-metric-learning 2.9"
@@ -930,3 +940,710 @@ def multi_similarity_loss(
         values.shape, bool
     )  # plain mean, but 0 (pml's zero loss) for an empty batch
     return _finish(values, reduction, everyone, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# More pytorch-metric-learning losses: shared pieces
+
+
+def _proxy_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 2, 1, 2, 0, 0]), rng.standard_normal((3, 4))), {}
+
+
+def _soft_triple_example(rng: np.random.Generator):
+    return (
+        rng.standard_normal((5, 4)),
+        np.array([0, 2, 1, 2, 0]),
+        rng.standard_normal((3, 2, 4)),
+    ), {}
+
+
+def _margin_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0]), np.array([1.2, 1.1, 0.9])), {}
+
+
+def _lp_distances(x: jax.Array, y: jax.Array | None = None, *, power: int = 1) -> jax.Array:
+    """pml's default ``LpDistance(normalize_embeddings=True, p=2, power=power)`` matrix ``(B, B')``.
+
+    Exact differences of the L2-normalised rows (torch's ``cdist`` for batches up to 25 rows); identical
+    rows are at distance exactly 0 with a zero gradient, as in :func:`_contrastive_pairs`.
+    """
+    raw_y = x if y is None else y
+    xn = _l2_normalize(x)
+    yn = xn if y is None else _l2_normalize(y)
+    diff = xn[:, None, :] - yn[None, :, :]
+    squared = jnp.sum(diff * diff, axis=-1)
+    identical = jnp.all(x[:, None, :] == raw_y[None, :, :], axis=-1)
+    squared = jnp.where(identical, 0, squared)
+    return squared if power == 2 else _safe_sqrt(squared)
+
+
+def _cosine_between(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``(B, C)`` cosine similarities of the L2-normalised rows of ``x`` and ``y`` (pml's CosineSimilarity)."""
+    return _dot(_l2_normalize(x), _l2_normalize(y))
+
+
+def _row_lse(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Row-wise masked ``log sum exp`` and whether the row selects anything (``-inf``-free, finite grads)."""
+    return _masked_logsumexp(x, mask), jnp.any(mask, axis=1)
+
+
+def _prepare_proxies(loss: str, embeddings, labels, proxies, *, check_labels: bool = True):
+    """``(B, D)`` embeddings, ``(B,)`` labels and ``(C, D)`` proxies (class centres)."""
+    if check_labels:
+        return _prepare_classifier(loss, embeddings, labels, proxies)
+    embeddings, labels, out_dtype = _prepare(loss, embeddings, labels)
+    proxies = V.as_float(loss, "proxies", proxies)
+    V.check_ndim(loss, "proxies", proxies, (2,))
+    if proxies.shape[1] != embeddings.shape[1]:
+        raise ValueError(
+            f"{loss}: proxies has shape {tuple(proxies.shape)}; it must be (C, {embeddings.shape[1]})"
+        )
+    out_dtype = V.result_dtype(embeddings, proxies)
+    cdt = V.compute_dtype(out_dtype)
+    return embeddings.astype(cdt), labels, proxies.astype(cdt), out_dtype
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lifted structure
+
+
+def _lifted_pairs(embeddings, labels, neg_margin, pos_margin) -> tuple[jax.Array, jax.Array]:
+    """``(B, B)`` lifted-structure losses of the positive pairs (0 elsewhere) and the positive-pair mask."""
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    lse, has_neg = _row_lse(neg_margin - d, negative)  # per anchor: log sum_n exp(m_- - d_in)
+    # log(exp(lse_i) + exp(lse_j)) over the negatives of both ends of the pair (i, j)
+    a = jnp.where(has_neg, lse, -jnp.inf)
+    shift = jnp.maximum(a[:, None], a[None, :])
+    shift = lax.stop_gradient(jnp.where(jnp.isfinite(shift), shift, 0))
+    e_i = jnp.where(has_neg[:, None], jnp.exp(lse[:, None] - shift), 0)  # lse is 0 (finite) if empty
+    e_j = jnp.where(has_neg[None, :], jnp.exp(lse[None, :] - shift), 0)
+    either = has_neg[:, None] | has_neg[None, :]
+    union = jnp.where(either, jnp.log(jnp.where(either, e_i + e_j, 1)) + shift, 0)
+    losses = jnp.square(jax.nn.relu(union + d - pos_margin)) / 2
+    any_negative = jnp.any(negative)
+    return jnp.where(positive & any_negative, losses, 0), positive & any_negative
+
+
+@register(
+    family="metric",
+    reference=f"Oh Song et al. 2016; {_PML} LiftedStructureLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def lifted_structure_loss(
+    embeddings, labels, *, neg_margin=1.0, pos_margin=0.0, reduction: str = "mean"
+):
+    """Lifted structured loss over every positive pair, pytorch-metric-learning's ``LiftedStructureLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, for each positive pair ``(i, j)``:
+
+    .. math::
+
+        \\ell_{ij} = \\tfrac12 \\Big[\\log \\Big(\\sum_{n \\in N(i)} e^{m_- - d_{in}}
+            + \\sum_{n \\in N(j)} e^{m_- - d_{jn}}\\Big) + d_{ij} - m_+\\Big]_+^2
+
+    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). pml's
+    default miner gives every pair of the batch (ordered, so each unordered positive pair counts twice,
+    hence the ``1/2``).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      neg_margin: :math:`m_-` (pml's ``neg_margin``, default 1).
+      pos_margin: :math:`m_+` (pml's ``pos_margin``, default 0).
+      reduction: ``'mean'`` (over the positive pairs, pml's default ``MeanReducer``; 0 when the batch has
+        no positive or no negative pair), ``'sum'`` or ``'none'`` (the ``(B, B)`` matrix, 0 off the
+        positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import lifted_structure_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      1.4328
+    """
+    name = "lifted_structure_loss"
+    R.validate_reduction(name, reduction)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    losses, pairs = _lifted_pairs(embeddings, labels, neg_margin, pos_margin)
+    return _finish(losses, reduction, pairs, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Hermans et al. 2017; {_PML} GeneralizedLiftedStructureLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def generalized_lifted_structure_loss(
+    embeddings, labels, *, neg_margin=1.0, pos_margin=0.0, reduction: str = "mean"
+):
+    """Generalized lifted structure loss, pytorch-metric-learning's ``GeneralizedLiftedStructureLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, positives :math:`P(i)` and negatives
+    :math:`N(i)`:
+
+    .. math::
+
+        \\ell_i = \\Big[\\log \\sum_{p \\in P(i)} e^{d_{ip} - m_+}
+            + \\log \\sum_{n \\in N(i)} e^{m_- - d_{in}}\\Big]_+
+
+    (an empty sum's log counts 0, as pml). Hermans, Beyer & Leibe, *In Defense of the Triplet Loss for
+    Person Re-Identification* (2017), after Oh Song et al. (2016). Every pair of the batch is used (pml's
+    default miner).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      neg_margin: :math:`m_-` (default 1).
+      pos_margin: :math:`m_+` (default 0).
+      reduction: ``'mean'`` (over all ``B`` anchors, pml's default ``MeanReducer``; 0 for a batch without
+        any pair), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import generalized_lifted_structure_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(generalized_lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.9731
+    """
+    name = "generalized_lifted_structure_loss"
+    R.validate_reduction(name, reduction)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    values = jax.nn.relu(
+        _masked_logsumexp(d - pos_margin, positive) + _masked_logsumexp(neg_margin - d, negative)
+    )
+    values = jnp.where(jnp.any(positive | negative), values, 0)
+    return _finish(values, reduction, jnp.ones(values.shape, bool), out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Margin loss (Wu et al. 2017)
+
+
+@register(
+    family="metric",
+    reference=f"Wu et al. 2017; {_PML} MarginLoss",
+    example=_margin_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: str = "mean"):
+    """Margin-based loss with a (learnable) boundary ``beta``, pytorch-metric-learning's ``MarginLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, every triplet ``(a, p, n)`` of the batch
+    (pml's default: all triplets) contributes
+
+    .. math::
+
+        \\ell_{apn} = [d_{ap} - \\beta_a + \\alpha]_+ + [\\beta_a - d_{an} + \\alpha]_+
+
+    with :math:`\\alpha` = ``margin`` and :math:`\\beta_a` = ``beta`` (or ``beta[labels[a]]`` for a
+    per-class ``beta``). Wu et al., *Sampling Matters in Deep Embedding Learning* (ICCV 2017).
+
+    ``beta`` is a plain argument, so ``jax.grad`` gives its gradient (pml's ``learn_beta=True``). pml adds
+    the regulariser ``nu * beta`` only when ``learn_beta``: here it is added whenever ``nu != 0`` (pass
+    ``nu=0``, the default, for pml's ``learn_beta=False``).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers (class indices in ``[0, C)`` when ``beta`` is per class).
+      beta: the boundary :math:`\\beta`: a number, a 0-d array, or a ``(C,)`` array of per-class values
+        (pml's ``num_classes``); default 1.2.
+      margin: :math:`\\alpha` (default 0.2).
+      nu: the weight of the ``beta`` regulariser (default 0).
+      reduction: ``'mean'`` (pml's default ``DivisorReducer``: the sum over all triplets divided by the
+        number of strictly positive hinge terms, 0 when none; plus the regulariser: ``nu * beta`` for a
+        scalar ``beta``, ``sum nu * beta_a`` over the triplets divided by the same count for a per-class
+        ``beta``), ``'sum'`` (the triplet losses summed, plus ``nu * beta``, or ``nu * beta_a`` summed over
+        the triplets) or ``'none'`` (the ``(B, B, B)`` triplet losses, 0 off the valid triplets, without
+        the regulariser). A batch without a triplet gives 0.
+
+    Returns:
+      A scalar, or the ``(B, B, B)`` triplet losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(margin_loss(x, jnp.array([0, 0, 1, 1]), 0.8)), 4)
+      0.4
+    """
+    name = "margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    nu = _hyper(name, "nu", nu)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    if isinstance(beta, (int, float, np.integer, np.floating)) and not isinstance(beta, bool):
+        beta = _hyper(name, "beta", beta)
+        beta_a = jnp.full(labels.shape, beta, embeddings.dtype)
+        per_class = False
+    else:
+        beta = V.as_float(name, "beta", beta)
+        V.check_ndim(name, "beta", beta, (0, 1))
+        per_class = beta.ndim == 1
+        beta = beta.astype(embeddings.dtype)
+        if per_class:
+            classes = beta.shape[0]
+            V.data_check(
+                name, lambda t: (t >= 0) & (t < classes), f"labels must be in [0, {classes})", labels
+            )
+            beta_a = beta[labels]
+        else:
+            beta_a = jnp.broadcast_to(beta, labels.shape)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    pos = jnp.where(positive, jax.nn.relu(d - beta_a[:, None] + margin), 0)  # [a, p]
+    neg = jnp.where(negative, jax.nn.relu(beta_a[:, None] - d + margin), 0)  # [a, n]
+    n_pos = jnp.sum(positive, axis=1).astype(d.dtype)
+    n_neg = jnp.sum(negative, axis=1).astype(d.dtype)
+    triplets = n_pos * n_neg  # per anchor
+    any_triplet = jnp.sum(triplets) > 0
+    if reduction == "none":
+        valid = positive[:, :, None] & negative[:, None, :]
+        out = jnp.where(valid, pos[:, :, None] + neg[:, None, :], 0)
+        return out.astype(out_dtype)
+    # each (a, p) hinge appears in n_neg[a] triplets, each (a, n) hinge in n_pos[a]
+    total = jnp.sum(pos * n_neg[:, None]) + jnp.sum(neg * n_pos[:, None])
+    divisor = jnp.sum((pos > 0) * n_neg[:, None]) + jnp.sum((neg > 0) * n_pos[:, None])
+    reg_sum = nu * (jnp.sum(triplets * beta_a) if per_class else jnp.mean(beta_a))
+    if reduction == "sum":
+        out = total + reg_sum
+    else:
+        safe = jnp.where(divisor > 0, divisor, 1)
+        out = jnp.where(divisor > 0, total / safe, 0)
+        out = out + (jnp.where(divisor > 0, reg_sum / safe, 0) if per_class else reg_sum)
+    return jnp.where(any_triplet, out, 0).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NCA and ProxyNCA
+
+
+def _nca_values(query, reference, same, softmax_scale, exclude_diagonal: bool):
+    """``(B,)`` ``-log sum_{same} softmax(-scale * d^2)`` and which rows pml keeps (probability != 0)."""
+    logits = -softmax_scale * _lp_distances(query, None if exclude_diagonal else reference, power=2)
+    available = jnp.ones(logits.shape, bool)
+    if exclude_diagonal:
+        available = ~jnp.eye(logits.shape[0], dtype=bool)
+    log_total, _ = _row_lse(logits, available)
+    log_same, has_same = _row_lse(logits, same & available)
+    log_p = log_same - log_total
+    keep = has_same & (jnp.exp(log_p) != 0)  # pml drops rows whose probability underflows to 0
+    return jnp.where(keep, -log_p, 0), keep
+
+
+@register(
+    family="metric",
+    reference=f"Goldberger et al. 2005; {_PML} NCALoss",
+    example=_labelled_example,
+)
+def nca_loss(embeddings, labels, *, softmax_scale=1.0, reduction: str = "mean"):
+    """Neighbourhood components analysis loss, pytorch-metric-learning's ``NCALoss``.
+
+    With squared Euclidean distances :math:`d^2` between L2-normalised rows (pml's default
+    ``LpDistance(power=2)``):
+
+    .. math::
+
+        \\ell_i = -\\log \\sum_{j \\ne i,\\, y_j = y_i}
+            \\frac{e^{-s\\, d_{ij}^2}}{\\sum_{k \\ne i} e^{-s\\, d_{ik}^2}}
+
+    Goldberger et al., *Neighbourhood Components Analysis* (NIPS 2005).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      softmax_scale: :math:`s` (default 1).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the rows that have a positive; 0 when none, where
+        pml's mean of an empty tensor is ``nan``), ``'sum'`` or ``'none'`` (``(B,)``, 0 for rows without a
+        positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-row losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import nca_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(nca_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.8
+    """
+    name = "nca_loss"
+    R.validate_reduction(name, reduction)
+    softmax_scale = _hyper(name, "softmax_scale", softmax_scale)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    same = labels[:, None] == labels[None, :]
+    values, keep = _nca_values(embeddings, embeddings, same, softmax_scale, True)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Movshovitz-Attias et al. 2017; {_PML} ProxyNCALoss",
+    example=_proxy_example,
+    diff=(0, 2),
+)
+def proxy_nca_loss(embeddings, labels, proxies, *, softmax_scale=1.0, reduction: str = "mean"):
+    """Proxy-NCA loss, pytorch-metric-learning's ``ProxyNCALoss``.
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{-s\\, d^2(x_i, p_{y_i})}}{\\sum_c e^{-s\\, d^2(x_i, p_c)}}
+
+    with squared Euclidean distances between L2-normalised embeddings and L2-normalised proxies.
+    Movshovitz-Attias et al., *No Fuss Distance Metric Learning using Proxies* (ICCV 2017).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers; a label outside ``[0, C)`` has no proxy and its row is dropped, as pml.
+      proxies: ``(C, D)`` learnable proxies (pml's ``loss.proxies``; pass them explicitly and
+        differentiate with respect to them).
+      softmax_scale: :math:`s` (default 1).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the kept rows), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-row losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import proxy_nca_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(proxy_nca_loss(x, jnp.array([0, 0, 1]), p)), 4)
+      0.3
+    """
+    name = "proxy_nca_loss"
+    R.validate_reduction(name, reduction)
+    softmax_scale = _hyper(name, "softmax_scale", softmax_scale)
+    embeddings, labels, proxies, out_dtype = _prepare_proxies(
+        name, embeddings, labels, proxies, check_labels=False
+    )
+    same = labels[:, None] == jnp.arange(proxies.shape[0])[None, :]
+    values, keep = _nca_values(embeddings, proxies, same, softmax_scale, False)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Proxy-Anchor
+
+
+@register(
+    family="metric",
+    reference=f"Kim et al. 2020; {_PML} ProxyAnchorLoss",
+    example=_proxy_example,
+    diff=(0, 2),
+)
+def proxy_anchor_loss(
+    embeddings, labels, proxies, *, margin=0.1, alpha=32.0, reduction: str = "mean"
+):
+    """Proxy-Anchor loss, pytorch-metric-learning's ``ProxyAnchorLoss``.
+
+    With cosine similarities :math:`s_{ic}` between embeddings and proxies, :math:`X_c^+` the rows of
+    class ``c``, :math:`X_c^-` the others and :math:`C^+` the classes present in the batch:
+
+    .. math::
+
+        \\ell = \\frac{1}{|C^+|} \\sum_{c \\in C^+} \\log\\Big(1 + \\sum_{i \\in X_c^+}
+            e^{-\\alpha (s_{ic} - \\delta)}\\Big)
+            + \\frac{1}{C} \\sum_{c} \\log\\Big(1 + \\sum_{i \\in X_c^-} e^{\\alpha (s_{ic} + \\delta)}\\Big)
+
+    Kim et al., *Proxy Anchor Loss for Deep Metric Learning* (CVPR 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      proxies: ``(C, D)`` learnable proxies (pml's ``loss.proxies``).
+      margin: :math:`\\delta` (default 0.1).
+      alpha: :math:`\\alpha` (default 32).
+      reduction: ``'mean'`` (pml's ``DivisorReducer``: the formula above), ``'sum'`` (the per-proxy terms
+        summed without the divisors) or ``'none'`` (``(C,)``: each proxy's positive plus negative term).
+
+    Returns:
+      A scalar, or the ``(C,)`` per-proxy losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import proxy_anchor_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(proxy_anchor_loss(x, jnp.array([0, 0, 1]), p)), 4)
+      0.3
+    """
+    name = "proxy_anchor_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    alpha = _hyper(name, "alpha", alpha)
+    embeddings, labels, proxies, out_dtype = _prepare_proxies(name, embeddings, labels, proxies)
+    classes = proxies.shape[0]
+    cos_t = _cosine_between(proxies, embeddings)  # (C, B)
+    pos_mask = jnp.arange(classes)[:, None] == labels[None, :]
+    pos_term = _masked_logsumexp(alpha * (margin - cos_t), pos_mask, add_one=True)
+    neg_term = _masked_logsumexp(alpha * (cos_t + margin), ~pos_mask, add_one=True)
+    if reduction == "none":
+        return (pos_term + neg_term).astype(out_dtype)
+    if reduction == "sum":
+        return jnp.sum(pos_term + neg_term).astype(out_dtype)
+    with_pos = jnp.sum(jnp.any(pos_mask, axis=1))
+    pos_part = jnp.where(with_pos > 0, jnp.sum(pos_term) / jnp.maximum(with_pos, 1), 0)
+    return (pos_part + jnp.sum(neg_term) / classes).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SoftTriple
+
+
+@register(
+    family="metric",
+    reference=f"Qian et al. 2019; {_PML} SoftTripleLoss",
+    example=_soft_triple_example,
+    diff=(0, 2),
+)
+def soft_triple_loss(
+    embeddings, labels, centers, *, la=20.0, gamma=0.1, margin=0.01, reduction: str = "mean"
+):
+    """SoftTriple loss with ``K`` centres per class, pytorch-metric-learning's ``SoftTripleLoss``.
+
+    With cosine similarities :math:`s_{ick}` between embedding ``i`` and centre ``k`` of class ``c``:
+
+    .. math::
+
+        S_{ic} = \\sum_k \\operatorname{softmax}_k(s_{ick} / \\gamma)\\, s_{ick}, \\qquad
+        \\ell_i = -\\log \\frac{e^{\\lambda (S_{i y_i} - \\delta)}}
+            {e^{\\lambda (S_{i y_i} - \\delta)} + \\sum_{c \\ne y_i} e^{\\lambda S_{ic}}}
+
+    Qian et al., *SoftTriple Loss: Deep Metric Learning Without Triplet Sampling* (ICCV 2019). pml applies
+    no centre regulariser by default (its ``weight_regularizer=None``), nor does this function.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      centers: ``(C, K, D)`` learnable centres; pml's ``loss.fc`` of shape ``(D, C * K)`` is
+        ``fc.T.reshape(C, K, D)``.
+      la: :math:`\\lambda`, the scale (default 20).
+      gamma: :math:`\\gamma`, the temperature of the softmax over a class's centres (default 0.1).
+      margin: :math:`\\delta` (default 0.01).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import soft_triple_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.2]], [[0.0, 1.0], [0.3, 1.0]]])
+      >>> round(float(soft_triple_loss(x, jnp.array([0, 1]), c)), 4)
+      0.3
+    """
+    name = "soft_triple_loss"
+    R.validate_reduction(name, reduction)
+    la = _hyper(name, "la", la)
+    gamma = _hyper(name, "gamma", gamma, positive=True)
+    margin = _hyper(name, "margin", margin)
+    centers = V.as_float(name, "centers", centers)
+    V.check_ndim(name, "centers", centers, (3,))
+    classes, per_class, size = centers.shape
+    embeddings, labels, flat, out_dtype = _prepare_classifier(
+        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    )
+    sim = _cosine_between(embeddings, flat).reshape(-1, classes, per_class)
+    prob = jax.nn.softmax(sim * (1.0 / gamma), axis=2)  # pml multiplies by 1 / gamma
+    logits = jnp.sum(prob * sim, axis=2)
+    onehot = labels[:, None] == jnp.arange(classes)[None, :]
+    log_probs = jax.nn.log_softmax(la * (logits - jnp.where(onehot, margin, 0)), axis=1)
+    values = -jnp.sum(jnp.where(onehot, log_probs, 0), axis=1)
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FastAP
+
+
+@register(
+    family="metric",
+    reference=f"Cakir et al. 2019; {_PML} FastAPLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def fast_ap_loss(embeddings, labels, *, num_bins: int = 10, reduction: str = "mean"):
+    """FastAP: one minus a histogram approximation of average precision, pml's ``FastAPLoss``.
+
+    Squared Euclidean distances between L2-normalised rows (in ``[0, 4]``) are soft-binned into
+    ``num_bins + 1`` triangular bins; with :math:`h^+_{ik}` (:math:`h_{ik}`) the positive (all) counts of
+    anchor ``i`` in bin ``k`` and :math:`H` their cumulative sums:
+
+    .. math::
+
+        \\ell_i = 1 - \\frac{1}{|P(i)|} \\sum_k \\frac{h^+_{ik} H^+_{ik}}{H_{ik}}
+
+    Cakir et al., *Deep Metric Learning to Rank* (CVPR 2019); pml adapts the authors' code.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      num_bins: the number of histogram bins (a positive int, default 10).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the anchors that have a positive; 0 when no
+        histogram term is positive), ``'sum'`` or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import fast_ap_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(fast_ap_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.3
+    """
+    name = "fast_ap_loss"
+    R.validate_reduction(name, reduction)
+    V.check_option(
+        name,
+        "num_bins",
+        num_bins,
+        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
+        "a positive int",
+    )
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings, power=2)
+    delta = 4.0 / num_bins
+    mids = jnp.linspace(0.0, 4.0, num_bins + 1, dtype=d.dtype)
+    pulse = jax.nn.relu(1 - jnp.abs(d[:, :, None] - mids[None, None, :]) / delta)  # (B, B, bins + 1)
+    pos_hist = jnp.sum(jnp.where(positive[:, :, None], pulse, 0), axis=1)
+    neg_hist = jnp.sum(jnp.where(negative[:, :, None], pulse, 0), axis=1)
+    product = pos_hist * jnp.cumsum(pos_hist, axis=1)
+    total = jnp.cumsum(pos_hist + neg_hist, axis=1)
+    safe_h = (product > 0) & (total > 0)
+    ap_sum = jnp.sum(jnp.where(safe_h, product / jnp.where(safe_h, total, 1), 0), axis=1)
+    n_pos = jnp.sum(positive, axis=1)
+    safe_n = n_pos > 0
+    values = jnp.where(safe_n, 1 - ap_sum / jnp.maximum(n_pos, 1), 0)
+    keep = safe_n & jnp.any(safe_h)
+    values = jnp.where(keep, values, 0)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tuplet margin
+
+
+@register(
+    family="metric",
+    reference=f"Yu & Tao 2019; {_PML} TupletMarginLoss",
+    example=_labelled_example,
+)
+def tuplet_margin_loss(embeddings, labels, *, margin=5.73, scale=64.0, reduction: str = "mean"):
+    """Tuplet margin loss, pytorch-metric-learning's ``TupletMarginLoss``.
+
+    With cosine similarities :math:`s`, :math:`\\theta_{ap} = \\arccos s_{ap}` and the margin :math:`m`
+    in radians, every positive pair ``(a, p)`` contributes
+
+    .. math::
+
+        \\ell_{ap} = \\log\\Big(1 + \\sum_{n \\in N(a)} e^{\\sigma (s_{an} - \\cos(\\theta_{ap} - m))}\\Big)
+
+    Yu & Tao, *Deep Metric Learning with Tuplet Margin Loss* (ICCV 2019). ``cos(theta - m)`` is computed
+    as ``s cos m + sqrt(1 - s^2) sin m`` with a zero-gradient square root at ``|s| = 1``, where pml's
+    ``acos`` gives ``nan`` gradients (identical positive rows).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m` **in degrees**, as pml (default 5.73).
+      scale: :math:`\\sigma` (default 64).
+      reduction: ``'mean'`` (over the positive pairs, pml's ``MeanReducer``; 0 when the batch has no
+        positive or no negative pair), ``'sum'`` or ``'none'`` (``(B, B)``, 0 off the positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import tuplet_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(tuplet_margin_loss(x, jnp.array([0, 0, 1, 1]), scale=4.0)), 4)
+      0.3
+    """
+    name = "tuplet_margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    scale = _hyper(name, "scale", scale)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    if isinstance(margin, float):
+        cos_m, sin_m = math.cos(math.radians(margin)), math.sin(math.radians(margin))
+    else:
+        cos_m, sin_m = jnp.cos(jnp.deg2rad(margin)), jnp.sin(jnp.deg2rad(margin))
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    c = jnp.clip(s, -1, 1)
+    shifted = c * cos_m + _safe_sqrt(1 - c * c) * sin_m  # cos(acos(s) - m)
+    neg_lse, has_neg = _row_lse(scale * s, negative)  # log sum_n exp(scale s_an)
+    inside = neg_lse[:, None] - scale * shifted
+    losses = jnp.where(has_neg[:, None], jax.nn.softplus(inside), 0)  # log(1 + exp(.))
+    pairs = positive & jnp.any(negative)
+    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Instance loss
+
+
+@register(
+    family="metric",
+    reference=f"Zheng et al. 2020; {_PML} InstanceLoss",
+    example=_labelled_example,
+)
+def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
+    """Instance loss, pytorch-metric-learning's ``InstanceLoss``.
+
+    The ``(B, B)`` cosine similarities times :math:`\\gamma` are the logits of a ``B``-way cross-entropy
+    whose target for row ``i`` is the rank of ``labels[i]`` among the sorted distinct labels (pml's
+    ``torch.unique(labels, return_inverse=True)``):
+
+    .. math:: \\ell_i = -\\log \\operatorname{softmax}(\\gamma\\, s_{i,:})_{r(y_i)}
+
+    Zheng et al., *Dual-Path Convolutional Image-Text Embeddings with Instance Loss* (ACM TOMM 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      gamma: the scale :math:`\\gamma` (default 64).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import instance_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> round(float(instance_loss(x, jnp.array([5, 5, 7]), gamma=2.0)), 4)
+      0.3
+    """
+    name = "instance_loss"
+    R.validate_reduction(name, reduction)
+    gamma = _hyper(name, "gamma", gamma)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    batch = labels.shape[0]
+    earlier = jnp.tril(jnp.ones((batch, batch), bool), k=-1)  # [j, k]: k < j
+    first = ~jnp.any(earlier & (labels[:, None] == labels[None, :]), axis=1)  # first occurrence of its value
+    target = jnp.sum(first[None, :] & (labels[None, :] < labels[:, None]), axis=1)  # unique inverse
+    log_probs = jax.nn.log_softmax(gamma * _cosine_matrix(embeddings), axis=1)
+    values = -jnp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
+    return _finish(values, reduction, None, out_dtype)

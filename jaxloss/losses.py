@@ -43,6 +43,16 @@ from jaxloss._metric import multi_similarity_loss
 from jaxloss._metric import npairs_loss
 from jaxloss._metric import ntxent_loss
 from jaxloss._metric import supervised_contrastive_loss
+from jaxloss._metric import fast_ap_loss
+from jaxloss._metric import generalized_lifted_structure_loss
+from jaxloss._metric import instance_loss
+from jaxloss._metric import lifted_structure_loss
+from jaxloss._metric import margin_loss
+from jaxloss._metric import nca_loss
+from jaxloss._metric import proxy_anchor_loss
+from jaxloss._metric import proxy_nca_loss
+from jaxloss._metric import soft_triple_loss
+from jaxloss._metric import tuplet_margin_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -132,24 +142,29 @@ __all__ = [
     "distance_box_iou_loss",
     "distillation_loss",
     "entmax15_loss",
+    "fast_ap_loss",
     "focal_tversky_loss",
     "gaussian_nll_loss",
     "generalized_box_iou_loss",
     "generalized_cross_entropy",
     "generalized_kl_divergence",
+    "generalized_lifted_structure_loss",
     "hinge_embedding_loss",
     "huber_loss",
     "info_nce_loss",
+    "instance_loss",
     "jaccard_loss",
     "js_divergence",
     "kl_div",
     "l1_loss",
+    "lifted_structure_loss",
     "linear_cross_entropy",
     "listmle_loss",
     "listwise_softmax_loss",
     "log_cosh_loss",
     "lovasz_hinge_loss",
     "lovasz_softmax_loss",
+    "margin_loss",
     "margin_ranking_loss",
     "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error",
@@ -158,6 +173,7 @@ __all__ = [
     "multi_similarity_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "nca_loss",
     "nll_loss",
     "npairs_loss",
     "ntxent_loss",
@@ -172,16 +188,20 @@ __all__ = [
     "poly1_softmax_loss",
     "poisson_nll_loss",
     "poly1_cross_entropy",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
     "quantile_loss",
     "sigmoid_focal_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "soft_triple_loss",
     "softmax_focal_loss",
     "sparsemax_loss",
     "squared_hinge",
     "supervised_contrastive_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "tuplet_margin_loss",
     "tversky_loss",
     "tweedie_nll_loss",
     "unique_softmax_loss",
