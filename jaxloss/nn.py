@@ -31,23 +31,40 @@ __all__ = [
     "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "FastAPLoss",
     "GaussianNLLLoss",
+    "GeneralizedLiftedStructureLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
+    "InstanceLoss",
     "KLDivLoss",
     "L1Loss",
+    "LiftedStructureLoss",
     "LinearCrossEntropyLoss",
     "MSELoss",
+    "MarginLoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "NCALoss",
     "NLLLoss",
+    "PairwiseMSELoss",
+    "PairwiseQRLoss",
+    "PairwiseSoftZeroOneLoss",
+    "PointwiseMSELoss",
+    "PointwiseSigmoidLoss",
     "PoissonNLLLoss",
+    "Poly1SoftmaxLoss",
+    "ProxyAnchorLoss",
+    "ProxyNCALoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "SoftTripleLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "TupletMarginLoss",
+    "UniqueSoftmaxLoss",
 ]
 
 
@@ -349,3 +366,178 @@ class LinearCrossEntropyLoss(_Loss):
         return F.linear_cross_entropy(
             input, linear_weight, target, linear_bias=linear_bias, **self._options()
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pytorch-metric-learning's losses: the options of pml's classes; learnable tensors (proxies, centres,
+# beta) are arguments of the call, since a functional model owns its parameters.
+
+
+@_loss_class(F.lifted_structure_loss, legacy=False)
+class LiftedStructureLoss(_Loss):
+    """pml's ``LiftedStructureLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    neg_margin: float = 1.0
+    pos_margin: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.generalized_lifted_structure_loss, legacy=False)
+class GeneralizedLiftedStructureLoss(_Loss):
+    """pml's ``GeneralizedLiftedStructureLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    neg_margin: float = 1.0
+    pos_margin: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.margin_loss, legacy=False)
+class MarginLoss(_Loss):
+    """pml's ``MarginLoss``: ``loss(embeddings, labels, beta=1.2)`` (``beta`` scalar or per class)."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 0.2
+    nu: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.nca_loss, legacy=False)
+class NCALoss(_Loss):
+    """pml's ``NCALoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    softmax_scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.proxy_nca_loss, legacy=False)
+class ProxyNCALoss(_Loss):
+    """pml's ``ProxyNCALoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
+    softmax_scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.proxy_anchor_loss, legacy=False)
+class ProxyAnchorLoss(_Loss):
+    """pml's ``ProxyAnchorLoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 0.1
+    alpha: float = 32.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.soft_triple_loss, legacy=False)
+class SoftTripleLoss(_Loss):
+    """pml's ``SoftTripleLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+
+    _: dataclasses.KW_ONLY
+    la: float = 20.0
+    gamma: float = 0.1
+    margin: float = 0.01
+    reduction: str = "mean"
+
+
+@_loss_class(F.fast_ap_loss, legacy=False)
+class FastAPLoss(_Loss):
+    """pml's ``FastAPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    num_bins: int = 10
+    reduction: str = "mean"
+
+
+@_loss_class(F.tuplet_margin_loss, legacy=False)
+class TupletMarginLoss(_Loss):
+    """pml's ``TupletMarginLoss``: ``loss(embeddings, labels)`` (``margin`` in degrees)."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 5.73
+    scale: float = 64.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.instance_loss, legacy=False)
+class InstanceLoss(_Loss):
+    """pml's ``InstanceLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    gamma: float = 64.0
+    reduction: str = "mean"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# rax's losses: the options are fields; the per-item data (``where``, ``weights``, ``segments``) are
+# keyword arguments of the call.
+
+
+class _RankingLoss(_Loss):
+    def __call__(self, scores: Any, labels: Any, **data: Any) -> Any:
+        return type(self)._function(scores, labels, **data, **self._options())
+
+
+@_loss_class(F.poly1_softmax_loss, legacy=False)
+class Poly1SoftmaxLoss(_RankingLoss):
+    """rax's ``poly1_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    epsilon: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.unique_softmax_loss, legacy=False)
+class UniqueSoftmaxLoss(_RankingLoss):
+    """rax's ``unique_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    gain_fn: Callable[..., Any] | None = F.unique_softmax_loss.__kwdefaults__["gain_fn"]
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_soft_zero_one_loss, legacy=False)
+class PairwiseSoftZeroOneLoss(_RankingLoss):
+    """rax's ``pairwise_soft_zero_one_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_mse_loss, legacy=False)
+class PairwiseMSELoss(_RankingLoss):
+    """rax's ``pairwise_mse_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_qr_loss, legacy=False)
+class PairwiseQRLoss(_RankingLoss):
+    """rax's ``pairwise_qr_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    tau: float = 0.5
+    squared: bool = False
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pointwise_sigmoid_loss, legacy=False)
+class PointwiseSigmoidLoss(_RankingLoss):
+    """rax's ``pointwise_sigmoid_loss``: ``loss(scores, labels, where=, weights=)``."""
+
+    _: dataclasses.KW_ONLY
+    reduction: str = "mean"
+
+
+@_loss_class(F.pointwise_mse_loss, legacy=False)
+class PointwiseMSELoss(_RankingLoss):
+    """rax's ``pointwise_mse_loss``: ``loss(scores, labels, where=, weights=)``."""
+
+    _: dataclasses.KW_ONLY
+    reduction: str = "mean"

@@ -244,3 +244,33 @@ def test_errors():
         L.margin_loss(x, y, np.ones(1))
     with pytest.raises(ValueError, match="soft_triple_loss: gamma must be > 0"):
         L.soft_triple_loss(x, y, np.ones((2, 2, 3)), gamma=0.0)
+
+
+NN = {
+    "LiftedStructureLoss": (L.lifted_structure_loss, {"neg_margin": 0.7}, None),
+    "GeneralizedLiftedStructureLoss": (L.generalized_lifted_structure_loss, {"pos_margin": 0.2}, None),
+    "MarginLoss": (L.margin_loss, {"margin": 0.3, "nu": 0.1}, _beta),
+    "NCALoss": (L.nca_loss, {"softmax_scale": 2.0}, None),
+    "ProxyNCALoss": (L.proxy_nca_loss, {"softmax_scale": 2.0}, _proxies),
+    "ProxyAnchorLoss": (L.proxy_anchor_loss, {"alpha": 8.0, "reduction": "sum"}, _proxies),
+    "SoftTripleLoss": (L.soft_triple_loss, {"la": 4.0, "gamma": 0.3}, _centers),
+    "FastAPLoss": (L.fast_ap_loss, {"num_bins": 5}, None),
+    "TupletMarginLoss": (L.tuplet_margin_loss, {"scale": 8.0, "reduction": "none"}, None),
+    "InstanceLoss": (L.instance_loss, {"gamma": 4.0}, None),
+}
+
+
+@pytest.mark.parametrize("name", list(NN))
+def test_nn_objects(name):
+    from jaxloss import nn
+
+    fn, options, extra = NN[name]
+    rng = np.random.default_rng(4)
+    x, y, c = _batch(rng, name.lower())
+    args = extra(rng, c, x.shape[1]) if extra else ()
+    obj = getattr(nn, name)(**options)
+    assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
+    step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
+    np.testing.assert_allclose(step(obj, x, y, *args), fn(x, y, *args, **options), rtol=1e-12)
+    with pytest.raises(TypeError):
+        getattr(nn, name)(0.5)  # options are keyword-only

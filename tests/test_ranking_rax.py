@@ -250,3 +250,28 @@ def test_errors(fn):
     if fn is L.poly1_softmax_loss:
         with pytest.raises(ValueError, match=f"{name}: epsilon must be a number"):
             fn(s, y, epsilon="1")
+
+
+NN = {
+    "Poly1SoftmaxLoss": (L.poly1_softmax_loss, {"epsilon": 0.5}),
+    "UniqueSoftmaxLoss": (L.unique_softmax_loss, {"gain_fn": None}),
+    "PairwiseSoftZeroOneLoss": (L.pairwise_soft_zero_one_loss, {"lambdaweight_fn": rax.dcg_lambdaweight}),
+    "PairwiseMSELoss": (L.pairwise_mse_loss, {"reduction": "sum"}),
+    "PairwiseQRLoss": (L.pairwise_qr_loss, {"tau": 0.2, "squared": True}),
+    "PointwiseSigmoidLoss": (L.pointwise_sigmoid_loss, {"reduction": "none"}),
+    "PointwiseMSELoss": (L.pointwise_mse_loss, {}),
+}
+
+
+@pytest.mark.parametrize("name", list(NN))
+def test_nn_objects(name):
+    from jaxloss import nn
+
+    fn, options = NN[name]
+    scores, labels, kw = _inputs(np.random.default_rng(2), (2, 5), True, True, True)
+    obj = getattr(nn, name)(**options)
+    assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
+    step = jax.jit(lambda f, s, y, kw: f(s, y, **kw), static_argnums=0)
+    np.testing.assert_allclose(step(obj, scores, labels, kw), fn(scores, labels, **kw, **options), rtol=1e-12)
+    with pytest.raises(TypeError):
+        getattr(nn, name)("mean")  # options are keyword-only
