@@ -34,6 +34,7 @@ from jaxloss import _validation as V
 from jaxloss._registry import register
 
 __all__ = [
+    "angular_loss",
     "arcface_loss",
     "circle_loss",
     "contrastive_loss",
@@ -42,16 +43,21 @@ __all__ = [
     "generalized_lifted_structure_loss",
     "info_nce_loss",
     "instance_loss",
+    "intra_pair_variance_loss",
     "lifted_structure_loss",
     "margin_loss",
     "multi_similarity_loss",
     "nca_loss",
+    "normalized_softmax_loss",
     "npairs_loss",
     "ntxent_loss",
+    "p2s_grad_loss",
     "proxy_anchor_loss",
     "proxy_nca_loss",
+    "signal_to_noise_ratio_contrastive_loss",
     "soft_triple_loss",
     "supervised_contrastive_loss",
+    "threshold_consistent_margin_loss",
     "tuplet_margin_loss",
 ]
 
@@ -1647,3 +1653,341 @@ def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
     log_probs = jax.nn.log_softmax(gamma * _cosine_matrix(embeddings), axis=1)
     values = -jnp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
     return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Angular, intra-pair variance, SNR contrastive, normalized softmax, P2SGrad, threshold-consistent margin
+
+
+@register(
+    family="metric",
+    reference=f"Wang et al. 2017; {_PML} AngularLoss",
+    example=_labelled_example,
+)
+def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
+    """Angular loss (N-pair form), pytorch-metric-learning's ``AngularLoss``.
+
+    With :math:`\\hat x_a, \\hat x_p` the L2-normalised anchor and positive, :math:`x_n` the **raw**
+    negative rows (as pml, whose reference embeddings are not normalised) and :math:`t = \\tan^2\\alpha`,
+    every positive pair ``(a, p)`` contributes
+
+    .. math::
+
+        \\ell_{ap} = \\log\\Big(1 + \\sum_{n \\in N(a)} e^{4 t (\\hat x_a + \\hat x_p)^\\top x_n
+            - 2 (1 + t) \\hat x_a^\\top \\hat x_p}\\Big)
+
+    Wang et al., *Deep Metric Learning with Angular Loss* (ICCV 2017).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      alpha: the angle :math:`\\alpha` **in degrees** (default 40).
+      reduction: ``'mean'`` (over the positive pairs, pml's ``MeanReducer``; 0 when the batch has no
+        positive or no negative pair), ``'sum'`` or ``'none'`` (``(B, B)``, 0 off the positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import angular_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(angular_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.3124
+    """
+    name = "angular_loss"
+    R.validate_reduction(name, reduction)
+    alpha = _hyper(name, "alpha", alpha)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    t = math.tan(math.radians(alpha)) ** 2 if isinstance(alpha, float) else jnp.tan(jnp.deg2rad(alpha)) ** 2
+    positive, negative = _pair_masks(labels)
+    unit = _l2_normalize(embeddings)
+    raw = _dot(unit, embeddings)  # [a, n] = x_a_hat . x_n
+    ap = _dot(unit, unit)
+    # [a, p, n]: 4 t (x_a + x_p) . x_n - 2 (1 + t) x_a . x_p
+    inside = 4 * t * (raw[:, None, :] + raw[None, :, :]) - 2 * (1 + t) * ap[:, :, None]
+    mask = jnp.broadcast_to(negative[:, None, :], inside.shape)
+    losses = _masked_logsumexp(inside.reshape(-1, inside.shape[-1]), mask.reshape(inside.shape[0] ** 2, -1),
+                               add_one=True).reshape(ap.shape)
+    pairs = positive & jnp.any(negative)
+    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Yu et al. 2019; {_PML} IntraPairVarianceLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def intra_pair_variance_loss(
+    embeddings, labels, *, pos_eps=0.01, neg_eps=0.01, reduction: str = "mean"
+):
+    """Intra-pair variance loss, pytorch-metric-learning's ``IntraPairVarianceLoss``.
+
+    With cosine similarities :math:`s`, :math:`\\mu_+` (:math:`\\mu_-`) the mean over the positive
+    (negative) ordered pairs of the batch:
+
+    .. math::
+
+        \\ell^+_{ij} = [(1 - \\epsilon_+)\\mu_+ - s_{ij}]_+^2, \\qquad
+        \\ell^-_{ij} = [s_{ij} - (1 + \\epsilon_-)\\mu_-]_+^2
+
+    Yu & Tao / Yu et al., *Deep Metric Learning with Tuplet Margin Loss* (ICCV 2019), the intra-pair
+    variance term. The means are part of the graph (gradients flow through them), as pml.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      pos_eps: :math:`\\epsilon_+` (default 0.01).
+      neg_eps: :math:`\\epsilon_-` (default 0.01).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` on each part, then summed: mean over the positive pairs
+        plus mean over the negative pairs; an empty part adds 0), ``'sum'`` or ``'none'`` (``(B, B)``:
+        :math:`\\ell^+` on positive pairs, :math:`\\ell^-` on negative pairs, 0 on the diagonal).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import intra_pair_variance_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(intra_pair_variance_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
+      0.1027
+    """
+    name = "intra_pair_variance_loss"
+    R.validate_reduction(name, reduction)
+    pos_eps = _hyper(name, "pos_eps", pos_eps)
+    neg_eps = _hyper(name, "neg_eps", neg_eps)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    mean_pos = R.masked_mean(s, positive)
+    mean_neg = R.masked_mean(s, negative)
+    pos = jnp.where(positive, jnp.square(jax.nn.relu((1 - pos_eps) * mean_pos - s)), 0)
+    neg = jnp.where(negative, jnp.square(jax.nn.relu(s - (1 + neg_eps) * mean_neg)), 0)
+    if reduction == "mean":
+        return (R.masked_mean(pos, positive) + R.masked_mean(neg, negative)).astype(out_dtype)
+    return _finish(pos + neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Yuan et al. 2019; {_PML} SignalToNoiseRatioContrastiveLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def signal_to_noise_ratio_contrastive_loss(
+    embeddings, labels, *, pos_margin=0.0, neg_margin=1.0, reduction: str = "mean"
+):
+    """Contrastive loss on the signal-to-noise-ratio distance, pml's ``SignalToNoiseRatioContrastiveLoss``.
+
+    pml's ``SNRDistance`` between L2-normalised rows, :math:`d_{ij} = \\operatorname{var}(\\hat x_i -
+    \\hat x_j) / \\operatorname{var}(\\hat x_i)` (unbiased variances over the ``D`` features), in the
+    contrastive hinges of :func:`contrastive_loss`:
+    :math:`\\ell^+_{ij} = [d_{ij} - m_+]_+`, :math:`\\ell^-_{ij} = [m_- - d_{ij}]_+`.
+
+    Yuan et al., *Signal-To-Noise Ratio: A Robust Distance Metric for Deep Metric Learning* (CVPR 2019).
+    A row whose features have zero variance (a zero or constant row) has no SNR; pml divides by 0
+    (``inf``/``nan``), here its distances are the variances of the differences (denominator 1).
+
+    Args:
+      embeddings: ``(B, D)`` floats (``D >= 2``).
+      labels: ``(B,)`` integers.
+      pos_margin: :math:`m_+` (default 0).
+      neg_margin: :math:`m_-` (default 1).
+      reduction: ``'mean'`` (pml's ``AvgNonZeroReducer`` on each part, then summed, as
+        :func:`contrastive_loss`), ``'sum'`` or ``'none'`` (``(B, B)``).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import signal_to_noise_ratio_contrastive_loss
+      >>> x = jnp.array([[1.0, 0.0, 2.0], [0.8, 0.6, 1.0], [0.0, 1.0, -1.0]])
+      >>> round(float(signal_to_noise_ratio_contrastive_loss(x, jnp.array([0, 0, 1]))), 4)
+      2.5715
+    """
+    name = "signal_to_noise_ratio_contrastive_loss"
+    R.validate_reduction(name, reduction)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    unit = _l2_normalize(embeddings)
+    ddof = unit.shape[1] - 1
+
+    def var(v):
+        centred = v - jnp.mean(v, axis=-1, keepdims=True)
+        return jnp.sum(centred * centred, axis=-1) / ddof
+
+    anchor_var = var(unit)[:, None]
+    # a row with no variance (zero or constant) has no SNR: pml divides by 0 (inf/nan); here by 1
+    d = var(unit[:, None, :] - unit[None, :, :]) / jnp.where(anchor_var > 0, anchor_var, 1)
+    positive, negative = _pair_masks(labels)
+    pos = jnp.where(positive, jax.nn.relu(d - pos_margin), 0)
+    neg = jnp.where(negative, jax.nn.relu(neg_margin - d), 0)
+    if reduction == "mean":
+        return (R.masked_mean(pos, pos > 0) + R.masked_mean(neg, neg > 0)).astype(out_dtype)
+    return _finish(pos + neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhai & Wu 2019; {_PML} NormalizedSoftmaxLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+)
+def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, reduction: str = "mean"):
+    """Normalized softmax loss, pytorch-metric-learning's ``NormalizedSoftmaxLoss``.
+
+    .. math:: \\ell_i = -\\log \\operatorname{softmax}_c(\\cos\\theta_{ic} / T)_{y_i}
+
+    with cosines between L2-normalised embeddings and L2-normalised class weights. Zhai & Wu,
+    *Classification is a Strong Baseline for Deep Metric Learning* (BMVC 2019).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class weights (the transpose of pml's ``W``).
+      temperature: :math:`T` (default 0.05).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import normalized_softmax_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(normalized_softmax_loss(x, jnp.array([0, 1]), w, temperature=0.5)), 4)
+      0.1717
+    """
+    name = "normalized_softmax_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    values = _margin_softmax(embeddings, labels, weight, 1.0 / temperature, lambda c: c)
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang et al. 2019; {_PML} P2SGradLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
+    """P2SGrad loss, pytorch-metric-learning's ``P2SGradLoss``: mean squared error of the cosines.
+
+    .. math:: \\ell_{ic} = (\\cos\\theta_{ic} - [c = y_i])^2
+
+    with :math:`\\cos\\theta_{ic} = x_i^\\top w_c / \\lVert x_i \\rVert` clamped to ``[-1, 1]``. Zhang et
+    al., *P2SGrad: Refined Gradients for Optimizing Deep Face Models* (CVPR 2019).
+
+    pml rescales its weight in place before each call, outside the graph (torch's ``renorm(2, 1, 1e-5)``
+    then ``* 1e5``: each class vector to norm ``n / (n + 1e-7)``, about 1); here the same factor is applied
+    to ``weight`` and held constant in the gradient. So the value is pml's, and the gradient with respect
+    to ``weight`` is pml's ``weight.grad`` times that factor (``1 - 1e-7`` for unit rows, which pml keeps).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class weights (the transpose of pml's ``weight``).
+      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``; pml's value is already reduced,
+        so its reducers do not change it), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
+
+    Returns:
+      A scalar, or the ``(B, C)`` squared errors for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import p2s_grad_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(p2s_grad_loss(x, jnp.array([0, 1]), w)), 4)
+      0.0122
+    """
+    name = "p2s_grad_loss"
+    R.validate_reduction(name, reduction)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    # torch's renorm(2, 1, 1e-5).mul(1e5), as pml applies it to its weight before each call (outside the
+    # graph, so the rescaling is a constant here): rows longer than 1e-5 get norm / (norm + 1e-7)
+    w_norm = lax.stop_gradient(_safe_sqrt(jnp.sum(weight * weight, axis=1, keepdims=True)))
+    scale = jnp.where(w_norm > 1e-5, 1e-5 / (w_norm + 1e-7), 1.0)
+    unit_w = weight * scale * 1e5
+    x_norm = _safe_sqrt(jnp.sum(embeddings * embeddings, axis=1, keepdims=True))
+    # a zero embedding has cosine 0 (pml: 0 / 0 = nan) and a finite gradient
+    cosine = jnp.clip(_dot(embeddings, unit_w) / jnp.where(x_norm > 0, x_norm, 1), -1, 1)
+    onehot = labels[:, None] == jnp.arange(weight.shape[0])[None, :]
+    values = jnp.square(cosine - onehot.astype(cosine.dtype))
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang et al. 2023; {_PML} ThresholdConsistentMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def threshold_consistent_margin_loss(
+    embeddings,
+    labels,
+    *,
+    lambda_plus=1.0,
+    lambda_minus=1.0,
+    margin_plus=0.9,
+    margin_minus=0.5,
+    reduction: str = "mean",
+):
+    """Threshold-consistent margin (TCM) loss, pytorch-metric-learning's ``ThresholdConsistentMarginLoss``.
+
+    With cosine similarities :math:`s` over the positive pairs :math:`P` and negative pairs :math:`N`:
+
+    .. math::
+
+        \\ell = \\lambda_+ \\frac{\\sum_{P} (m_+ - s) [s \\le m_+]}{\\sum_P [s \\le m_+]}
+            + \\lambda_- \\frac{\\sum_{N} (s - m_-) [s \\ge m_-]}{\\sum_N [s \\ge m_-]}
+
+    (an empty selection adds 0). Zhang et al., *Threshold-Consistent Margin Loss for Open-World Deep
+    Metric Learning* (2023).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      lambda_plus: :math:`\\lambda_+` (default 1).
+      lambda_minus: :math:`\\lambda_-` (default 1).
+      margin_plus: :math:`m_+` (default 0.9).
+      margin_minus: :math:`m_-` (default 0.5).
+      reduction: ``'mean'`` (the formula: pml's value, already reduced, so pml's reducers do not change
+        it), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
+        (``(B, B)``: the weighted selected terms).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair terms for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import threshold_consistent_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(threshold_consistent_margin_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
+      0.3667
+    """
+    name = "threshold_consistent_margin_loss"
+    R.validate_reduction(name, reduction)
+    lambda_plus = _hyper(name, "lambda_plus", lambda_plus)
+    lambda_minus = _hyper(name, "lambda_minus", lambda_minus)
+    margin_plus = _hyper(name, "margin_plus", margin_plus)
+    margin_minus = _hyper(name, "margin_minus", margin_minus)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    pos_sel = positive & (s <= margin_plus)
+    neg_sel = negative & (s >= margin_minus)
+    pos = jnp.where(pos_sel, margin_plus - s, 0)
+    neg = jnp.where(neg_sel, s - margin_minus, 0)
+    if reduction == "mean":
+        out = lambda_plus * R.masked_mean(pos, pos_sel) + lambda_minus * R.masked_mean(neg, neg_sel)
+        return out.astype(out_dtype)
+    return _finish(lambda_plus * pos + lambda_minus * neg, reduction, None, out_dtype)

@@ -34,14 +34,19 @@ from jaxloss._margin import multi_margin_loss
 from jaxloss._margin import multilabel_margin_loss
 from jaxloss._margin import triplet_margin_loss
 from jaxloss._margin import triplet_margin_with_distance_loss
+from jaxloss._metric import angular_loss
 from jaxloss._metric import arcface_loss
 from jaxloss._metric import circle_loss
 from jaxloss._metric import contrastive_loss
 from jaxloss._metric import cosface_loss
 from jaxloss._metric import info_nce_loss
+from jaxloss._metric import intra_pair_variance_loss
 from jaxloss._metric import multi_similarity_loss
+from jaxloss._metric import normalized_softmax_loss
 from jaxloss._metric import npairs_loss
 from jaxloss._metric import ntxent_loss
+from jaxloss._metric import p2s_grad_loss
+from jaxloss._metric import signal_to_noise_ratio_contrastive_loss
 from jaxloss._metric import supervised_contrastive_loss
 from jaxloss._metric import fast_ap_loss
 from jaxloss._metric import generalized_lifted_structure_loss
@@ -52,6 +57,7 @@ from jaxloss._metric import nca_loss
 from jaxloss._metric import proxy_anchor_loss
 from jaxloss._metric import proxy_nca_loss
 from jaxloss._metric import soft_triple_loss
+from jaxloss._metric import threshold_consistent_margin_loss
 from jaxloss._metric import tuplet_margin_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
@@ -123,6 +129,7 @@ TORCH_FUNCTIONS = (
 
 __all__ = [
     "LinearCrossEntropyOptions",
+    "angular_loss",
     "approx_ndcg_loss",
     "arcface_loss",
     "bi_tempered_logistic_loss",
@@ -153,6 +160,7 @@ __all__ = [
     "huber_loss",
     "info_nce_loss",
     "instance_loss",
+    "intra_pair_variance_loss",
     "jaccard_loss",
     "js_divergence",
     "kl_div",
@@ -175,8 +183,10 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "nca_loss",
     "nll_loss",
+    "normalized_softmax_loss",
     "npairs_loss",
     "ntxent_loss",
+    "p2s_grad_loss",
     "pairwise_distance",
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
@@ -192,6 +202,7 @@ __all__ = [
     "proxy_nca_loss",
     "quantile_loss",
     "sigmoid_focal_loss",
+    "signal_to_noise_ratio_contrastive_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "soft_triple_loss",
@@ -199,6 +210,7 @@ __all__ = [
     "sparsemax_loss",
     "squared_hinge",
     "supervised_contrastive_loss",
+    "threshold_consistent_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "tuplet_margin_loss",

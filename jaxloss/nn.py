@@ -26,6 +26,7 @@ from jaxloss import _reduction as R
 from jaxloss import losses as F
 
 __all__ = [
+    "AngularLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
@@ -37,6 +38,7 @@ __all__ = [
     "HingeEmbeddingLoss",
     "HuberLoss",
     "InstanceLoss",
+    "IntraPairVarianceLoss",
     "KLDivLoss",
     "L1Loss",
     "LiftedStructureLoss",
@@ -49,6 +51,7 @@ __all__ = [
     "MultiMarginLoss",
     "NCALoss",
     "NLLLoss",
+    "NormalizedSoftmaxLoss",
     "PairwiseMSELoss",
     "PairwiseQRLoss",
     "PairwiseSoftZeroOneLoss",
@@ -58,9 +61,11 @@ __all__ = [
     "Poly1SoftmaxLoss",
     "ProxyAnchorLoss",
     "ProxyNCALoss",
+    "SignalToNoiseRatioContrastiveLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "SoftTripleLoss",
+    "ThresholdConsistentMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "TupletMarginLoss",
@@ -467,6 +472,56 @@ class InstanceLoss(_Loss):
 
     _: dataclasses.KW_ONLY
     gamma: float = 64.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.angular_loss, legacy=False)
+class AngularLoss(_Loss):
+    """pml's ``AngularLoss``: ``loss(embeddings, labels)`` (``alpha`` in degrees)."""
+
+    _: dataclasses.KW_ONLY
+    alpha: float = 40.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.intra_pair_variance_loss, legacy=False)
+class IntraPairVarianceLoss(_Loss):
+    """pml's ``IntraPairVarianceLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    pos_eps: float = 0.01
+    neg_eps: float = 0.01
+    reduction: str = "mean"
+
+
+@_loss_class(F.signal_to_noise_ratio_contrastive_loss, legacy=False)
+class SignalToNoiseRatioContrastiveLoss(_Loss):
+    """pml's ``SignalToNoiseRatioContrastiveLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    pos_margin: float = 0.0
+    neg_margin: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.normalized_softmax_loss, legacy=False)
+class NormalizedSoftmaxLoss(_Loss):
+    """pml's ``NormalizedSoftmaxLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
+    temperature: float = 0.05
+    reduction: str = "mean"
+
+
+@_loss_class(F.threshold_consistent_margin_loss, legacy=False)
+class ThresholdConsistentMarginLoss(_Loss):
+    """pml's ``ThresholdConsistentMarginLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    lambda_plus: float = 1.0
+    lambda_minus: float = 1.0
+    margin_plus: float = 0.9
+    margin_minus: float = 0.5
     reduction: str = "mean"
 
 

@@ -50,6 +50,10 @@ def _centers(rng, c, d):
     return (rng.standard_normal((c, 3, d)),)
 
 
+def _unit_rows(w):
+    return w / np.linalg.norm(w, axis=1, keepdims=True)  # pml keeps P2SGrad's weight columns unit
+
+
 def _beta(rng, c, d):
     return (rng.random(c) * 0.4 + 0.9,)
 
@@ -136,10 +140,46 @@ CASES = {
     "tuplet": (L.tuplet_margin_loss, None, lambda r: pml.TupletMarginLoss(scale=16, reducer=r), {"scale": 16.0}),
     "tuplet_default": (L.tuplet_margin_loss, None, lambda r: pml.TupletMarginLoss(reducer=r), {}),
     "instance": (L.instance_loss, None, lambda r: pml.InstanceLoss(gamma=8, reducer=r), {"gamma": 8.0}),
+    "angular": (L.angular_loss, None, lambda r: pml.AngularLoss(alpha=35, reducer=r), {"alpha": 35.0}),
+    "ipv": (
+        L.intra_pair_variance_loss,
+        None,
+        lambda r: pml.IntraPairVarianceLoss(pos_eps=0.05, neg_eps=0.02, reducer=r),
+        {"pos_eps": 0.05, "neg_eps": 0.02},
+    ),
+    "snr": (
+        L.signal_to_noise_ratio_contrastive_loss,
+        None,
+        lambda r: pml.SignalToNoiseRatioContrastiveLoss(pos_margin=0.1, neg_margin=1.2, reducer=r),
+        {"pos_margin": 0.1, "neg_margin": 1.2},
+    ),
+    "normalized_softmax": (
+        L.normalized_softmax_loss,
+        _proxies,
+        lambda r, w: _set(
+            pml.NormalizedSoftmaxLoss(w.shape[0], w.shape[1], temperature=0.3, reducer=r), W=w.T.copy()
+        ),
+        {"temperature": 0.3},
+    ),
+    "p2s": (
+        L.p2s_grad_loss,
+        lambda rng, c, d: (_unit_rows(rng.standard_normal((c, d))),),
+        lambda r, w: _set(pml.P2SGradLoss(w.shape[1], w.shape[0], reducer=r), weight=w.T.copy()),
+        {},
+    ),
+    "tcm": (
+        L.threshold_consistent_margin_loss,
+        None,
+        lambda r: pml.ThresholdConsistentMarginLoss(
+            lambda_plus=0.7, lambda_minus=1.3, margin_plus=0.3, margin_minus=-0.1, reducer=r
+        ),
+        {"lambda_plus": 0.7, "lambda_minus": 1.3, "margin_plus": 0.3, "margin_minus": -0.1},
+    ),
 }
 PARAMS = {"margin_class_beta": ("beta",), "proxy_nca": ("proxies",), "proxy_anchor": ("proxies",),
           "proxy_anchor_opts": ("proxies",), "soft_triple": ("fc",), "soft_triple_opts": ("fc",),
-          "margin_scalar_beta": ("beta",)}
+          "margin_scalar_beta": ("beta",), "normalized_softmax": ("W",), "p2s": ("weight",)}
+ALREADY_REDUCED = {"p2s", "tcm"}
 REDUCERS = {"mean": None, "sum": pml_reducers.SumReducer}
 
 
@@ -161,12 +201,19 @@ def test_matches_pml(name):
     args = extra(rng, c, x.shape[1]) if extra else ()
     params = PARAMS.get(name, ())
     for reduction, reducer in REDUCERS.items():
+        if reduction == "sum" and name in ALREADY_REDUCED:
+            continue  # pml's value is already reduced: every pml reducer returns the 'mean'
         loss = make(reducer() if reducer else None, *args)
         if name == "margin_scalar_beta":
             loss.beta.data = torch.tensor([1.05], dtype=torch.float64)
         ref, ref_grads = _pml_value_and_grads(loss, x, y, params)
         if name == "soft_triple" or name == "soft_triple_opts":  # pml's fc is (D, C*K): ours (C, K, D)
             ref_grads[1] = ref_grads[1].T.reshape(args[0].shape)
+        if name in ("normalized_softmax", "p2s"):  # pml's W is (D, C): ours (C, D)
+            ref_grads[1] = ref_grads[1].T
+        if name == "p2s":  # our weight gradient carries pml's constant renorm factor (docstring)
+            norm = np.linalg.norm(args[0], axis=1, keepdims=True)
+            ref_grads[1] = ref_grads[1] * (1e-5 / (norm + 1e-7) * 1e5)
         if name == "margin_scalar_beta":
             ref_grads[1] = ref_grads[1].reshape(())
         argnums = tuple(range(1 + len(args))) if name != "margin_scalar_beta" else (0,)
@@ -189,7 +236,8 @@ def test_matches_pml(name):
 
 
 @pytest.mark.parametrize("name", ["lifted", "glifted", "margin", "nca", "proxy_nca", "proxy_anchor",
-                                  "soft_triple", "fast_ap", "tuplet", "instance"])
+                                  "soft_triple", "fast_ap", "tuplet", "instance", "angular", "ipv", "snr",
+                                  "normalized_softmax", "p2s", "tcm"])
 def test_none_sums_to_sum_and_degenerate_batches(name):
     fn, extra, _, options = CASES[name]
     rng = np.random.default_rng(11)
@@ -198,7 +246,7 @@ def test_none_sums_to_sum_and_degenerate_batches(name):
     f = functools.partial(fn, **options)
     np.testing.assert_allclose(
         jnp.sum(f(x, y, *args, reduction="none")), f(x, y, *args, reduction="sum"), rtol=1e-12
-    ) if name not in ("margin", "proxy_anchor") else None
+    ) if name not in ("margin", "proxy_anchor", "tcm") else None
     # identical rows (zero distances), a zero row, one class only, all singletons: finite, no nan grads
     x2 = x.copy()
     x2[1] = x2[0]
@@ -217,7 +265,8 @@ def test_degenerate_batches_match_pml():
     x = rng.standard_normal((5, 3))
     x[1] = x[0]
     one_class, singletons = np.zeros(5, int), np.arange(5)
-    for name in ["lifted", "glifted", "margin", "nca", "fast_ap", "tuplet", "instance"]:
+    for name in ["lifted", "glifted", "margin", "nca", "fast_ap", "tuplet", "instance", "angular", "ipv",
+                 "snr", "tcm"]:
         fn, _, make, options = CASES[name]
         for labels in (one_class, singletons):
             ref, _ = _pml_value_and_grads(make(None), x, labels)
@@ -257,6 +306,11 @@ NN = {
     "FastAPLoss": (L.fast_ap_loss, {"num_bins": 5}, None),
     "TupletMarginLoss": (L.tuplet_margin_loss, {"scale": 8.0, "reduction": "none"}, None),
     "InstanceLoss": (L.instance_loss, {"gamma": 4.0}, None),
+    "AngularLoss": (L.angular_loss, {"alpha": 30.0}, None),
+    "IntraPairVarianceLoss": (L.intra_pair_variance_loss, {"pos_eps": 0.1}, None),
+    "SignalToNoiseRatioContrastiveLoss": (L.signal_to_noise_ratio_contrastive_loss, {"neg_margin": 0.5}, None),
+    "NormalizedSoftmaxLoss": (L.normalized_softmax_loss, {"temperature": 0.2}, _proxies),
+    "ThresholdConsistentMarginLoss": (L.threshold_consistent_margin_loss, {"margin_minus": 0.1}, None),
 }
 
 
