@@ -333,6 +333,28 @@ def _listmle(scores: jax.Array, labels: jax.Array, where: jax.Array | None) -> j
     return -jnp.sum(terms, axis=-1)
 
 
+@jax.jit
+def _segmented_listmle(scores, labels, where, segments) -> jax.Array:
+    """``(..., L)`` per-segment ListMLE at each valid item of the segment.
+
+    Item ``i``'s suffix is the valid items ``k`` of its segment ranked at or after it in the label order
+    (decreasing label, ties in input order, as :func:`_sort_by_labels`): the same sums as rax's
+    sort-and-segment-cumulative-logsumexp, without the permutations.
+    """
+    n = scores.shape[-1]
+    valid = jnp.ones(scores.shape, bool) if where is None else where
+    index = jnp.arange(n)
+    # [i, k]: k is ranked at or after i
+    later = jnp.broadcast_to(index[None, :] >= index[:, None], scores.shape + (n,))
+    after = (labels[..., None, :] < labels[..., :, None]) | (
+        (labels[..., None, :] == labels[..., :, None]) & later
+    )
+    suffix = after & _same_segment(segments, None) & valid[..., None, :]
+    lse = _masked_lse(jnp.broadcast_to(scores[..., None, :], suffix.shape), suffix)
+    terms = jnp.where(valid, scores - lse, 0)
+    return -_segment_sum(terms, _same_segment(segments, where))
+
+
 @functools.partial(jax.jit, static_argnames=("temperature",))
 def _approx_ndcg(
     scores: jax.Array,
@@ -557,7 +579,9 @@ def pairwise_logistic_loss(
 
 
 @register(family="ranking", reference="rax.listmle_loss (rax 0.4)", example=_ranking_example)
-def listmle_loss(scores, labels, *, where=None, reduction: str = "mean") -> jax.Array:
+def listmle_loss(
+    scores, labels, *, where=None, segments=None, reduction: str = "mean"
+) -> jax.Array:
     """ListMLE: negative log-likelihood of the label order under the Plackett-Luce model of the scores.
 
     .. math:: \\ell(s, y) = -\\sum_i \\Big[ s_{\\pi(i)} - \\log \\sum_{k \\ge i} e^{s_{\\pi(k)}} \\Big]
@@ -570,7 +594,8 @@ def listmle_loss(scores, labels, *, where=None, reduction: str = "mean") -> jax.
 
     Args:
       {args}
-      reduction: ``'mean'`` (over the lists that have a valid item), ``'sum'`` or ``'none'`` (``(...,)``).
+      {segments}
+      {list_reduction}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -584,6 +609,10 @@ def listmle_loss(scores, labels, *, where=None, reduction: str = "mean") -> jax.
     name = "listmle_loss"
     R.validate_reduction(name, reduction)
     scores, labels, where, _, out_dtype = _prepare(name, scores, labels, where)
+    segments = _prepare_segments(name, segments, scores)
+    if segments is not None:
+        values = _segmented_listmle(scores, labels, where, segments)
+        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
     return _reduce_lists(_listmle(scores, labels, where), where, reduction, out_dtype)
 
 
