@@ -56,6 +56,7 @@ __all__ = [
     "proxy_nca_loss",
     "signal_to_noise_ratio_contrastive_loss",
     "soft_triple_loss",
+    "sub_center_arcface_loss",
     "supervised_contrastive_loss",
     "threshold_consistent_margin_loss",
     "tuplet_margin_loss",
@@ -660,7 +661,12 @@ def _margin_softmax(embeddings, labels, weight, scale, target_logit) -> jax.Arra
     ``CosineSimilarity`` on ``W``); pml's ``cos + onehot * (modified - cos)`` order is kept.
     """
     cosine = _dot(_l2_normalize(embeddings), _l2_normalize(weight))  # (B, C)
-    onehot = (labels[:, None] == jnp.arange(weight.shape[0])[None, :]).astype(cosine.dtype)
+    return _margin_softmax_of_cosine(cosine, labels, scale, target_logit)
+
+
+def _margin_softmax_of_cosine(cosine, labels, scale, target_logit) -> jax.Array:
+    """:func:`_margin_softmax` from the ``(B, C)`` cosines."""
+    onehot = (labels[:, None] == jnp.arange(cosine.shape[1])[None, :]).astype(cosine.dtype)
     target = jnp.sum(cosine * onehot, axis=1)
     logits = (cosine + onehot * (target_logit(target) - target)[:, None]) * scale
     log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
@@ -1991,3 +1997,53 @@ def threshold_consistent_margin_loss(
         out = lambda_plus * R.masked_mean(pos, pos_sel) + lambda_minus * R.masked_mean(neg, neg_sel)
         return out.astype(out_dtype)
     return _finish(lambda_plus * pos + lambda_minus * neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Deng et al. 2020 (sub-center ArcFace); {_PML} SubCenterArcFaceLoss",
+    example=_soft_triple_example,
+    diff=(0, 2),
+)
+def sub_center_arcface_loss(
+    embeddings, labels, centers, *, margin=28.6, scale=64.0, reduction: str = "mean"
+):
+    """Sub-center ArcFace loss, pytorch-metric-learning's ``SubCenterArcFaceLoss``.
+
+    :func:`arcface_loss` where the cosine to class ``c`` is the largest cosine to its ``K`` sub-centres,
+    :math:`\cos\theta_{ic} = \max_k \cos(x_i, w_{ck})`. Deng et al., *Sub-center ArcFace: Boosting
+    Face Recognition by Large-Scale Noisy Web Faces* (ECCV 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      centers: ``(C, K, D)`` sub-centres; pml's ``W`` of shape ``(D, C * K)`` is ``W.T.reshape(C, K, D)``.
+      margin: the angular margin **in degrees** (default 28.6), as :func:`arcface_loss`.
+      scale: the logit scale (default 64).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``. The gradient of the ``max`` goes to
+      the closest sub-centre (ties, a measure-zero event, split it).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import sub_center_arcface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.5]], [[0.0, 1.0], [-0.3, 1.0]]])
+      >>> round(float(sub_center_arcface_loss(x, jnp.array([0, 1]), c, scale=4.0)), 4)
+      0.1839
+    """
+    name = "sub_center_arcface_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin, nonnegative=True)
+    scale = _hyper(name, "scale", scale, positive=True)
+    centers = V.as_float(name, "centers", centers)
+    V.check_ndim(name, "centers", centers, (3,))
+    classes, per_class, size = centers.shape
+    embeddings, labels, flat, out_dtype = _prepare_classifier(
+        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    )
+    cosine = jnp.max(_cosine_between(embeddings, flat).reshape(-1, classes, per_class), axis=2)
+    values = _margin_softmax_of_cosine(cosine, labels, scale, _arcface_target(margin))
+    return _finish(values, reduction, None, out_dtype)

@@ -47,6 +47,7 @@ from jaxloss._metric import npairs_loss
 from jaxloss._metric import ntxent_loss
 from jaxloss._metric import p2s_grad_loss
 from jaxloss._metric import signal_to_noise_ratio_contrastive_loss
+from jaxloss._metric import sub_center_arcface_loss
 from jaxloss._metric import supervised_contrastive_loss
 from jaxloss._metric import fast_ap_loss
 from jaxloss._metric import generalized_lifted_structure_loss
@@ -209,6 +210,7 @@ __all__ = [
     "softmax_focal_loss",
     "sparsemax_loss",
     "squared_hinge",
+    "sub_center_arcface_loss",
     "supervised_contrastive_loss",
     "threshold_consistent_margin_loss",
     "triplet_margin_loss",

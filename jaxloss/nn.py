@@ -65,6 +65,7 @@ __all__ = [
     "SmoothL1Loss",
     "SoftMarginLoss",
     "SoftTripleLoss",
+    "SubCenterArcFaceLoss",
     "ThresholdConsistentMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
@@ -522,6 +523,16 @@ class ThresholdConsistentMarginLoss(_Loss):
     lambda_minus: float = 1.0
     margin_plus: float = 0.9
     margin_minus: float = 0.5
+    reduction: str = "mean"
+
+
+@_loss_class(F.sub_center_arcface_loss, legacy=False)
+class SubCenterArcFaceLoss(_Loss):
+    """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 28.6
+    scale: float = 64.0
     reduction: str = "mean"
 
 

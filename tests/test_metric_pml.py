@@ -167,6 +167,18 @@ CASES = {
         lambda r, w: _set(pml.P2SGradLoss(w.shape[1], w.shape[0], reducer=r), weight=w.T.copy()),
         {},
     ),
+    "subcenter_arcface": (
+        L.sub_center_arcface_loss,
+        _centers,
+        lambda r, c: _set(
+            pml.SubCenterArcFaceLoss(
+                num_classes=c.shape[0], embedding_size=c.shape[2], sub_centers=c.shape[1], scale=8,
+                margin=20, reducer=r,
+            ),
+            W=c.reshape(-1, c.shape[2]).T.copy(),
+        ),
+        {"scale": 8.0, "margin": 20.0},
+    ),
     "tcm": (
         L.threshold_consistent_margin_loss,
         None,
@@ -178,7 +190,8 @@ CASES = {
 }
 PARAMS = {"margin_class_beta": ("beta",), "proxy_nca": ("proxies",), "proxy_anchor": ("proxies",),
           "proxy_anchor_opts": ("proxies",), "soft_triple": ("fc",), "soft_triple_opts": ("fc",),
-          "margin_scalar_beta": ("beta",), "normalized_softmax": ("W",), "p2s": ("weight",)}
+          "margin_scalar_beta": ("beta",), "normalized_softmax": ("W",), "p2s": ("weight",),
+          "subcenter_arcface": ("W",)}
 ALREADY_REDUCED = {"p2s", "tcm"}
 REDUCERS = {"mean": None, "sum": pml_reducers.SumReducer}
 
@@ -209,6 +222,8 @@ def test_matches_pml(name):
         ref, ref_grads = _pml_value_and_grads(loss, x, y, params)
         if name == "soft_triple" or name == "soft_triple_opts":  # pml's fc is (D, C*K): ours (C, K, D)
             ref_grads[1] = ref_grads[1].T.reshape(args[0].shape)
+        if name == "subcenter_arcface":  # pml's W is (D, C*K): ours (C, K, D)
+            ref_grads[1] = ref_grads[1].T.reshape(args[0].shape)
         if name in ("normalized_softmax", "p2s"):  # pml's W is (D, C): ours (C, D)
             ref_grads[1] = ref_grads[1].T
         if name == "p2s":  # our weight gradient carries pml's constant renorm factor (docstring)
@@ -237,7 +252,7 @@ def test_matches_pml(name):
 
 @pytest.mark.parametrize("name", ["lifted", "glifted", "margin", "nca", "proxy_nca", "proxy_anchor",
                                   "soft_triple", "fast_ap", "tuplet", "instance", "angular", "ipv", "snr",
-                                  "normalized_softmax", "p2s", "tcm"])
+                                  "normalized_softmax", "p2s", "tcm", "subcenter_arcface"])
 def test_none_sums_to_sum_and_degenerate_batches(name):
     fn, extra, _, options = CASES[name]
     rng = np.random.default_rng(11)
@@ -310,6 +325,7 @@ NN = {
     "IntraPairVarianceLoss": (L.intra_pair_variance_loss, {"pos_eps": 0.1}, None),
     "SignalToNoiseRatioContrastiveLoss": (L.signal_to_noise_ratio_contrastive_loss, {"neg_margin": 0.5}, None),
     "NormalizedSoftmaxLoss": (L.normalized_softmax_loss, {"temperature": 0.2}, _proxies),
+    "SubCenterArcFaceLoss": (L.sub_center_arcface_loss, {"scale": 8.0}, _centers),
     "ThresholdConsistentMarginLoss": (L.threshold_consistent_margin_loss, {"margin_minus": 0.1}, None),
 }
 
