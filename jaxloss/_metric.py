@@ -2011,7 +2011,7 @@ def sub_center_arcface_loss(
     """Sub-center ArcFace loss, pytorch-metric-learning's ``SubCenterArcFaceLoss``.
 
     :func:`arcface_loss` where the cosine to class ``c`` is the largest cosine to its ``K`` sub-centres,
-    :math:`\cos\theta_{ic} = \max_k \cos(x_i, w_{ck})`. Deng et al., *Sub-center ArcFace: Boosting
+    :math:`\\cos\\theta_{ic} = \\max_k \\cos(x_i, w_{ck})`. Deng et al., *Sub-center ArcFace: Boosting
     Face Recognition by Large-Scale Noisy Web Faces* (ECCV 2020).
 
     Args:
