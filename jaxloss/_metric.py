@@ -1,7 +1,17 @@
 """Metric-learning and self-supervised losses on a batch of embeddings.
 
 ``contrastive_loss``, ``ntxent_loss``, ``info_nce_loss``, ``supervised_contrastive_loss``, ``npairs_loss``,
-``arcface_loss``, ``cosface_loss``, ``circle_loss`` and ``multi_similarity_loss``.
+``arcface_loss``, ``cosface_loss``, ``circle_loss``, ``multi_similarity_loss``, and pml's pair, triplet and
+proxy losses: ``lifted_structure_loss``, ``generalized_lifted_structure_loss``, ``margin_loss``, ``nca_loss``,
+``proxy_nca_loss``, ``proxy_anchor_loss``, ``soft_triple_loss``, ``fast_ap_loss``, ``tuplet_margin_loss``,
+``instance_loss``, ``angular_loss``, ``intra_pair_variance_loss``, ``signal_to_noise_ratio_contrastive_loss``,
+``normalized_softmax_loss``, ``p2s_grad_loss``, ``threshold_consistent_margin_loss`` and
+``sub_center_arcface_loss``.
+
+pml's default miner gives every pair (and every triplet) of the batch, so none of these losses mines: pass
+the pairs you want through ``labels``. Learnable tensors that pml's classes own (proxies, class weights,
+SoftTriple's and sub-center ArcFace's centres, MarginLoss's ``beta``) are explicit arguments here, so
+``jax.grad`` with respect to them gives pml's parameter gradients.
 
 Shapes: ``B`` batch, ``D`` embedding size, ``C`` classes, ``M`` negative keys. Embeddings are ``(B, D)``
 floats, labels ``(B,)`` integers; two rows with the same label form a positive pair (a row is never its own

@@ -2,9 +2,12 @@
 
 Shape legend: ``L`` is the list size (the last axis); ``...`` are any number of batch axes, one list each.
 Every loss takes an optional boolean ``where`` mask of the same shape (``False`` items are ignored) and a
-``reduction``. Semantics and numbers follow rax 0.4 (``rax.softmax_loss``, ``rax.pairwise_hinge_loss``,
-``rax.pairwise_logistic_loss``, ``rax.listmle_loss`` and ``rax.approx_t12n(rax.ndcg_metric)``) with its
-default ``reduce_fn=jnp.mean``. A fully masked list gives 0 with zero (finite) gradients.
+``reduction``. Semantics and numbers follow rax 0.4 (every ``rax.*_loss``, ``rax.softmax_loss`` as
+``listwise_softmax_loss``, and ``rax.approx_t12n(rax.ndcg_metric)``) with its default ``reduce_fn=jnp.mean``
+(``reduction='mean'``; ``'sum'`` is ``jnp.sum`` and ``'none'`` is ``None``). rax's ``segments`` (sub-lists
+inside a list), ``weights``, ``lambdaweight_fn``, ``label_fn`` and ``gain_fn`` are keyword arguments where rax
+has them (``approx_ndcg_loss`` takes no ``segments``). A fully masked list gives 0 with zero (finite)
+gradients.
 
 Private kernels that other faces reuse:
 
