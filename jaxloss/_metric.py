@@ -1,7 +1,17 @@
 """Metric-learning and self-supervised losses on a batch of embeddings.
 
 ``contrastive_loss``, ``ntxent_loss``, ``info_nce_loss``, ``supervised_contrastive_loss``, ``npairs_loss``,
-``arcface_loss``, ``cosface_loss``, ``circle_loss`` and ``multi_similarity_loss``.
+``arcface_loss``, ``cosface_loss``, ``circle_loss``, ``multi_similarity_loss``, and pml's pair, triplet and
+proxy losses: ``lifted_structure_loss``, ``generalized_lifted_structure_loss``, ``margin_loss``, ``nca_loss``,
+``proxy_nca_loss``, ``proxy_anchor_loss``, ``soft_triple_loss``, ``fast_ap_loss``, ``tuplet_margin_loss``,
+``instance_loss``, ``angular_loss``, ``intra_pair_variance_loss``, ``signal_to_noise_ratio_contrastive_loss``,
+``normalized_softmax_loss``, ``p2s_grad_loss``, ``threshold_consistent_margin_loss`` and
+``sub_center_arcface_loss``.
+
+pml's default miner gives every pair (and every triplet) of the batch, so none of these losses mines: pass
+the pairs you want through ``labels``. Learnable tensors that pml's classes own (proxies, class weights,
+SoftTriple's and sub-center ArcFace's centres, MarginLoss's ``beta``) are explicit arguments here, so
+``jax.grad`` with respect to them gives pml's parameter gradients.
 
 Shapes: ``B`` batch, ``D`` embedding size, ``C`` classes, ``M`` negative keys. Embeddings are ``(B, D)``
 floats, labels ``(B,)`` integers; two rows with the same label form a positive pair (a row is never its own
@@ -34,15 +44,32 @@ from jaxloss import _validation as V
 from jaxloss._registry import register
 
 __all__ = [
+    "angular_loss",
     "arcface_loss",
     "circle_loss",
     "contrastive_loss",
     "cosface_loss",
+    "fast_ap_loss",
+    "generalized_lifted_structure_loss",
     "info_nce_loss",
+    "instance_loss",
+    "intra_pair_variance_loss",
+    "lifted_structure_loss",
+    "margin_loss",
     "multi_similarity_loss",
+    "nca_loss",
+    "normalized_softmax_loss",
     "npairs_loss",
     "ntxent_loss",
+    "p2s_grad_loss",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
+    "signal_to_noise_ratio_contrastive_loss",
+    "soft_triple_loss",
+    "sub_center_arcface_loss",
     "supervised_contrastive_loss",
+    "threshold_consistent_margin_loss",
+    "tuplet_margin_loss",
 ]
 
 _PML = "pytorch-metric-learning 2.9"
@@ -644,7 +671,12 @@ def _margin_softmax(embeddings, labels, weight, scale, target_logit) -> jax.Arra
     ``CosineSimilarity`` on ``W``); pml's ``cos + onehot * (modified - cos)`` order is kept.
     """
     cosine = _dot(_l2_normalize(embeddings), _l2_normalize(weight))  # (B, C)
-    onehot = (labels[:, None] == jnp.arange(weight.shape[0])[None, :]).astype(cosine.dtype)
+    return _margin_softmax_of_cosine(cosine, labels, scale, target_logit)
+
+
+def _margin_softmax_of_cosine(cosine, labels, scale, target_logit) -> jax.Array:
+    """:func:`_margin_softmax` from the ``(B, C)`` cosines."""
+    onehot = (labels[:, None] == jnp.arange(cosine.shape[1])[None, :]).astype(cosine.dtype)
     target = jnp.sum(cosine * onehot, axis=1)
     logits = (cosine + onehot * (target_logit(target) - target)[:, None]) * scale
     log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
@@ -930,3 +962,1098 @@ def multi_similarity_loss(
         values.shape, bool
     )  # plain mean, but 0 (pml's zero loss) for an empty batch
     return _finish(values, reduction, everyone, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# More pytorch-metric-learning losses: shared pieces
+
+
+def _proxy_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 2, 1, 2, 0, 0]), rng.standard_normal((3, 4))), {}
+
+
+def _soft_triple_example(rng: np.random.Generator):
+    return (
+        rng.standard_normal((5, 4)),
+        np.array([0, 2, 1, 2, 0]),
+        rng.standard_normal((3, 2, 4)),
+    ), {}
+
+
+def _margin_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0]), np.array([1.2, 1.1, 0.9])), {}
+
+
+def _lp_distances(x: jax.Array, y: jax.Array | None = None, *, power: int = 1) -> jax.Array:
+    """pml's default ``LpDistance(normalize_embeddings=True, p=2, power=power)`` matrix ``(B, B')``.
+
+    Exact differences of the L2-normalised rows (torch's ``cdist`` for batches up to 25 rows); identical
+    rows are at distance exactly 0 with a zero gradient, as in :func:`_contrastive_pairs`.
+    """
+    raw_y = x if y is None else y
+    xn = _l2_normalize(x)
+    yn = xn if y is None else _l2_normalize(y)
+    diff = xn[:, None, :] - yn[None, :, :]
+    squared = jnp.sum(diff * diff, axis=-1)
+    identical = jnp.all(x[:, None, :] == raw_y[None, :, :], axis=-1)
+    squared = jnp.where(identical, 0, squared)
+    return squared if power == 2 else _safe_sqrt(squared)
+
+
+def _cosine_between(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``(B, C)`` cosine similarities of the L2-normalised rows of ``x`` and ``y`` (pml's CosineSimilarity)."""
+    return _dot(_l2_normalize(x), _l2_normalize(y))
+
+
+def _row_lse(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Row-wise masked ``log sum exp`` and whether the row selects anything (``-inf``-free, finite grads)."""
+    return _masked_logsumexp(x, mask), jnp.any(mask, axis=1)
+
+
+def _prepare_proxies(loss: str, embeddings, labels, proxies, *, check_labels: bool = True):
+    """``(B, D)`` embeddings, ``(B,)`` labels and ``(C, D)`` proxies (class centres)."""
+    if check_labels:
+        return _prepare_classifier(loss, embeddings, labels, proxies)
+    embeddings, labels, out_dtype = _prepare(loss, embeddings, labels)
+    proxies = V.as_float(loss, "proxies", proxies)
+    V.check_ndim(loss, "proxies", proxies, (2,))
+    if proxies.shape[1] != embeddings.shape[1]:
+        raise ValueError(
+            f"{loss}: proxies has shape {tuple(proxies.shape)}; it must be (C, {embeddings.shape[1]})"
+        )
+    out_dtype = V.result_dtype(embeddings, proxies)
+    cdt = V.compute_dtype(out_dtype)
+    return embeddings.astype(cdt), labels, proxies.astype(cdt), out_dtype
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lifted structure
+
+
+def _lifted_pairs(embeddings, labels, neg_margin, pos_margin) -> tuple[jax.Array, jax.Array]:
+    """``(B, B)`` lifted-structure losses of the positive pairs (0 elsewhere) and the positive-pair mask."""
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    lse, has_neg = _row_lse(neg_margin - d, negative)  # per anchor: log sum_n exp(m_- - d_in)
+    # log(exp(lse_i) + exp(lse_j)) over the negatives of both ends of the pair (i, j)
+    a = jnp.where(has_neg, lse, -jnp.inf)
+    shift = jnp.maximum(a[:, None], a[None, :])
+    shift = lax.stop_gradient(jnp.where(jnp.isfinite(shift), shift, 0))
+    e_i = jnp.where(has_neg[:, None], jnp.exp(lse[:, None] - shift), 0)  # lse is 0 (finite) if empty
+    e_j = jnp.where(has_neg[None, :], jnp.exp(lse[None, :] - shift), 0)
+    either = has_neg[:, None] | has_neg[None, :]
+    union = jnp.where(either, jnp.log(jnp.where(either, e_i + e_j, 1)) + shift, 0)
+    losses = jnp.square(jax.nn.relu(union + d - pos_margin)) / 2
+    any_negative = jnp.any(negative)
+    return jnp.where(positive & any_negative, losses, 0), positive & any_negative
+
+
+@register(
+    family="metric",
+    reference=f"Oh Song et al. 2016; {_PML} LiftedStructureLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def lifted_structure_loss(
+    embeddings, labels, *, neg_margin=1.0, pos_margin=0.0, reduction: str = "mean"
+):
+    """Lifted structured loss over every positive pair, pytorch-metric-learning's ``LiftedStructureLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, for each positive pair ``(i, j)``:
+
+    .. math::
+
+        \\ell_{ij} = \\tfrac12 \\Big[\\log \\Big(\\sum_{n \\in N(i)} e^{m_- - d_{in}}
+            + \\sum_{n \\in N(j)} e^{m_- - d_{jn}}\\Big) + d_{ij} - m_+\\Big]_+^2
+
+    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). pml's
+    default miner gives every pair of the batch (ordered, so each unordered positive pair counts twice,
+    hence the ``1/2``).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      neg_margin: :math:`m_-` (pml's ``neg_margin``, default 1).
+      pos_margin: :math:`m_+` (pml's ``pos_margin``, default 0).
+      reduction: ``'mean'`` (over the positive pairs, pml's default ``MeanReducer``; 0 when the batch has
+        no positive or no negative pair), ``'sum'`` or ``'none'`` (the ``(B, B)`` matrix, 0 off the
+        positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import lifted_structure_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      1.4328
+    """
+    name = "lifted_structure_loss"
+    R.validate_reduction(name, reduction)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    losses, pairs = _lifted_pairs(embeddings, labels, neg_margin, pos_margin)
+    return _finish(losses, reduction, pairs, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Hermans et al. 2017; {_PML} GeneralizedLiftedStructureLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def generalized_lifted_structure_loss(
+    embeddings, labels, *, neg_margin=1.0, pos_margin=0.0, reduction: str = "mean"
+):
+    """Generalized lifted structure loss, pytorch-metric-learning's ``GeneralizedLiftedStructureLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, positives :math:`P(i)` and negatives
+    :math:`N(i)`:
+
+    .. math::
+
+        \\ell_i = \\Big[\\log \\sum_{p \\in P(i)} e^{d_{ip} - m_+}
+            + \\log \\sum_{n \\in N(i)} e^{m_- - d_{in}}\\Big]_+
+
+    (an empty sum's log counts 0, as pml). Hermans, Beyer & Leibe, *In Defense of the Triplet Loss for
+    Person Re-Identification* (2017), after Oh Song et al. (2016). Every pair of the batch is used (pml's
+    default miner).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      neg_margin: :math:`m_-` (default 1).
+      pos_margin: :math:`m_+` (default 0).
+      reduction: ``'mean'`` (over all ``B`` anchors, pml's default ``MeanReducer``; 0 for a batch without
+        any pair), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import generalized_lifted_structure_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(generalized_lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.9731
+    """
+    name = "generalized_lifted_structure_loss"
+    R.validate_reduction(name, reduction)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    values = jax.nn.relu(
+        _masked_logsumexp(d - pos_margin, positive) + _masked_logsumexp(neg_margin - d, negative)
+    )
+    values = jnp.where(jnp.any(positive | negative), values, 0)
+    return _finish(values, reduction, jnp.ones(values.shape, bool), out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Margin loss (Wu et al. 2017)
+
+
+@register(
+    family="metric",
+    reference=f"Wu et al. 2017; {_PML} MarginLoss",
+    example=_margin_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: str = "mean"):
+    """Margin-based loss with a (learnable) boundary ``beta``, pytorch-metric-learning's ``MarginLoss``.
+
+    With Euclidean distances :math:`d` between L2-normalised rows, every triplet ``(a, p, n)`` of the batch
+    (pml's default: all triplets) contributes
+
+    .. math::
+
+        \\ell_{apn} = [d_{ap} - \\beta_a + \\alpha]_+ + [\\beta_a - d_{an} + \\alpha]_+
+
+    with :math:`\\alpha` = ``margin`` and :math:`\\beta_a` = ``beta`` (or ``beta[labels[a]]`` for a
+    per-class ``beta``). Wu et al., *Sampling Matters in Deep Embedding Learning* (ICCV 2017).
+
+    ``beta`` is a plain argument, so ``jax.grad`` gives its gradient (pml's ``learn_beta=True``). pml adds
+    the regulariser ``nu * beta`` only when ``learn_beta``: here it is added whenever ``nu != 0`` (pass
+    ``nu=0``, the default, for pml's ``learn_beta=False``).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers (class indices in ``[0, C)`` when ``beta`` is per class).
+      beta: the boundary :math:`\\beta`: a number, a 0-d array, or a ``(C,)`` array of per-class values
+        (pml's ``num_classes``); default 1.2.
+      margin: :math:`\\alpha` (default 0.2).
+      nu: the weight of the ``beta`` regulariser (default 0).
+      reduction: ``'mean'`` (pml's default ``DivisorReducer``: the sum over all triplets divided by the
+        number of strictly positive hinge terms, 0 when none; plus the regulariser: ``nu * beta`` for a
+        scalar ``beta``, ``sum nu * beta_a`` over the triplets divided by the same count for a per-class
+        ``beta``), ``'sum'`` (the triplet losses summed, plus ``nu * beta``, or ``nu * beta_a`` summed over
+        the triplets) or ``'none'`` (the ``(B, B, B)`` triplet losses, 0 off the valid triplets, without
+        the regulariser). A batch without a triplet gives 0.
+
+    Returns:
+      A scalar, or the ``(B, B, B)`` triplet losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(margin_loss(x, jnp.array([0, 0, 1, 1]), 0.8)), 4)
+      0.0471
+    """
+    name = "margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    nu = _hyper(name, "nu", nu)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    if isinstance(beta, (int, float, np.integer, np.floating)) and not isinstance(beta, bool):
+        beta = _hyper(name, "beta", beta)
+        beta_a = jnp.full(labels.shape, beta, embeddings.dtype)
+        per_class = False
+    else:
+        beta = V.as_float(name, "beta", beta)
+        V.check_ndim(name, "beta", beta, (0, 1))
+        per_class = beta.ndim == 1
+        beta = beta.astype(embeddings.dtype)
+        if per_class:
+            classes = beta.shape[0]
+            V.data_check(
+                name, lambda t: (t >= 0) & (t < classes), f"labels must be in [0, {classes})", labels
+            )
+            beta_a = beta[labels]
+        else:
+            beta_a = jnp.broadcast_to(beta, labels.shape)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings)
+    pos = jnp.where(positive, jax.nn.relu(d - beta_a[:, None] + margin), 0)  # [a, p]
+    neg = jnp.where(negative, jax.nn.relu(beta_a[:, None] - d + margin), 0)  # [a, n]
+    n_pos = jnp.sum(positive, axis=1).astype(d.dtype)
+    n_neg = jnp.sum(negative, axis=1).astype(d.dtype)
+    triplets = n_pos * n_neg  # per anchor
+    any_triplet = jnp.sum(triplets) > 0
+    if reduction == "none":
+        valid = positive[:, :, None] & negative[:, None, :]
+        out = jnp.where(valid, pos[:, :, None] + neg[:, None, :], 0)
+        return out.astype(out_dtype)
+    # each (a, p) hinge appears in n_neg[a] triplets, each (a, n) hinge in n_pos[a]
+    total = jnp.sum(pos * n_neg[:, None]) + jnp.sum(neg * n_pos[:, None])
+    divisor = jnp.sum((pos > 0) * n_neg[:, None]) + jnp.sum((neg > 0) * n_pos[:, None])
+    reg_sum = nu * (jnp.sum(triplets * beta_a) if per_class else jnp.mean(beta_a))
+    if reduction == "sum":
+        out = total + reg_sum
+    else:
+        safe = jnp.where(divisor > 0, divisor, 1)
+        out = jnp.where(divisor > 0, total / safe, 0)
+        out = out + (jnp.where(divisor > 0, reg_sum / safe, 0) if per_class else reg_sum)
+    return jnp.where(any_triplet, out, 0).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NCA and ProxyNCA
+
+
+def _nca_values(query, reference, same, softmax_scale, exclude_diagonal: bool):
+    """``(B,)`` ``-log sum_{same} softmax(-scale * d^2)`` and which rows pml keeps (probability != 0)."""
+    logits = -softmax_scale * _lp_distances(query, None if exclude_diagonal else reference, power=2)
+    available = jnp.ones(logits.shape, bool)
+    if exclude_diagonal:
+        available = ~jnp.eye(logits.shape[0], dtype=bool)
+    log_total, _ = _row_lse(logits, available)
+    log_same, has_same = _row_lse(logits, same & available)
+    log_p = log_same - log_total
+    keep = has_same & (jnp.exp(log_p) != 0)  # pml drops rows whose probability underflows to 0
+    return jnp.where(keep, -log_p, 0), keep
+
+
+@register(
+    family="metric",
+    reference=f"Goldberger et al. 2005; {_PML} NCALoss",
+    example=_labelled_example,
+)
+def nca_loss(embeddings, labels, *, softmax_scale=1.0, reduction: str = "mean"):
+    """Neighbourhood components analysis loss, pytorch-metric-learning's ``NCALoss``.
+
+    With squared Euclidean distances :math:`d^2` between L2-normalised rows (pml's default
+    ``LpDistance(power=2)``):
+
+    .. math::
+
+        \\ell_i = -\\log \\sum_{j \\ne i,\\, y_j = y_i}
+            \\frac{e^{-s\\, d_{ij}^2}}{\\sum_{k \\ne i} e^{-s\\, d_{ik}^2}}
+
+    Goldberger et al., *Neighbourhood Components Analysis* (NIPS 2005).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      softmax_scale: :math:`s` (default 1).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the rows that have a positive; 0 when none, where
+        pml's mean of an empty tensor is ``nan``), ``'sum'`` or ``'none'`` (``(B,)``, 0 for rows without a
+        positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-row losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import nca_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(nca_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.4302
+    """
+    name = "nca_loss"
+    R.validate_reduction(name, reduction)
+    softmax_scale = _hyper(name, "softmax_scale", softmax_scale)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    same = labels[:, None] == labels[None, :]
+    values, keep = _nca_values(embeddings, embeddings, same, softmax_scale, True)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Movshovitz-Attias et al. 2017; {_PML} ProxyNCALoss",
+    example=_proxy_example,
+    diff=(0, 2),
+)
+def proxy_nca_loss(embeddings, labels, proxies, *, softmax_scale=1.0, reduction: str = "mean"):
+    """Proxy-NCA loss, pytorch-metric-learning's ``ProxyNCALoss``.
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{-s\\, d^2(x_i, p_{y_i})}}{\\sum_c e^{-s\\, d^2(x_i, p_c)}}
+
+    with squared Euclidean distances between L2-normalised embeddings and L2-normalised proxies.
+    Movshovitz-Attias et al., *No Fuss Distance Metric Learning using Proxies* (ICCV 2017).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers; a label outside ``[0, C)`` has no proxy and its row is dropped, as pml.
+      proxies: ``(C, D)`` learnable proxies (pml's ``loss.proxies``; pass them explicitly and
+        differentiate with respect to them).
+      softmax_scale: :math:`s` (default 1).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the kept rows), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-row losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import proxy_nca_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(proxy_nca_loss(x, jnp.array([0, 0, 1]), p)), 4)
+      0.2556
+    """
+    name = "proxy_nca_loss"
+    R.validate_reduction(name, reduction)
+    softmax_scale = _hyper(name, "softmax_scale", softmax_scale)
+    embeddings, labels, proxies, out_dtype = _prepare_proxies(
+        name, embeddings, labels, proxies, check_labels=False
+    )
+    same = labels[:, None] == jnp.arange(proxies.shape[0])[None, :]
+    values, keep = _nca_values(embeddings, proxies, same, softmax_scale, False)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Proxy-Anchor
+
+
+@register(
+    family="metric",
+    reference=f"Kim et al. 2020; {_PML} ProxyAnchorLoss",
+    example=_proxy_example,
+    diff=(0, 2),
+)
+def proxy_anchor_loss(
+    embeddings, labels, proxies, *, margin=0.1, alpha=32.0, reduction: str = "mean"
+):
+    """Proxy-Anchor loss, pytorch-metric-learning's ``ProxyAnchorLoss``.
+
+    With cosine similarities :math:`s_{ic}` between embeddings and proxies, :math:`X_c^+` the rows of
+    class ``c``, :math:`X_c^-` the others and :math:`C^+` the classes present in the batch:
+
+    .. math::
+
+        \\ell = \\frac{1}{|C^+|} \\sum_{c \\in C^+} \\log\\Big(1 + \\sum_{i \\in X_c^+}
+            e^{-\\alpha (s_{ic} - \\delta)}\\Big)
+            + \\frac{1}{C} \\sum_{c} \\log\\Big(1 + \\sum_{i \\in X_c^-} e^{\\alpha (s_{ic} + \\delta)}\\Big)
+
+    Kim et al., *Proxy Anchor Loss for Deep Metric Learning* (CVPR 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      proxies: ``(C, D)`` learnable proxies (pml's ``loss.proxies``).
+      margin: :math:`\\delta` (default 0.1).
+      alpha: :math:`\\alpha` (default 32).
+      reduction: ``'mean'`` (pml's ``DivisorReducer``: the formula above), ``'sum'`` (the per-proxy terms
+        summed without the divisors) or ``'none'`` (``(C,)``: each proxy's positive plus negative term).
+
+    Returns:
+      A scalar, or the ``(C,)`` per-proxy losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import proxy_anchor_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(proxy_anchor_loss(x, jnp.array([0, 0, 1]), p)), 4)
+      12.82
+    """
+    name = "proxy_anchor_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    alpha = _hyper(name, "alpha", alpha)
+    embeddings, labels, proxies, out_dtype = _prepare_proxies(name, embeddings, labels, proxies)
+    classes = proxies.shape[0]
+    cos_t = _cosine_between(proxies, embeddings)  # (C, B)
+    pos_mask = jnp.arange(classes)[:, None] == labels[None, :]
+    pos_term = _masked_logsumexp(alpha * (margin - cos_t), pos_mask, add_one=True)
+    neg_term = _masked_logsumexp(alpha * (cos_t + margin), ~pos_mask, add_one=True)
+    if reduction == "none":
+        return (pos_term + neg_term).astype(out_dtype)
+    if reduction == "sum":
+        return jnp.sum(pos_term + neg_term).astype(out_dtype)
+    with_pos = jnp.sum(jnp.any(pos_mask, axis=1))
+    pos_part = jnp.where(with_pos > 0, jnp.sum(pos_term) / jnp.maximum(with_pos, 1), 0)
+    return (pos_part + jnp.sum(neg_term) / classes).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SoftTriple
+
+
+@register(
+    family="metric",
+    reference=f"Qian et al. 2019; {_PML} SoftTripleLoss",
+    example=_soft_triple_example,
+    diff=(0, 2),
+)
+def soft_triple_loss(
+    embeddings, labels, centers, *, la=20.0, gamma=0.1, margin=0.01, reduction: str = "mean"
+):
+    """SoftTriple loss with ``K`` centres per class, pytorch-metric-learning's ``SoftTripleLoss``.
+
+    With cosine similarities :math:`s_{ick}` between embedding ``i`` and centre ``k`` of class ``c``:
+
+    .. math::
+
+        S_{ic} = \\sum_k \\operatorname{softmax}_k(s_{ick} / \\gamma)\\, s_{ick}, \\qquad
+        \\ell_i = -\\log \\frac{e^{\\lambda (S_{i y_i} - \\delta)}}
+            {e^{\\lambda (S_{i y_i} - \\delta)} + \\sum_{c \\ne y_i} e^{\\lambda S_{ic}}}
+
+    Qian et al., *SoftTriple Loss: Deep Metric Learning Without Triplet Sampling* (ICCV 2019). pml applies
+    no centre regulariser by default (its ``weight_regularizer=None``), nor does this function.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      centers: ``(C, K, D)`` learnable centres; pml's ``loss.fc`` of shape ``(D, C * K)`` is
+        ``fc.T.reshape(C, K, D)``.
+      la: :math:`\\lambda`, the scale (default 20).
+      gamma: :math:`\\gamma`, the temperature of the softmax over a class's centres (default 0.1).
+      margin: :math:`\\delta` (default 0.01).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import soft_triple_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.2]], [[0.0, 1.0], [0.3, 1.0]]])
+      >>> round(float(soft_triple_loss(x, jnp.array([0, 1]), c, la=2.0)), 4)
+      0.2001
+    """
+    name = "soft_triple_loss"
+    R.validate_reduction(name, reduction)
+    la = _hyper(name, "la", la)
+    gamma = _hyper(name, "gamma", gamma, positive=True)
+    margin = _hyper(name, "margin", margin)
+    centers = V.as_float(name, "centers", centers)
+    V.check_ndim(name, "centers", centers, (3,))
+    classes, per_class, size = centers.shape
+    embeddings, labels, flat, out_dtype = _prepare_classifier(
+        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    )
+    sim = _cosine_between(embeddings, flat).reshape(-1, classes, per_class)
+    prob = jax.nn.softmax(sim * (1.0 / gamma), axis=2)  # pml multiplies by 1 / gamma
+    logits = jnp.sum(prob * sim, axis=2)
+    onehot = labels[:, None] == jnp.arange(classes)[None, :]
+    log_probs = jax.nn.log_softmax(la * (logits - jnp.where(onehot, margin, 0)), axis=1)
+    values = -jnp.sum(jnp.where(onehot, log_probs, 0), axis=1)
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FastAP
+
+
+@register(
+    family="metric",
+    reference=f"Cakir et al. 2019; {_PML} FastAPLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def fast_ap_loss(embeddings, labels, *, num_bins: int = 10, reduction: str = "mean"):
+    """FastAP: one minus a histogram approximation of average precision, pml's ``FastAPLoss``.
+
+    Squared Euclidean distances between L2-normalised rows (in ``[0, 4]``) are soft-binned into
+    ``num_bins + 1`` triangular bins; with :math:`h^+_{ik}` (:math:`h_{ik}`) the positive (all) counts of
+    anchor ``i`` in bin ``k`` and :math:`H` their cumulative sums:
+
+    .. math::
+
+        \\ell_i = 1 - \\frac{1}{|P(i)|} \\sum_k \\frac{h^+_{ik} H^+_{ik}}{H_{ik}}
+
+    Cakir et al., *Deep Metric Learning to Rank* (CVPR 2019); pml adapts the authors' code.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      num_bins: the number of histogram bins (a positive int, default 10).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` over the anchors that have a positive; 0 when no
+        histogram term is positive), ``'sum'`` or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import fast_ap_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(fast_ap_loss(x, jnp.array([0, 1, 0, 1]))), 4)
+      0.5833
+    """
+    name = "fast_ap_loss"
+    R.validate_reduction(name, reduction)
+    V.check_option(
+        name,
+        "num_bins",
+        num_bins,
+        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
+        "a positive int",
+    )
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    d = _lp_distances(embeddings, power=2)
+    delta = 4.0 / num_bins
+    mids = jnp.linspace(0.0, 4.0, num_bins + 1, dtype=d.dtype)
+    pulse = jax.nn.relu(1 - jnp.abs(d[:, :, None] - mids[None, None, :]) / delta)  # (B, B, bins + 1)
+    pos_hist = jnp.sum(jnp.where(positive[:, :, None], pulse, 0), axis=1)
+    neg_hist = jnp.sum(jnp.where(negative[:, :, None], pulse, 0), axis=1)
+    product = pos_hist * jnp.cumsum(pos_hist, axis=1)
+    total = jnp.cumsum(pos_hist + neg_hist, axis=1)
+    safe_h = (product > 0) & (total > 0)
+    ap_sum = jnp.sum(jnp.where(safe_h, product / jnp.where(safe_h, total, 1), 0), axis=1)
+    n_pos = jnp.sum(positive, axis=1)
+    safe_n = n_pos > 0
+    values = jnp.where(safe_n, 1 - ap_sum / jnp.maximum(n_pos, 1), 0)
+    keep = safe_n & jnp.any(safe_h)
+    values = jnp.where(keep, values, 0)
+    return _finish(values, reduction, keep, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tuplet margin
+
+
+@register(
+    family="metric",
+    reference=f"Yu & Tao 2019; {_PML} TupletMarginLoss",
+    example=_labelled_example,
+)
+def tuplet_margin_loss(embeddings, labels, *, margin=5.73, scale=64.0, reduction: str = "mean"):
+    """Tuplet margin loss, pytorch-metric-learning's ``TupletMarginLoss``.
+
+    With cosine similarities :math:`s`, :math:`\\theta_{ap} = \\arccos s_{ap}` and the margin :math:`m`
+    in radians, every positive pair ``(a, p)`` contributes
+
+    .. math::
+
+        \\ell_{ap} = \\log\\Big(1 + \\sum_{n \\in N(a)} e^{\\sigma (s_{an} - \\cos(\\theta_{ap} - m))}\\Big)
+
+    Yu & Tao, *Deep Metric Learning with Tuplet Margin Loss* (ICCV 2019). ``cos(theta - m)`` is computed
+    as ``s cos m + sqrt(1 - s^2) sin m`` with a zero-gradient square root at ``|s| = 1``, where pml's
+    ``acos`` gives ``nan`` gradients (identical positive rows).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m` **in degrees**, as pml (default 5.73).
+      scale: :math:`\\sigma` (default 64).
+      reduction: ``'mean'`` (over the positive pairs, pml's ``MeanReducer``; 0 when the batch has no
+        positive or no negative pair), ``'sum'`` or ``'none'`` (``(B, B)``, 0 off the positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import tuplet_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(tuplet_margin_loss(x, jnp.array([0, 0, 1, 1]), scale=4.0)), 4)
+      0.1828
+    """
+    name = "tuplet_margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    scale = _hyper(name, "scale", scale)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    if isinstance(margin, float):
+        cos_m, sin_m = math.cos(math.radians(margin)), math.sin(math.radians(margin))
+    else:
+        cos_m, sin_m = jnp.cos(jnp.deg2rad(margin)), jnp.sin(jnp.deg2rad(margin))
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    c = jnp.clip(s, -1, 1)
+    shifted = c * cos_m + _safe_sqrt(1 - c * c) * sin_m  # cos(acos(s) - m)
+    neg_lse, has_neg = _row_lse(scale * s, negative)  # log sum_n exp(scale s_an)
+    inside = neg_lse[:, None] - scale * shifted
+    losses = jnp.where(has_neg[:, None], jax.nn.softplus(inside), 0)  # log(1 + exp(.))
+    pairs = positive & jnp.any(negative)
+    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Instance loss
+
+
+@register(
+    family="metric",
+    reference=f"Zheng et al. 2020; {_PML} InstanceLoss",
+    example=_labelled_example,
+)
+def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
+    """Instance loss, pytorch-metric-learning's ``InstanceLoss``.
+
+    The ``(B, B)`` cosine similarities times :math:`\\gamma` are the logits of a ``B``-way cross-entropy
+    whose target for row ``i`` is the rank of ``labels[i]`` among the sorted distinct labels (pml's
+    ``torch.unique(labels, return_inverse=True)``):
+
+    .. math:: \\ell_i = -\\log \\operatorname{softmax}(\\gamma\\, s_{i,:})_{r(y_i)}
+
+    Zheng et al., *Dual-Path Convolutional Image-Text Embeddings with Instance Loss* (ACM TOMM 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      gamma: the scale :math:`\\gamma` (default 64).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'`` (``(B,)``).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import instance_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+      >>> round(float(instance_loss(x, jnp.array([5, 5, 7]), gamma=2.0)), 4)
+      1.0008
+    """
+    name = "instance_loss"
+    R.validate_reduction(name, reduction)
+    gamma = _hyper(name, "gamma", gamma)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    batch = labels.shape[0]
+    earlier = jnp.tril(jnp.ones((batch, batch), bool), k=-1)  # [j, k]: k < j
+    first = ~jnp.any(earlier & (labels[:, None] == labels[None, :]), axis=1)  # first occurrence of its value
+    target = jnp.sum(first[None, :] & (labels[None, :] < labels[:, None]), axis=1)  # unique inverse
+    log_probs = jax.nn.log_softmax(gamma * _cosine_matrix(embeddings), axis=1)
+    values = -jnp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Angular, intra-pair variance, SNR contrastive, normalized softmax, P2SGrad, threshold-consistent margin
+
+
+@register(
+    family="metric",
+    reference=f"Wang et al. 2017; {_PML} AngularLoss",
+    example=_labelled_example,
+)
+def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
+    """Angular loss (N-pair form), pytorch-metric-learning's ``AngularLoss``.
+
+    With :math:`\\hat x_a, \\hat x_p` the L2-normalised anchor and positive, :math:`x_n` the **raw**
+    negative rows (as pml, whose reference embeddings are not normalised) and :math:`t = \\tan^2\\alpha`,
+    every positive pair ``(a, p)`` contributes
+
+    .. math::
+
+        \\ell_{ap} = \\log\\Big(1 + \\sum_{n \\in N(a)} e^{4 t (\\hat x_a + \\hat x_p)^\\top x_n
+            - 2 (1 + t) \\hat x_a^\\top \\hat x_p}\\Big)
+
+    Wang et al., *Deep Metric Learning with Angular Loss* (ICCV 2017).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      alpha: the angle :math:`\\alpha` **in degrees** (default 40).
+      reduction: ``'mean'`` (over the positive pairs, pml's ``MeanReducer``; 0 when the batch has no
+        positive or no negative pair), ``'sum'`` or ``'none'`` (``(B, B)``, 0 off the positive pairs).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import angular_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(angular_loss(x, jnp.array([0, 0, 1, 1]))), 4)
+      0.3124
+    """
+    name = "angular_loss"
+    R.validate_reduction(name, reduction)
+    alpha = _hyper(name, "alpha", alpha)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    t = math.tan(math.radians(alpha)) ** 2 if isinstance(alpha, float) else jnp.tan(jnp.deg2rad(alpha)) ** 2
+    positive, negative = _pair_masks(labels)
+    unit = _l2_normalize(embeddings)
+    raw = _dot(unit, embeddings)  # [a, n] = x_a_hat . x_n
+    ap = _dot(unit, unit)
+    # [a, p, n]: 4 t (x_a + x_p) . x_n - 2 (1 + t) x_a . x_p
+    inside = 4 * t * (raw[:, None, :] + raw[None, :, :]) - 2 * (1 + t) * ap[:, :, None]
+    mask = jnp.broadcast_to(negative[:, None, :], inside.shape)
+    losses = _masked_logsumexp(inside.reshape(-1, inside.shape[-1]), mask.reshape(inside.shape[0] ** 2, -1),
+                               add_one=True).reshape(ap.shape)
+    pairs = positive & jnp.any(negative)
+    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Yu et al. 2019; {_PML} IntraPairVarianceLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def intra_pair_variance_loss(
+    embeddings, labels, *, pos_eps=0.01, neg_eps=0.01, reduction: str = "mean"
+):
+    """Intra-pair variance loss, pytorch-metric-learning's ``IntraPairVarianceLoss``.
+
+    With cosine similarities :math:`s`, :math:`\\mu_+` (:math:`\\mu_-`) the mean over the positive
+    (negative) ordered pairs of the batch:
+
+    .. math::
+
+        \\ell^+_{ij} = [(1 - \\epsilon_+)\\mu_+ - s_{ij}]_+^2, \\qquad
+        \\ell^-_{ij} = [s_{ij} - (1 + \\epsilon_-)\\mu_-]_+^2
+
+    Yu & Tao / Yu et al., *Deep Metric Learning with Tuplet Margin Loss* (ICCV 2019), the intra-pair
+    variance term. The means are part of the graph (gradients flow through them), as pml.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      pos_eps: :math:`\\epsilon_+` (default 0.01).
+      neg_eps: :math:`\\epsilon_-` (default 0.01).
+      reduction: ``'mean'`` (pml's ``MeanReducer`` on each part, then summed: mean over the positive pairs
+        plus mean over the negative pairs; an empty part adds 0), ``'sum'`` or ``'none'`` (``(B, B)``:
+        :math:`\\ell^+` on positive pairs, :math:`\\ell^-` on negative pairs, 0 on the diagonal).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import intra_pair_variance_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(intra_pair_variance_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
+      0.1027
+    """
+    name = "intra_pair_variance_loss"
+    R.validate_reduction(name, reduction)
+    pos_eps = _hyper(name, "pos_eps", pos_eps)
+    neg_eps = _hyper(name, "neg_eps", neg_eps)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    mean_pos = R.masked_mean(s, positive)
+    mean_neg = R.masked_mean(s, negative)
+    pos = jnp.where(positive, jnp.square(jax.nn.relu((1 - pos_eps) * mean_pos - s)), 0)
+    neg = jnp.where(negative, jnp.square(jax.nn.relu(s - (1 + neg_eps) * mean_neg)), 0)
+    if reduction == "mean":
+        return (R.masked_mean(pos, positive) + R.masked_mean(neg, negative)).astype(out_dtype)
+    return _finish(pos + neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Yuan et al. 2019; {_PML} SignalToNoiseRatioContrastiveLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def signal_to_noise_ratio_contrastive_loss(
+    embeddings, labels, *, pos_margin=0.0, neg_margin=1.0, reduction: str = "mean"
+):
+    """Contrastive loss on the signal-to-noise-ratio distance, pml's ``SignalToNoiseRatioContrastiveLoss``.
+
+    pml's ``SNRDistance`` between L2-normalised rows, :math:`d_{ij} = \\operatorname{var}(\\hat x_i -
+    \\hat x_j) / \\operatorname{var}(\\hat x_i)` (unbiased variances over the ``D`` features), in the
+    contrastive hinges of :func:`contrastive_loss`:
+    :math:`\\ell^+_{ij} = [d_{ij} - m_+]_+`, :math:`\\ell^-_{ij} = [m_- - d_{ij}]_+`.
+
+    Yuan et al., *Signal-To-Noise Ratio: A Robust Distance Metric for Deep Metric Learning* (CVPR 2019).
+    A row whose features have zero variance (a zero or constant row) has no SNR; pml divides by 0
+    (``inf``/``nan``), here its distances are the variances of the differences (denominator 1).
+
+    Args:
+      embeddings: ``(B, D)`` floats (``D >= 2``).
+      labels: ``(B,)`` integers.
+      pos_margin: :math:`m_+` (default 0).
+      neg_margin: :math:`m_-` (default 1).
+      reduction: ``'mean'`` (pml's ``AvgNonZeroReducer`` on each part, then summed, as
+        :func:`contrastive_loss`), ``'sum'`` or ``'none'`` (``(B, B)``).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import signal_to_noise_ratio_contrastive_loss
+      >>> x = jnp.array([[1.0, 0.0, 2.0], [0.8, 0.6, 1.0], [0.0, 1.0, -1.0]])
+      >>> round(float(signal_to_noise_ratio_contrastive_loss(x, jnp.array([0, 0, 1]))), 4)
+      2.5715
+    """
+    name = "signal_to_noise_ratio_contrastive_loss"
+    R.validate_reduction(name, reduction)
+    pos_margin = _hyper(name, "pos_margin", pos_margin)
+    neg_margin = _hyper(name, "neg_margin", neg_margin)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    unit = _l2_normalize(embeddings)
+    ddof = unit.shape[1] - 1
+
+    def var(v):
+        centred = v - jnp.mean(v, axis=-1, keepdims=True)
+        return jnp.sum(centred * centred, axis=-1) / ddof
+
+    anchor_var = var(unit)[:, None]
+    # a row with no variance (zero or constant) has no SNR: pml divides by 0 (inf/nan); here by 1
+    d = var(unit[:, None, :] - unit[None, :, :]) / jnp.where(anchor_var > 0, anchor_var, 1)
+    positive, negative = _pair_masks(labels)
+    pos = jnp.where(positive, jax.nn.relu(d - pos_margin), 0)
+    neg = jnp.where(negative, jax.nn.relu(neg_margin - d), 0)
+    if reduction == "mean":
+        return (R.masked_mean(pos, pos > 0) + R.masked_mean(neg, neg > 0)).astype(out_dtype)
+    return _finish(pos + neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhai & Wu 2019; {_PML} NormalizedSoftmaxLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+)
+def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, reduction: str = "mean"):
+    """Normalized softmax loss, pytorch-metric-learning's ``NormalizedSoftmaxLoss``.
+
+    .. math:: \\ell_i = -\\log \\operatorname{softmax}_c(\\cos\\theta_{ic} / T)_{y_i}
+
+    with cosines between L2-normalised embeddings and L2-normalised class weights. Zhai & Wu,
+    *Classification is a Strong Baseline for Deep Metric Learning* (BMVC 2019).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class weights (the transpose of pml's ``W``).
+      temperature: :math:`T` (default 0.05).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import normalized_softmax_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(normalized_softmax_loss(x, jnp.array([0, 1]), w, temperature=0.5)), 4)
+      0.1717
+    """
+    name = "normalized_softmax_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    values = _margin_softmax(embeddings, labels, weight, 1.0 / temperature, lambda c: c)
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang et al. 2019; {_PML} P2SGradLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
+    """P2SGrad loss, pytorch-metric-learning's ``P2SGradLoss``: mean squared error of the cosines.
+
+    .. math:: \\ell_{ic} = (\\cos\\theta_{ic} - [c = y_i])^2
+
+    with :math:`\\cos\\theta_{ic} = x_i^\\top w_c / \\lVert x_i \\rVert` clamped to ``[-1, 1]``. Zhang et
+    al., *P2SGrad: Refined Gradients for Optimizing Deep Face Models* (CVPR 2019).
+
+    pml rescales its weight in place before each call, outside the graph (torch's ``renorm(2, 1, 1e-5)``
+    then ``* 1e5``: each class vector to norm ``n / (n + 1e-7)``, about 1); here the same factor is applied
+    to ``weight`` and held constant in the gradient. So the value is pml's, and the gradient with respect
+    to ``weight`` is pml's ``weight.grad`` times that factor (``1 - 1e-7`` for unit rows, which pml keeps).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class weights (the transpose of pml's ``weight``).
+      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``; pml's value is already reduced,
+        so its reducers do not change it), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
+
+    Returns:
+      A scalar, or the ``(B, C)`` squared errors for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import p2s_grad_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(p2s_grad_loss(x, jnp.array([0, 1]), w)), 4)
+      0.0122
+    """
+    name = "p2s_grad_loss"
+    R.validate_reduction(name, reduction)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    # torch's renorm(2, 1, 1e-5).mul(1e5), as pml applies it to its weight before each call (outside the
+    # graph, so the rescaling is a constant here): rows longer than 1e-5 get norm / (norm + 1e-7)
+    w_norm = lax.stop_gradient(_safe_sqrt(jnp.sum(weight * weight, axis=1, keepdims=True)))
+    scale = jnp.where(w_norm > 1e-5, 1e-5 / (w_norm + 1e-7), 1.0)
+    unit_w = weight * scale * 1e5
+    x_norm = _safe_sqrt(jnp.sum(embeddings * embeddings, axis=1, keepdims=True))
+    # a zero embedding has cosine 0 (pml: 0 / 0 = nan) and a finite gradient
+    cosine = jnp.clip(_dot(embeddings, unit_w) / jnp.where(x_norm > 0, x_norm, 1), -1, 1)
+    onehot = labels[:, None] == jnp.arange(weight.shape[0])[None, :]
+    values = jnp.square(cosine - onehot.astype(cosine.dtype))
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang et al. 2023; {_PML} ThresholdConsistentMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def threshold_consistent_margin_loss(
+    embeddings,
+    labels,
+    *,
+    lambda_plus=1.0,
+    lambda_minus=1.0,
+    margin_plus=0.9,
+    margin_minus=0.5,
+    reduction: str = "mean",
+):
+    """Threshold-consistent margin (TCM) loss, pytorch-metric-learning's ``ThresholdConsistentMarginLoss``.
+
+    With cosine similarities :math:`s` over the positive pairs :math:`P` and negative pairs :math:`N`:
+
+    .. math::
+
+        \\ell = \\lambda_+ \\frac{\\sum_{P} (m_+ - s) [s \\le m_+]}{\\sum_P [s \\le m_+]}
+            + \\lambda_- \\frac{\\sum_{N} (s - m_-) [s \\ge m_-]}{\\sum_N [s \\ge m_-]}
+
+    (an empty selection adds 0). Zhang et al., *Threshold-Consistent Margin Loss for Open-World Deep
+    Metric Learning* (2023).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      lambda_plus: :math:`\\lambda_+` (default 1).
+      lambda_minus: :math:`\\lambda_-` (default 1).
+      margin_plus: :math:`m_+` (default 0.9).
+      margin_minus: :math:`m_-` (default 0.5).
+      reduction: ``'mean'`` (the formula: pml's value, already reduced, so pml's reducers do not change
+        it), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
+        (``(B, B)``: the weighted selected terms).
+
+    Returns:
+      A scalar, or the ``(B, B)`` pair terms for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import threshold_consistent_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(threshold_consistent_margin_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
+      0.3667
+    """
+    name = "threshold_consistent_margin_loss"
+    R.validate_reduction(name, reduction)
+    lambda_plus = _hyper(name, "lambda_plus", lambda_plus)
+    lambda_minus = _hyper(name, "lambda_minus", lambda_minus)
+    margin_plus = _hyper(name, "margin_plus", margin_plus)
+    margin_minus = _hyper(name, "margin_minus", margin_minus)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    s = _cosine_matrix(embeddings)
+    pos_sel = positive & (s <= margin_plus)
+    neg_sel = negative & (s >= margin_minus)
+    pos = jnp.where(pos_sel, margin_plus - s, 0)
+    neg = jnp.where(neg_sel, s - margin_minus, 0)
+    if reduction == "mean":
+        out = lambda_plus * R.masked_mean(pos, pos_sel) + lambda_minus * R.masked_mean(neg, neg_sel)
+        return out.astype(out_dtype)
+    return _finish(lambda_plus * pos + lambda_minus * neg, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Deng et al. 2020 (sub-center ArcFace); {_PML} SubCenterArcFaceLoss",
+    example=_soft_triple_example,
+    diff=(0, 2),
+)
+def sub_center_arcface_loss(
+    embeddings, labels, centers, *, margin=28.6, scale=64.0, reduction: str = "mean"
+):
+    """Sub-center ArcFace loss, pytorch-metric-learning's ``SubCenterArcFaceLoss``.
+
+    :func:`arcface_loss` where the cosine to class ``c`` is the largest cosine to its ``K`` sub-centres,
+    :math:`\\cos\\theta_{ic} = \\max_k \\cos(x_i, w_{ck})`. Deng et al., *Sub-center ArcFace: Boosting
+    Face Recognition by Large-Scale Noisy Web Faces* (ECCV 2020).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      centers: ``(C, K, D)`` sub-centres; pml's ``W`` of shape ``(D, C * K)`` is ``W.T.reshape(C, K, D)``.
+      margin: the angular margin **in degrees** (default 28.6), as :func:`arcface_loss`.
+      scale: the logit scale (default 64).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``. The gradient of the ``max`` goes to
+      the closest sub-centre (ties, a measure-zero event, split it).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import sub_center_arcface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.5]], [[0.0, 1.0], [-0.3, 1.0]]])
+      >>> round(float(sub_center_arcface_loss(x, jnp.array([0, 1]), c, scale=4.0)), 4)
+      0.1839
+    """
+    name = "sub_center_arcface_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin, nonnegative=True)
+    scale = _hyper(name, "scale", scale, positive=True)
+    centers = V.as_float(name, "centers", centers)
+    V.check_ndim(name, "centers", centers, (3,))
+    classes, per_class, size = centers.shape
+    embeddings, labels, flat, out_dtype = _prepare_classifier(
+        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    )
+    cosine = jnp.max(_cosine_between(embeddings, flat).reshape(-1, classes, per_class), axis=2)
+    values = _margin_softmax_of_cosine(cosine, labels, scale, _arcface_target(margin))
+    return _finish(values, reduction, None, out_dtype)

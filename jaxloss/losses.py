@@ -53,15 +53,32 @@ from jaxloss._margin import multi_margin_loss
 from jaxloss._margin import multilabel_margin_loss
 from jaxloss._margin import triplet_margin_loss
 from jaxloss._margin import triplet_margin_with_distance_loss
+from jaxloss._metric import angular_loss
 from jaxloss._metric import arcface_loss
 from jaxloss._metric import circle_loss
 from jaxloss._metric import contrastive_loss
 from jaxloss._metric import cosface_loss
 from jaxloss._metric import info_nce_loss
+from jaxloss._metric import intra_pair_variance_loss
 from jaxloss._metric import multi_similarity_loss
+from jaxloss._metric import normalized_softmax_loss
 from jaxloss._metric import npairs_loss
 from jaxloss._metric import ntxent_loss
+from jaxloss._metric import p2s_grad_loss
+from jaxloss._metric import signal_to_noise_ratio_contrastive_loss
+from jaxloss._metric import sub_center_arcface_loss
 from jaxloss._metric import supervised_contrastive_loss
+from jaxloss._metric import fast_ap_loss
+from jaxloss._metric import generalized_lifted_structure_loss
+from jaxloss._metric import instance_loss
+from jaxloss._metric import lifted_structure_loss
+from jaxloss._metric import margin_loss
+from jaxloss._metric import nca_loss
+from jaxloss._metric import proxy_anchor_loss
+from jaxloss._metric import proxy_nca_loss
+from jaxloss._metric import soft_triple_loss
+from jaxloss._metric import threshold_consistent_margin_loss
+from jaxloss._metric import tuplet_margin_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -87,6 +104,13 @@ from jaxloss._ranking import listmle_loss
 from jaxloss._ranking import listwise_softmax_loss
 from jaxloss._ranking import pairwise_hinge_loss
 from jaxloss._ranking import pairwise_logistic_loss
+from jaxloss._ranking import pairwise_mse_loss
+from jaxloss._ranking import pairwise_qr_loss
+from jaxloss._ranking import pairwise_soft_zero_one_loss
+from jaxloss._ranking import pointwise_mse_loss
+from jaxloss._ranking import pointwise_sigmoid_loss
+from jaxloss._ranking import poly1_softmax_loss
+from jaxloss._ranking import unique_softmax_loss
 from jaxloss._regression import gaussian_nll_loss
 from jaxloss._regression import huber_loss
 from jaxloss._regression import l1_loss
@@ -148,6 +172,7 @@ TORCH_FUNCTIONS = (
 
 __all__ = [
     "LinearCrossEntropyOptions",
+    "angular_loss",
     "approx_ndcg_loss",
     "arcface_loss",
     "bi_tempered_logistic_loss",
@@ -176,6 +201,7 @@ __all__ = [
     "entmax15_loss",
     "entropy_loss",
     "expected_sarsa",
+    "fast_ap_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",
@@ -184,11 +210,14 @@ __all__ = [
     "generalized_cross_entropy",
     "generalized_kl_divergence",
     "hinge_discriminator_loss",
+    "generalized_lifted_structure_loss",
     "hinge_embedding_loss",
     "hinge_generator_loss",
     "huber_loss",
     "image_gradient_loss",
     "info_nce_loss",
+    "instance_loss",
+    "intra_pair_variance_loss",
     "jaccard_loss",
     "js_divergence",
     "kl_div",
@@ -197,12 +226,14 @@ __all__ = [
     "lambda_returns",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
+    "lifted_structure_loss",
     "linear_cross_entropy",
     "listmle_loss",
     "listwise_softmax_loss",
     "log_cosh_loss",
     "lovasz_hinge_loss",
     "lovasz_softmax_loss",
+    "margin_loss",
     "margin_ranking_loss",
     "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error",
@@ -215,17 +246,28 @@ __all__ = [
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "n_step_bootstrapped_returns",
+    "nca_loss",
     "nll_loss",
+    "normalized_softmax_loss",
     "npairs_loss",
     "ntxent_loss",
     "orpo_loss",
+    "p2s_grad_loss",
     "pairwise_distance",
     "pairwise_hinge_loss",
     "pairwise_logistic_loss",
+    "pairwise_mse_loss",
+    "pairwise_qr_loss",
+    "pairwise_soft_zero_one_loss",
+    "pointwise_mse_loss",
+    "pointwise_sigmoid_loss",
+    "poly1_softmax_loss",
     "poisson_nll_loss",
     "policy_gradient_loss",
     "poly1_cross_entropy",
     "q_learning",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
     "quantile_loss",
     "r1_penalty",
     "r2_penalty",
@@ -235,8 +277,10 @@ __all__ = [
     "siglip_loss",
     "sigmoid_focal_loss",
     "simpo_loss",
+    "signal_to_noise_ratio_contrastive_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "soft_triple_loss",
     "softmax_focal_loss",
     "sparsemax_loss",
     "squared_hinge",
@@ -255,5 +299,9 @@ __all__ = [
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
     "wgan_gp_penalty",
+    "sub_center_arcface_loss",
+    "threshold_consistent_margin_loss",
+    "tuplet_margin_loss",
+    "unique_softmax_loss",
     "z_loss",
 ]

@@ -26,6 +26,7 @@ from jaxloss import _reduction as R
 from jaxloss import losses as F
 
 __all__ = [
+    "AngularLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CPOLoss",
@@ -38,10 +39,14 @@ __all__ = [
     "CrossEntropyLoss",
     "DPOLoss",
     "GANGeneratorLoss",
+    "FastAPLoss",
     "GaussianNLLLoss",
+    "GeneralizedLiftedStructureLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
     "ImageGradientLoss",
+    "InstanceLoss",
+    "IntraPairVarianceLoss",
     "KLDivLoss",
     "KTOLoss",
     "L1Loss",
@@ -50,6 +55,8 @@ __all__ = [
     "LinearCrossEntropyLoss",
     "MSELoss",
     "MSSSIMLoss",
+    "LiftedStructureLoss",
+    "MarginLoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
@@ -70,6 +77,22 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "WGANGPPenalty",
+    "NCALoss",
+    "NormalizedSoftmaxLoss",
+    "PairwiseMSELoss",
+    "PairwiseQRLoss",
+    "PairwiseSoftZeroOneLoss",
+    "PointwiseMSELoss",
+    "PointwiseSigmoidLoss",
+    "Poly1SoftmaxLoss",
+    "ProxyAnchorLoss",
+    "ProxyNCALoss",
+    "SignalToNoiseRatioContrastiveLoss",
+    "SoftTripleLoss",
+    "SubCenterArcFaceLoss",
+    "ThresholdConsistentMarginLoss",
+    "TupletMarginLoss",
+    "UniqueSoftmaxLoss",
 ]
 
 
@@ -565,4 +588,118 @@ class MultiResolutionSTFTLoss(_Loss):
     w_lin_mag: float = 0.0
     eps: float = 1e-8
     mag_distance: str = "L1"
+# ---------------------------------------------------------------------------------------------------------
+# pytorch-metric-learning's losses: the options of pml's classes; learnable tensors (proxies, centres,
+# beta) are arguments of the call, since a functional model owns its parameters.
+@_loss_class(F.lifted_structure_loss, legacy=False)
+class LiftedStructureLoss(_Loss):
+    """pml's ``LiftedStructureLoss``: ``loss(embeddings, labels)``."""
+    neg_margin: float = 1.0
+    pos_margin: float = 0.0
+@_loss_class(F.generalized_lifted_structure_loss, legacy=False)
+class GeneralizedLiftedStructureLoss(_Loss):
+    """pml's ``GeneralizedLiftedStructureLoss``: ``loss(embeddings, labels)``."""
+    neg_margin: float = 1.0
+    pos_margin: float = 0.0
+@_loss_class(F.margin_loss, legacy=False)
+class MarginLoss(_Loss):
+    """pml's ``MarginLoss``: ``loss(embeddings, labels, beta=1.2)`` (``beta`` scalar or per class)."""
+    margin: float = 0.2
+    nu: float = 0.0
+@_loss_class(F.nca_loss, legacy=False)
+class NCALoss(_Loss):
+    """pml's ``NCALoss``: ``loss(embeddings, labels)``."""
+    softmax_scale: float = 1.0
+@_loss_class(F.proxy_nca_loss, legacy=False)
+class ProxyNCALoss(_Loss):
+    """pml's ``ProxyNCALoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+    softmax_scale: float = 1.0
+@_loss_class(F.proxy_anchor_loss, legacy=False)
+class ProxyAnchorLoss(_Loss):
+    """pml's ``ProxyAnchorLoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+    margin: float = 0.1
+    alpha: float = 32.0
+@_loss_class(F.soft_triple_loss, legacy=False)
+class SoftTripleLoss(_Loss):
+    """pml's ``SoftTripleLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+    la: float = 20.0
+    gamma: float = 0.1
+    margin: float = 0.01
+@_loss_class(F.fast_ap_loss, legacy=False)
+class FastAPLoss(_Loss):
+    """pml's ``FastAPLoss``: ``loss(embeddings, labels)``."""
+    num_bins: int = 10
+@_loss_class(F.tuplet_margin_loss, legacy=False)
+class TupletMarginLoss(_Loss):
+    """pml's ``TupletMarginLoss``: ``loss(embeddings, labels)`` (``margin`` in degrees)."""
+    margin: float = 5.73
+    scale: float = 64.0
+@_loss_class(F.instance_loss, legacy=False)
+class InstanceLoss(_Loss):
+    """pml's ``InstanceLoss``: ``loss(embeddings, labels)``."""
+    gamma: float = 64.0
+@_loss_class(F.angular_loss, legacy=False)
+class AngularLoss(_Loss):
+    """pml's ``AngularLoss``: ``loss(embeddings, labels)`` (``alpha`` in degrees)."""
+    alpha: float = 40.0
+@_loss_class(F.intra_pair_variance_loss, legacy=False)
+class IntraPairVarianceLoss(_Loss):
+    """pml's ``IntraPairVarianceLoss``: ``loss(embeddings, labels)``."""
+    pos_eps: float = 0.01
+    neg_eps: float = 0.01
+@_loss_class(F.signal_to_noise_ratio_contrastive_loss, legacy=False)
+class SignalToNoiseRatioContrastiveLoss(_Loss):
+    """pml's ``SignalToNoiseRatioContrastiveLoss``: ``loss(embeddings, labels)``."""
+    pos_margin: float = 0.0
+    neg_margin: float = 1.0
+@_loss_class(F.normalized_softmax_loss, legacy=False)
+class NormalizedSoftmaxLoss(_Loss):
+    """pml's ``NormalizedSoftmaxLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+    temperature: float = 0.05
+@_loss_class(F.threshold_consistent_margin_loss, legacy=False)
+class ThresholdConsistentMarginLoss(_Loss):
+    """pml's ``ThresholdConsistentMarginLoss``: ``loss(embeddings, labels)``."""
+    lambda_plus: float = 1.0
+    lambda_minus: float = 1.0
+    margin_plus: float = 0.9
+    margin_minus: float = 0.5
+@_loss_class(F.sub_center_arcface_loss, legacy=False)
+class SubCenterArcFaceLoss(_Loss):
+    """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+    margin: float = 28.6
+    scale: float = 64.0
+# ---------------------------------------------------------------------------------------------------------
+# rax's losses: the options are fields; the per-item data (``where``, ``weights``, ``segments``) are
+# keyword arguments of the call.
+class _RankingLoss(_Loss):
+    def __call__(self, scores: Any, labels: Any, **data: Any) -> Any:
+        return type(self)._function(scores, labels, **data, **self._options())
+@_loss_class(F.poly1_softmax_loss, legacy=False)
+class Poly1SoftmaxLoss(_RankingLoss):
+    """rax's ``poly1_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+    epsilon: float = 1.0
+@_loss_class(F.unique_softmax_loss, legacy=False)
+class UniqueSoftmaxLoss(_RankingLoss):
+    """rax's ``unique_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+    gain_fn: Callable[..., Any] | None = F.unique_softmax_loss.__kwdefaults__["gain_fn"]
+@_loss_class(F.pairwise_soft_zero_one_loss, legacy=False)
+class PairwiseSoftZeroOneLoss(_RankingLoss):
+    """rax's ``pairwise_soft_zero_one_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+    lambdaweight_fn: Callable[..., Any] | None = None
+@_loss_class(F.pairwise_mse_loss, legacy=False)
+class PairwiseMSELoss(_RankingLoss):
+    """rax's ``pairwise_mse_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+    lambdaweight_fn: Callable[..., Any] | None = None
+@_loss_class(F.pairwise_qr_loss, legacy=False)
+class PairwiseQRLoss(_RankingLoss):
+    """rax's ``pairwise_qr_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+    tau: float = 0.5
+    squared: bool = False
+    lambdaweight_fn: Callable[..., Any] | None = None
+@_loss_class(F.pointwise_sigmoid_loss, legacy=False)
+class PointwiseSigmoidLoss(_RankingLoss):
+    """rax's ``pointwise_sigmoid_loss``: ``loss(scores, labels, where=, weights=)``."""
+@_loss_class(F.pointwise_mse_loss, legacy=False)
+class PointwiseMSELoss(_RankingLoss):
+    """rax's ``pointwise_mse_loss``: ``loss(scores, labels, where=, weights=)``."""
     reduction: str = "mean"
