@@ -477,18 +477,31 @@ def check_error(case: Case) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every torch sample (no selection) and print the counts: ``python tests/torch_opinfo.py``."""
+    """Run every torch sample (no selection) and print the counts: ``python tests/torch_opinfo.py``.
+
+    ``--source REGEX`` keeps the ops/modules whose name matches; ``--shard I/N`` runs every N-th group
+    starting at I (run N processes side by side and add their tables).
+    """
+    import argparse
     import collections
+    import re
     import sys
     import time
 
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--source", default="")
+    parser.add_argument("--shard", default="0/1")
+    args = parser.parse_args(argv)
+    shard, nshards = (int(v) for v in args.shard.split("/"))
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_numpy_rank_promotion", "raise")
     cases, errors = all_cases()
+    cases = [c for c in cases if re.search(args.source, c.source)]
+    errors = [c for c in errors if re.search(args.source, c.source)][shard::nshards]
     start = time.time()
     per = collections.defaultdict(lambda: [0, 0, 0, 0])  # samples, matched, deviating, groups
     failures = []
-    for g in groups(cases):
+    for g in groups(cases)[shard::nshards]:
         problems, deviating = check_group(g)
         bad = {p.split(" ")[0] for p in problems}
         row = per[g[0].source]
