@@ -429,7 +429,10 @@ def ctc_loss(
     returns torch's so ported code gets torch's numbers either way. As in torch, an infinite loss has a
     ``nan`` gradient on its used frames (0 with ``zero_infinity``), and so does an entry
     ``log_probs = -inf`` on a used frame. It is implemented as a ``custom_jvp``: ``grad``, ``vjp``, ``jvp``,
-    ``vmap`` and ``hessian`` all work.
+    ``vmap`` and ``hessian`` all work. In float32 it is closer to the float64 gradient than torch's own:
+    on torch's CTC test inputs the largest absolute error against float64 is ``8.7e-6`` for jaxloss and
+    ``9.7e-5`` for torch (gradients up to 2.3), so the two float32 gradients differ by about ``1e-4``
+    (see *CTC gradients in float32* in ``docs/numerics.md``).
 
     Data errors torch raises (``input_lengths`` outside ``[0, T]``, negative ``target_lengths``, a padded
     target length above ``S``, concatenated targets of the wrong size) raise ``ValueError`` on concrete

@@ -123,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("bench", help="time jaxloss against torch and optax (forward + backward)")
-    p.add_argument("--grep", help="only cases whose name contains this text")
+    p.add_argument(
+        "--grep",
+        help="only cases whose name contains this text, or is exactly it (several: comma-separated)",
+    )
     p.add_argument("--size", choices=("small", "large", "both"), default="both")
     p.add_argument("--repeats", type=int, default=10, help="timed repetitions (median reported)")
     p.add_argument("--out", default="bench-results", help="folder for JSON, markdown and PNG")

@@ -57,6 +57,9 @@ def test_bench_writes_json_markdown_and_png(tmp_path, capsys):
     (row,) = res["rows"]
     assert row["case"] == "mse_loss" and row["jaxloss_s"] > 0 and row["torch_s"] > 0 and row["optax_s"] > 0
     assert row["ratio_best_peer"] == row["jaxloss_s"] / min(row["torch_s"], row["optax_s"])
+    # the first call (trace + compile + run) is reported for every contender
+    assert all(row[f"{k}_first_s"] > 0 for k in ("jaxloss", "torch", "optax"))
+    assert "first call (s) jaxloss" in (out / "results.md").read_text()
     assert "| mse_loss | small |" in (out / "results.md").read_text()
     assert (out / "results.png").read_bytes()[:4] == b"\x89PNG"
     assert "jaxloss / best peer" in capsys.readouterr().out
