@@ -430,7 +430,14 @@ def transform_identities(case: Case, *, rtol: float = 1e-8, atol: float = 1e-10)
 
 # A deliberate difference from torch is allowed only here, named, with its documentation (docstring and
 # docs/numerics.md); every other mismatch fails. Keys are regular expressions matched against case ids.
-DEVIATIONS: dict[str, dict] = {}
+DEVIATIONS: dict[str, dict] = {
+    # torch's float32 CTC gradient carries up to ~1e-4 absolute rounding error (measured against float64;
+    # jaxloss's is 8.7e-6): compared with a tolerance that covers torch's error; value and float64 stay tight
+    r"^nn\.(functional\.ctc_loss|CTCLoss)-float32-": {
+        "doc": "## CTC gradients in float32",
+        "tol": {"float32": dict(rtol=2e-5, atol=2e-4)},
+    },
+}
 
 
 def deviation(case: Case) -> tuple[str, dict] | None:
