@@ -12,9 +12,7 @@ from jaxloss._binary import binary_cross_entropy
 from jaxloss._binary import binary_cross_entropy_with_logits
 from jaxloss._binary import multilabel_soft_margin_loss
 from jaxloss._binary import soft_margin_loss
-from jaxloss._classification import LinearCrossEntropyOptions
 from jaxloss._classification import cross_entropy
-from jaxloss._classification import linear_cross_entropy
 from jaxloss._classification import nll_loss
 from jaxloss._ctc import ctc_loss
 from jaxloss._detection import complete_box_iou_loss
@@ -27,6 +25,8 @@ from jaxloss._distillation import distillation_loss
 from jaxloss._distillation import generalized_kl_divergence
 from jaxloss._distillation import js_divergence
 from jaxloss._divergence import kl_div
+from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions
+from jaxloss._linear_cross_entropy import linear_cross_entropy
 from jaxloss._margin import cosine_embedding_loss
 from jaxloss._margin import hinge_embedding_loss
 from jaxloss._margin import margin_ranking_loss
