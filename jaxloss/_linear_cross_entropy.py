@@ -280,18 +280,26 @@ def _block_logits(plan: _Plan, x_c, W, b, j0, size: int):
 def _block_target(plan: _Plan, aux_c, j0, g0, size: int, rows: int):
     """``r`` of the block (``(rows, size)``) for columns ``[j0, j0 + size)`` (global ``g0``)."""
     if plan.probs:
-        y_c, c_c, _, w = aux_c
-        y_b = _slice(y_c, g0, size, axis=1).astype(plan.acc)
-        if plan.smoothing > 0.0:
-            y_b = y_b * (1.0 - plan.smoothing) + plan.smoothing / plan.num_classes
-        if w is not None:
-            y_b = y_b * _slice(w, j0, size).astype(plan.acc)[None, :]
-        return c_c[:, None] * y_b
+        y_b, cw = _prob_coef_block(plan, aux_c, j0, g0, size)
+        return cw * y_b
     t_c, a_c, beta_c, w, _ = aux_c
-    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) == (t_c - g0)[:, None]
-    r = jnp.where(hit, a_c[:, None], 0)
+    r = jnp.where(_hit(t_c, g0, size), a_c[:, None], 0)
+    if plan.smoothing == 0.0:
+        return r
     w_b = jnp.ones((size,), plan.acc) if w is None else _slice(w, j0, size).astype(plan.acc)
     return r + beta_c[:, None] * w_b[None, :]
+
+
+def _hit(t_c, g0, size: int):
+    """``(rows, size)`` mask of each row's target column. Built from a 1-D iota: a ``(rows, size)`` iota is
+    loop-invariant, and XLA would hoist it out of the row loop into a block-sized loop-carried buffer."""
+    return jnp.arange(size, dtype=t_c.dtype)[None, :] == (t_c - g0)[:, None]
+
+
+def _nparts(plan: _Plan) -> int:
+    """Per-row dot-products: ``<r, l>`` (probabilities), ``l_t`` and ``<w, l>`` (indices; the second only with
+    label smoothing, which is the only user of it)."""
+    return 1 if plan.probs or plan.smoothing == 0.0 else 2
 
 
 def _block_parts(plan: _Plan, l, aux_c, j0, g0, size: int):
@@ -300,8 +308,12 @@ def _block_parts(plan: _Plan, l, aux_c, j0, g0, size: int):
     if plan.probs:
         return (jnp.sum(_block_target(plan, aux_c, j0, g0, size, rows) * l, axis=1),)
     t_c, _, _, w, _ = aux_c
-    hit = lax.broadcasted_iota(t_c.dtype, (rows, size), 1) == (t_c - g0)[:, None]
-    l_t = jnp.sum(jnp.where(hit, l, 0), axis=1)
+    # the target's logit by a gather (rows reads), not a masked pass over the block; zero outside the block
+    col = t_c - g0
+    inside = (col >= 0) & (col < size)
+    l_t = jnp.where(inside, jnp.take_along_axis(l, jnp.clip(col, 0, size - 1)[:, None], axis=1)[:, 0], 0)
+    if plan.smoothing == 0.0:
+        return (l_t,)
     w_l = jnp.sum(l, axis=1) if w is None else _mm(l, _slice(w, j0, size), ((1,), (0,)), plan.acc)
     return (l_t, w_l)
 
@@ -326,7 +338,7 @@ def _combine(plan: _Plan, m, s, parts):
 def _block_stats(plan: _Plan, x_c, W, b, aux_c, off):
     """Log-sum-exp and target dot-products of a row block, walking over class blocks."""
     rows = x_c.shape[0]
-    nparts = 1 if plan.probs else 2
+    nparts = _nparts(plan)
     if plan.cols < W.shape[0]:
         W, b = _tie(W, b, x_c)
 
@@ -349,7 +361,7 @@ def _row_coef(plan: _Plan, aux_c):
     if plan.probs:
         return aux_c[2]
     _, a_c, beta_c, _, total = aux_c
-    return a_c + beta_c * total
+    return a_c if plan.smoothing == 0.0 else a_c + beta_c * total
 
 
 def _block_grad_logits(plan: _Plan, l, lse_c, aux_c, j0, g0, size: int):
@@ -364,6 +376,8 @@ def _losses_from_stats(plan: _Plan, lse, parts, aux):
     if plan.probs:
         return aux[2] * lse - parts[0]
     _, a, beta, _, total = aux
+    if plan.smoothing == 0.0:
+        return a * (lse - parts[0])
     return a * (lse - parts[0]) + beta * (total * lse - parts[1])
 
 
@@ -376,7 +390,7 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
     """Per-row log-sum-exp and target dot-products (one matrix product per block)."""
     n = x.shape[0]
     off = _vocab_offset(plan, W.shape[0])
-    nparts = 1 if plan.probs else 2
+    nparts = _nparts(plan)
 
     def row(carry, i0, size):
         lse_buf, parts_buf = carry
@@ -389,16 +403,45 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
     return _loop(n, plan.rows, row, (zeros, (zeros,) * nparts))
 
 
-def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: bool):
-    """Per-row statistics and the gradients of ``sum(losses)`` with respect to ``x``, ``W`` and ``b``.
+def _prob_coef_block(plan: _Plan, aux_c, j0, g0, size: int):
+    """For probability targets, the block's ``y'`` and ``c w`` with ``r = (c w) * y'`` (``(rows, size)`` and
+    ``(rows, size)``-broadcastable)."""
+    y_c, c_c, _, w = aux_c
+    y_b = _slice(y_c, g0, size, axis=1).astype(plan.acc)
+    if plan.smoothing > 0.0:
+        y_b = y_b * (1.0 - plan.smoothing) + plan.smoothing / plan.num_classes
+    cw = c_c[:, None]
+    if w is not None:
+        cw = cw * _slice(w, j0, size).astype(plan.acc)[None, :]
+    return y_b, cw
+
+
+def _grad_sweep(
+    plan: _Plan,
+    x,
+    W,
+    b,
+    aux,
+    need_x: bool,
+    need_w: bool,
+    need_b: bool,
+    need_y: bool = False,
+    need_cw: bool = False,
+):
+    """Per-row statistics and the gradients of ``sum(losses)`` with respect to ``x``, ``W`` and ``b`` and, for
+    probability targets, to the target ``y`` (this device's columns) and the class weights.
 
     Without class blocking each row block's logits are formed once and reused for its gradient: three
     matrix products in all (logits, ``G W``, ``G^T x``), as the materialised computation.
+
+    With ``r = c w y'`` (``y' = (1 - e) y + e / C``) and ``k = sum(r)`` the loss of row ``n`` is
+    ``sum_j r_nj (lse_n - l_nj)``, so ``d/dy_nj = c_n (1 - e) w_j (lse_n - l_nj)`` and
+    ``d/dw_j = sum_n c_n y'_nj (lse_n - l_nj)``: one more elementwise pass over the block when requested.
     """
     n, h = x.shape
     vl = W.shape[0]
     off = _vocab_offset(plan, vl)
-    nparts = 1 if plan.probs else 2
+    nparts = _nparts(plan)
     acc = plan.acc
     local_axes = _varying_axes(x, W, b, aux)
 
@@ -420,8 +463,18 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
             gb = _put(gb, _slice(gb, j0, size) + jnp.sum(G, axis=0), j0)
         return gx_c, gW, gb
 
+    def accumulate_target(l, lse_c, aux_c, i0, j0, size, gy, gcw):
+        y_b, cw = _prob_coef_block(plan, aux_c, j0, off + j0, size)
+        E = lse_c[:, None] - l  # -log_softmax of the block: d loss_n / d r_nj
+        if need_y:
+            gy_b = (1.0 - plan.smoothing) * jnp.broadcast_to(cw, E.shape) * E
+            gy = lax.dynamic_update_slice(gy, gy_b, (i0, j0)) if (gy.shape != gy_b.shape) else gy_b
+        if need_cw:
+            gcw = _put(gcw, _slice(gcw, j0, size) + jnp.sum(aux_c[1][:, None] * y_b * E, axis=0), j0)
+        return gy, gcw
+
     def row(carry, i0, size):
-        lse_buf, parts_buf, gx, gW, gb = carry
+        lse_buf, parts_buf, gx, gW, gb, gy, gcw = carry
         x_c = _slice(x, i0, size)
         aux_c = _aux_rows(plan, aux, i0, size)
         gx_c = _zeros((size, h), acc, local_axes) if need_x else None
@@ -431,6 +484,8 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
             lse, parts = _combine(plan, m, s, _block_parts(plan, l, aux_c, 0, off, vl))
             G = _block_grad_logits(plan, l, lse, aux_c, 0, off, vl)
             gx_c, gW, gb = accumulate(G, x_c, W, 0, vl, gx_c, gW, gb)
+            if need_y or need_cw:
+                gy, gcw = accumulate_target(l, lse, aux_c, i0, 0, vl, gy, gcw)
         else:
             lse, parts = _block_stats(plan, x_c, W, b, aux_c, off)
             W_t, b_t = _tie(W, b, x_c)
@@ -438,14 +493,18 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
             def col(c, j0, csize):
                 l = _block_logits(plan, x_c, W_t, b_t, j0, csize)
                 G = _block_grad_logits(plan, l, lse, aux_c, j0, off + j0, csize)
-                return accumulate(G, x_c, _slice(W_t, j0, csize), j0, csize, *c)
+                gx_c, gW, gb, gy, gcw = c
+                gx_c, gW, gb = accumulate(G, x_c, _slice(W_t, j0, csize), j0, csize, gx_c, gW, gb)
+                if need_y or need_cw:
+                    gy, gcw = accumulate_target(l, lse, aux_c, i0, j0, csize, gy, gcw)
+                return gx_c, gW, gb, gy, gcw
 
-            gx_c, gW, gb = _loop(vl, plan.cols, col, (gx_c, gW, gb))
+            gx_c, gW, gb, gy, gcw = _loop(vl, plan.cols, col, (gx_c, gW, gb, gy, gcw))
         if need_x:
             gx = _put(gx, gx_c, i0)
         lse_buf = _put(lse_buf, lse, i0)
         parts_buf = tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
-        return lse_buf, parts_buf, gx, gW, gb
+        return lse_buf, parts_buf, gx, gW, gb, gy, gcw
 
     zeros = _zeros((n,), acc, _row_axes(plan, x, W, b, aux))
     init = (
@@ -454,15 +513,19 @@ def _grad_sweep(plan: _Plan, x, W, b, aux, need_x: bool, need_w: bool, need_b: b
         _zeros((n, h), acc, local_axes) if need_x else None,
         _zeros((vl, h), acc, local_axes) if need_w else None,
         _zeros((vl,), acc, local_axes) if need_b else None,
+        _zeros((n, vl), acc, local_axes) if need_y else None,
+        _zeros((vl,), acc, local_axes) if need_cw else None,
     )
-    lse, parts, gx, gW, gb = _loop(n, plan.rows, row, init)
+    lse, parts, gx, gW, gb, gy, gcw = _loop(n, plan.rows, row, init)
     if need_x and plan.axis is not None:
         gx = lax.psum(gx, plan.axis)
-    return lse, parts, gx, gW, gb
+    return lse, parts, gx, gW, gb, gy, gcw
 
 
-def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
-    """Per-row ``<G_n, dl_n>`` with ``dl = dx W^T + x dW^T + db``, recomputing each block.
+def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db, dy=None, dcw=None):
+    """Per-row ``<G_n, dl_n>`` with ``dl = dx W^T + x dW^T + db``, recomputing each block; for probability
+    targets plus ``<dr_n, lse_n - l_n>`` with ``dr = c ((1 - e) w dy + dw y')`` (the target's and the class
+    weights' tangents).
 
     Each block is a ``jax.checkpoint``: differentiating (transposing) this linear map recomputes the block
     instead of storing it, so reverse mode keeps one block alive at a time.
@@ -474,7 +537,7 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
 
     def row(out, i0, size):
         @jax.checkpoint
-        def block(x_c, dx_c, aux_c, lse_c, W, b, dW, db):
+        def block(x_c, dx_c, aux_c, lse_c, W, b, dW, db, dy_c, dcw):
             if plan.cols < vl:
                 W, b = _tie(W, b, x_c)
 
@@ -488,9 +551,18 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
                     dl = dl + _mm(x_c, _slice(dW, j0, csize), ((1,), (1,)), acc)
                 if db is not None:
                     dl = dl + _slice(db, j0, csize).astype(acc)[None, :]
-                return total + jnp.sum(G * dl, axis=1)
+                out = G * dl
+                if dy_c is not None or dcw is not None:
+                    y_b, cw = _prob_coef_block(plan, aux_c, j0, off + j0, csize)
+                    dr = jnp.zeros((size, csize), acc)
+                    if dy_c is not None:
+                        dr = dr + (1.0 - plan.smoothing) * cw * _slice(dy_c, off + j0, csize, axis=1).astype(acc)
+                    if dcw is not None:
+                        dr = dr + aux_c[1][:, None] * _slice(dcw, j0, csize).astype(acc)[None, :] * y_b
+                    out = out + dr * (lse_c[:, None] - l)
+                return total + jnp.sum(out, axis=1)
 
-            axes = _varying_axes(x_c, dx_c, aux_c, lse_c, W, b, dW, db)
+            axes = _varying_axes(x_c, dx_c, aux_c, lse_c, W, b, dW, db, dy_c, dcw)
             total = _loop(vl, plan.cols, col, _zeros((size,), acc, axes))
             return lax.psum(total, plan.axis) if plan.axis is not None else total
 
@@ -503,12 +575,13 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db):
             b,
             dW,
             db,
+            _slice(dy, i0, size),
+            dcw,
         )
         return _put(out, value, i0)
 
-    return _loop(
-        n, plan.rows, row, _zeros((n,), acc, _row_axes(plan, x, W, b, aux, lse, dx, dW, db))
-    )
+    axes = _row_axes(plan, x, W, b, aux, lse, dx, dW, db, dy, dcw)
+    return _loop(n, plan.rows, row, _zeros((n,), acc, axes))
 
 
 def _tangent(t):
@@ -523,20 +596,68 @@ def _chunked_sum(plan: _Plan, x, W, b, aux):
     return jnp.sum(_losses_from_stats(plan, lse, parts, aux))
 
 
+def _aux_tangents(plan: _Plan, aux, daux):
+    """The tangents of the differentiable coefficients: ``(dy, dw)`` for probability targets (the target and
+    the class weights), ``(da, dbeta, dw)`` for class indices; ``None`` where zero. ``k`` and ``S`` are
+    functions of these (``k = sum_j r_j``, ``S = sum_j w_j``) whose tangents the rules derive themselves."""
+    w = aux[3]
+    dw = _tangent(daux[3]) if w is not None else None
+    if plan.probs:
+        return _tangent(daux[0]), dw
+    da, dbeta = _tangent(daux[1]), _tangent(daux[2])
+    if plan.smoothing == 0.0:
+        dbeta = None  # beta is identically zero
+        dw = None  # the weights enter through a (the face differentiates a = w[t] * norm)
+    return da, dbeta, dw
+
+
+def _index_aux_tangent(plan: _Plan, x, W, b, aux, lse, parts, da, dbeta, dw):
+    """Per-row tangent of the class-index loss ``a (lse - l_t) + beta (S lse - <w, l>)`` through ``a``,
+    ``beta`` and the smoothing term's class weights ``w`` (``S = sum(w)``), in closed form from the row
+    statistics: ``<dw, l_n> = x_n . (W^T dw) + <b, dw>`` needs no pass over the logits."""
+    _, a, beta, _, total = aux
+    out = jnp.zeros(lse.shape, plan.acc)
+    if da is not None:
+        out = out + da.astype(plan.acc) * (lse - parts[0])
+    if dbeta is not None:
+        out = out + dbeta.astype(plan.acc) * (total * lse - parts[1])
+    if dw is not None:
+        dw = dw.astype(plan.acc)
+        lw = _mm(x, _mm(dw, W, ((0,), (0,)), plan.acc), ((1,), (0,)), plan.acc)
+        if b is not None:
+            lw = lw + jnp.vdot(b.astype(plan.acc), dw)
+        ds = jnp.sum(dw)
+        if plan.axis is not None:
+            lw, ds = lax.psum(lw, plan.axis), lax.psum(ds, plan.axis)
+        out = out + beta * (ds * lse - lw)
+    return out
+
+
 def _chunked_sum_jvp(plan: _Plan, primals, tangents):
     x, W, b, aux = primals
     dx, dW, db = (_tangent(t) for t in tangents[:3])
     need_b = db is not None and b is not None
-    lse, parts, gx, gW, gb = _grad_sweep(plan, x, W, b, aux, dx is not None, dW is not None, need_b)
+    daux = _aux_tangents(plan, aux, tangents[3])
+    dy, dcw = daux if plan.probs else (None, None)
+    lse, parts, gx, gW, gb, gy, gcw = _grad_sweep(
+        plan, x, W, b, aux, dx is not None, dW is not None, need_b, dy is not None, dcw is not None
+    )
     value = jnp.sum(_losses_from_stats(plan, lse, parts, aux))
     out = jnp.zeros((), plan.acc)
     if dx is not None:
         out = out + jnp.vdot(gx, dx.astype(plan.acc))
+    if not plan.probs and any(t is not None for t in daux):
+        out = out + jnp.sum(_index_aux_tangent(plan, x, W, b, aux, lse, parts, *daux))
     local = jnp.zeros((), plan.acc)
     if dW is not None:
         local = local + jnp.vdot(gW, dW.astype(plan.acc))
     if need_b:
         local = local + jnp.vdot(gb, db.astype(plan.acc))
+    if dy is not None:
+        dy_local = dy if plan.axis is None else _slice(dy, _vocab_offset(plan, W.shape[0]), W.shape[0], axis=1)
+        local = local + jnp.vdot(gy, dy_local.astype(plan.acc))
+    if dcw is not None:
+        local = local + jnp.vdot(gcw, dcw.astype(plan.acc))
     if plan.axis is not None:
         local = lax.psum(local, plan.axis)
     return value, out + local
@@ -557,11 +678,16 @@ def _chunked_rows_jvp(plan: _Plan, primals, tangents):
     dx, dW, db = (_tangent(t) for t in tangents[:3])
     if b is None:
         db = None
+    daux = _aux_tangents(plan, aux, tangents[3])
+    dy, dcw = daux if plan.probs else (None, None)
     lse, parts = _forward_stats(plan, x, W, b, aux)
     value = _losses_from_stats(plan, lse, parts, aux)
-    if dx is None and dW is None and db is None:
-        return value, jnp.zeros_like(value)
-    return value, _tangent_sweep(plan, x, W, b, aux, lse, dx, dW, db)
+    out = jnp.zeros_like(value)
+    if any(t is not None for t in (dx, dW, db, dy, dcw)):
+        out = out + _tangent_sweep(plan, x, W, b, aux, lse, dx, dW, db, dy, dcw)
+    if not plan.probs and any(t is not None for t in daux):
+        out = out + _index_aux_tangent(plan, x, W, b, aux, lse, parts, *daux)
+    return value, out
 
 
 _chunked_rows.defjvp(_chunked_rows_jvp, symbolic_zeros=True)
@@ -618,9 +744,7 @@ def _chunked_linear_cross_entropy(
                 f"{name}: weight has shape {_shape(weight)}; it must be ({c_local},) (one weight per class"
                 + (" of this device's block)" if axis is not None else ")")
             )
-        weight = lax.stop_gradient(
-            weight.astype(acc)
-        )  # class weights are not differentiated (as torch)
+        weight = weight.astype(acc)
     total_weight = (
         jnp.asarray(num_classes, acc)
         if weight is None
@@ -629,7 +753,7 @@ def _chunked_linear_cross_entropy(
     examples = n * d
     nothing = None  # set when 'mean' may have no target to average over
     if is_probs:
-        y = lax.stop_gradient(target.astype(acc))
+        y = target.astype(acc)
         norm = 1.0 / examples if reduction == "mean" else 1.0
         yw = jnp.sum(y, axis=1) if weight is None and axis is None else None
         if yw is None:
@@ -639,7 +763,8 @@ def _chunked_linear_cross_entropy(
             yw = yw if axis is None else lax.psum(yw, axis)
         k = norm * ((1.0 - label_smoothing) * yw + label_smoothing / num_classes * total_weight)
         coef = jnp.full((n, d), norm, acc)
-        aux, aux_axes = (y, coef, k, weight), (2, 1, 1, None)
+        # k = sum_j r_j is a function of y and the weights; the engine's rules differentiate it through r
+        aux, aux_axes = (y, coef, lax.stop_gradient(k), weight), (2, 1, 1, None)
     else:
         _check_indices(name, target, num_classes, ignore_index)
         keep = target != ignore_index
@@ -658,8 +783,10 @@ def _chunked_linear_cross_entropy(
             norm = jnp.ones((), acc)
         a = (1.0 - label_smoothing) * w_t * norm
         beta = (label_smoothing / num_classes) * keep.astype(acc) * norm
-        aux, aux_axes = (safe, a, beta, weight, total_weight), (1, 1, 1, None, None)
-    aux = jax.tree_util.tree_map(lax.stop_gradient, aux)
+        # a and beta carry the weights' (and 'mean' normaliser's) gradient; S = sum(w) is differentiated by
+        # the engine's rules through w
+        aux = (safe, a, beta, weight, lax.stop_gradient(total_weight))
+        aux_axes = (1, 1, 1, None, None)
     rows = options._batch_chunk(n, h, num_classes)
     cols = c_local if options.vocab_chunk_size is None else min(options.vocab_chunk_size, c_local)
     plan = _Plan(rows, cols, is_probs, label_smoothing, num_classes, jnp.dtype(acc), axis)
@@ -714,9 +841,11 @@ def linear_cross_entropy(
     about 40 MB at about the materialised speed. The chunked path supports everything the reference path
     does, and it is differentiable by ``jax.grad``/``jax.vjp`` (gradients computed block by block), by
     ``jax.jvp``/``jax.jacfwd``, twice (Hessian-vector products as ``jax.jvp`` of ``jax.grad``), and it
-    batches under ``jax.vmap``. Class weights and probability targets get no gradient on this path (torch
-    does not differentiate ``weight`` either). ``options.vocab_axis_name`` shards the classes over a
-    ``shard_map`` axis (see :class:`LinearCrossEntropyOptions`).
+    batches under ``jax.vmap``. On both paths probability targets and class weights are differentiated
+    too, block by block on the chunked path (torch 2.13 differentiates both for probability targets; for
+    class indices it differentiates ``weight`` on neither path, jaxloss on both).
+    ``options.vocab_axis_name`` shards the classes over a ``shard_map`` axis (see
+    :class:`LinearCrossEntropyOptions`).
 
     Args:
       input: ``(H,)`` or ``(N, H)`` features.
@@ -724,7 +853,7 @@ def linear_cross_entropy(
       target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)``, or floating probabilities with the
         logits' shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
       linear_bias: optional ``(C,)`` or ``(C, d1, ..., dK)`` bias.
-      weight: optional ``(C,)`` class weights.
+      weight: optional ``(C,)`` class weights (differentiable).
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
       ignore_index: ignored class index; ``None`` (default) means ``-100`` for index targets. It must stay
         ``None`` for probability targets (torch's rule).

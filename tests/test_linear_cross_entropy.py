@@ -375,3 +375,114 @@ def test_vocab_parallel_shard_map():
         timeout=300,
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("OK"), out.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Gradients with respect to the target (probabilities) and the class weights, on the chunked path
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _jax_w(options=None, **kw):
+    """jaxloss with the class weights positional (argument 4), so that they can be differentiated."""
+
+    def fn(x, w, t, b, cw):
+        return linear_cross_entropy(x, w, t, linear_bias=b, weight=cw, options=options, **kw)
+
+    return fn
+
+
+def _torch_w(options=None, **kw):
+    def fn(x, w, t, b, cw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's chunked path falls back for these arguments
+            return F.linear_cross_entropy(x, w, t, linear_bias=b, weight=cw, options=options, **kw)
+
+    return fn
+
+
+@pytest.mark.parametrize("dtype, jit", [(np.float64, False), (np.float32, True)])
+@pytest.mark.parametrize(
+    "reduction, options", [("mean", CHUNKINGS[0]), ("sum", CHUNKINGS[1]), ("none", CHUNKINGS[1])]
+)
+def test_chunked_probability_target_and_weight_gradients(rng, dtype, jit, reduction, options):
+    """torch 2.13 differentiates probability targets and class weights on both of its paths (its chunked path
+    falls back to the reference for probability targets); jaxloss's chunked path matches it, also with label
+    smoothing and K-dimensional weights."""
+    x, w, b, _ = _problem(rng)
+    cw = rng.uniform(0.3, 2.0, C)
+    p = rng.dirichlet(np.ones(C), N)
+    t_opts = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=4)
+    kw = {"reduction": reduction, "label_smoothing": 0.2}
+    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [x, w, p, b, cw], diff=(0, 1, 2, 3, 4),
+            dtype=dtype, jit=jit)
+    # K-dimensional: linear_weight (C, 2, H), logits and target (N, C, 2); no smoothing
+    xk, wk, bk, _ = _problem(rng, n=5, out=(2,))
+    pk = rng.dirichlet(np.ones(C), (5, 2)).transpose(0, 2, 1)
+    kw = {"reduction": reduction}
+    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [xk, wk, pk, bk, cw], diff=(0, 1, 2, 3, 4),
+            dtype=dtype, jit=jit)
+
+
+def test_chunked_target_gradient_torch_samples():
+    """torch's own OpInfo samples of linear_cross_entropy's chunked variants (op_db 'chunked' and
+    'chunked_none'), float64: samples whose target holds probabilities (torch differentiates it), every
+    reduction, 2-D and K-dimensional weights:
+    value and gradients of every argument torch differentiates."""
+    from tests.torch_opinfo import _loss_opinfos, _op_cases, compare_to_torch
+
+    ops = [o for o in _loss_opinfos() if o.name == "nn.functional.linear_cross_entropy"]
+    assert {o.variant_test_name for o in ops} >= {"chunked", "chunked_none"}
+    checked, per_group = 0, {}
+    for o in ops:
+        if not o.variant_test_name.startswith("chunked"):
+            continue
+        for case in _op_cases(o, "float64"):
+            if not case.id.split("-")[-1].startswith("sample") or not case.pos[2].is_floating_point():
+                continue  # torch's larger reference_inputs repeat the same branches
+            assert ("p", 2) in case.diff  # torch differentiates the probabilities
+            group = (o.variant_test_name, case.kw.get("reduction", "mean"), case.pos[1].dim() > 2)
+            if per_group.setdefault(group, 0) == 2:
+                continue  # two samples per variant, reduction and weight rank keep the test fast
+            per_group[group] += 1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's chunked path falls back for probabilities
+                problems = compare_to_torch(case, jit=checked % 2 == 1)
+            assert not problems, (case.id, problems)
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("dtype, jit", [(np.float64, False), (np.float32, True)])
+@pytest.mark.parametrize(
+    "reduction, options", [("mean", CHUNKINGS[0]), ("sum", CHUNKINGS[1]), ("none", CHUNKINGS[1])]
+)
+def test_chunked_index_target_weight_gradient(rng, dtype, jit, reduction, options):
+    """With class-index targets torch differentiates ``weight`` on neither path (the reference raises, the
+    chunked op returns no gradient); jaxloss differentiates it on both, and the chunked path equals the
+    materialised one (with ignore_index, smoothing, class blocks and K-dimensional weights)."""
+    x, w, b, t = _problem(rng)
+    cw = rng.uniform(0.3, 2.0, C)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        F.linear_cross_entropy(*(torch.from_numpy(a) for a in (x, w, t)),
+                               weight=torch.from_numpy(cw).requires_grad_())
+    xk, wk, bk, tk = _problem(rng, n=5, out=(2, 3))
+    cast = lambda *a: [np.asarray(v, dtype) if np.issubdtype(np.asarray(v).dtype, np.floating) else v for v in a]
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
+    for smoothing, args in ((0.3, cast(x, w, t, b, cw)), (0.0, cast(xk, wk, tk, bk, cw))):
+        kw = {"reduction": reduction, "label_smoothing": smoothing}
+
+        def loss(options, *d, args=args, kw=kw):
+            out = _jax_w(options, **kw)(d[0], d[1], args[2], d[2], d[3])
+            return jnp.sum(out * jnp.linspace(0.5, 1.5, out.size).reshape(out.shape))
+
+        grad = jax.grad(loss, argnums=(1, 2, 3, 4))
+        if jit:
+            grad = jax.jit(grad, static_argnums=0)
+        d = (args[0], args[1], args[3], args[4])
+        for got, want in zip(grad(options, *d), jax.grad(loss, argnums=(1, 2, 3, 4))(None, *d)):
+            np.testing.assert_allclose(got, want, **tol)
+        # forward mode through the weights
+        v = np.asarray(rng.standard_normal(C), dtype)
+        tan = jax.jvp(lambda cw, loss=loss, d=d: loss(options, *d[:3], cw), (d[3],), (v,))[1]
+        ref = jax.jvp(lambda cw, loss=loss, d=d: loss(None, *d[:3], cw), (d[3],), (v,))[1]
+        np.testing.assert_allclose(tan, ref, **tol)
