@@ -37,10 +37,13 @@ __all__ = [
 _ACC_POLICIES = ("auto", "accurate", "balanced", "compact")
 _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
-# Rows per batch chunk under chunking_method='auto': aim for a (rows, classes) float32 logits block of about
-# this many bytes. Measured on CPU (N=4096, H=512, V=32768): 8 MiB blocks (64 rows) are as fast as 16-32 MiB
-# ones and keep XLA's temporaries near 40 MB; much smaller blocks re-read linear_weight too often.
-_AUTO_BLOCK_BYTES = 8 * 2**20
+# Rows per batch chunk under chunking_method='auto': _AUTO_ROWS rows, fewer where a (classes, rows) float32
+# logits block would exceed _AUTO_BLOCK_BYTES. Speed depends on the rows (linear_weight is read once per row
+# block, so the work per byte of it grows with the rows), memory on rows * classes. Measured on CPU (N=4096,
+# H=512, V=32768, value and gradient): 128 rows run at the materialised speed with 27 MB of XLA temporaries;
+# 64 rows are about 10-20% slower, 256 no faster.
+_AUTO_ROWS = 128
+_AUTO_BLOCK_BYTES = 64 * 2**20
 # The linear_weight gradient is accumulated in slices of this many bytes (see _grad_sweep).
 _GW_SLICE_BYTES = 4 * 2**20
 
@@ -63,7 +66,7 @@ class LinearCrossEntropyOptions:
       allow_retain_graph: accepted for compatibility; no effect (JAX keeps no autograd graph).
       batch_chunk_size: rows per block; ``None`` lets ``chunking_method`` decide (one block when that is
         ``None`` too). Setting both to different sizes is a ``ValueError``, as in torch.
-      chunking_method: ``'auto'`` (jaxloss: blocks of about 8 MiB of float32 logits, at least 8 rows),
+      chunking_method: ``'auto'`` (jaxloss: 128 rows, fewer where a float32 logits block would exceed 64 MiB; at least 8),
         ``'aspect_ratio'`` or ``'aspect_ratio:k'`` (torch's rule: a logits block the size of ``input``,
         divided by ``k``), or ``None`` (use ``batch_chunk_size``).
       acc_policy: ``'auto'`` | ``'accurate'`` | ``'balanced'`` | ``'compact'``; accepted for compatibility.
@@ -137,7 +140,7 @@ class LinearCrossEntropyOptions:
         if method == "auto":
             if self.batch_chunk_size is not None:
                 return max(1, min(self.batch_chunk_size, num_rows))
-            rows = max(8, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1)))
+            rows = min(_AUTO_ROWS, max(8, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))))
             return max(1, min(1 << (rows.bit_length() - 1), num_rows))
         if method is None:
             size = (
@@ -175,8 +178,15 @@ class LinearCrossEntropyOptions:
 #   probabilities:  k_n lse_n - <r_n, l_n>,  r_n = c_n w y'_n,  k_n = sum(r_n)
 # whose gradient with respect to l_n is G_n = k_n softmax(l_n) - r_n (k_n = a_n + beta_n S for indices).
 # The coefficients (a, beta, c, k; they hold class weights, ignore masks and the 'mean' normaliser) are computed
-# by the face and carry no gradient. The engine walks over row blocks (and optionally class blocks), so at most
-# one (rows, classes) block of logits is alive at a time.
+# by the face; k and S = sum(w) are functions of the others, and the JVP rules differentiate them through r.
+# The engine walks over row blocks (and optionally class blocks), so at most one block of logits is alive at
+# a time.
+#
+# Blocks are held transposed, (classes, rows) = W_j x_i^T: then the linear_weight gradient of a class slice,
+# G[slice]^T... = G[slice] x_i, reads a contiguous slice of G and is a plain (classes, rows) x (rows, H) product,
+# and G^T W for the input gradient contracts the leading axes. In the (rows, classes) layout each class slice
+# of G is a strided copy and the products need transposed operands; on XLA:CPU (N=4096, H=512, V=32768) that
+# layout made the chunked gradient about 1.5x slower than the materialised one, this one is about as fast.
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -271,29 +281,32 @@ def _aux_rows(plan: _Plan, aux, i0, size: int):
 
 
 def _block_logits(plan: _Plan, x_c, W, b, j0, size: int):
-    l = _mm(x_c, _slice(W, j0, size), ((1,), (1,)), plan.acc)
+    """The ``(size, rows)`` logits block ``W[j0:j0+size] x_c^T + b`` (classes first: see above)."""
+    l = _mm(_slice(W, j0, size), x_c, ((1,), (1,)), plan.acc)
     if b is not None:
-        l = l + _slice(b, j0, size).astype(plan.acc)[None, :]
+        l = l + _slice(b, j0, size).astype(plan.acc)[:, None]
     return l
 
 
 def _block_target(plan: _Plan, aux_c, j0, g0, size: int, rows: int):
-    """``r`` of the block (``(rows, size)``) for columns ``[j0, j0 + size)`` (global ``g0``)."""
+    """``r`` of the block (``(size, rows)``) for classes ``[j0, j0 + size)`` (global ``g0``)."""
     if plan.probs:
         y_b, cw = _prob_coef_block(plan, aux_c, j0, g0, size)
         return cw * y_b
     t_c, a_c, beta_c, w, _ = aux_c
-    r = jnp.where(_hit(t_c, g0, size), a_c[:, None], 0)
+    # a product, not jnp.where(hit, a, 0): the zeros of a select are a loop-invariant broadcast that XLA hoists
+    # into a block-sized buffer
+    r = _hit(t_c, g0, size).astype(plan.acc) * a_c[None, :]
     if plan.smoothing == 0.0:
         return r
     w_b = jnp.ones((size,), plan.acc) if w is None else _slice(w, j0, size).astype(plan.acc)
-    return r + beta_c[:, None] * w_b[None, :]
+    return r + w_b[:, None] * beta_c[None, :]
 
 
 def _hit(t_c, g0, size: int):
-    """``(rows, size)`` mask of each row's target column. Built from a 1-D iota: a ``(rows, size)`` iota is
+    """``(size, rows)`` mask of each row's target class. Built from a 1-D iota: a ``(size, rows)`` iota is
     loop-invariant, and XLA would hoist it out of the row loop into a block-sized loop-carried buffer."""
-    return jnp.arange(size, dtype=t_c.dtype)[None, :] == (t_c - g0)[:, None]
+    return jnp.arange(size, dtype=t_c.dtype)[:, None] == (t_c - g0)[None, :]
 
 
 def _nparts(plan: _Plan) -> int:
@@ -304,24 +317,24 @@ def _nparts(plan: _Plan) -> int:
 
 def _block_parts(plan: _Plan, l, aux_c, j0, g0, size: int):
     """Per-row target dot-products of one block: ``(l_t, <w, l>)`` for indices, ``(<r, l>,)`` for probs."""
-    rows = l.shape[0]
+    rows = l.shape[1]
     if plan.probs:
-        return (jnp.sum(_block_target(plan, aux_c, j0, g0, size, rows) * l, axis=1),)
+        return (jnp.sum(_block_target(plan, aux_c, j0, g0, size, rows) * l, axis=0),)
     t_c, _, _, w, _ = aux_c
     # the target's logit by a gather (rows reads), not a masked pass over the block; zero outside the block
     col = t_c - g0
     inside = (col >= 0) & (col < size)
-    l_t = jnp.where(inside, jnp.take_along_axis(l, jnp.clip(col, 0, size - 1)[:, None], axis=1)[:, 0], 0)
+    l_t = jnp.where(inside, jnp.take_along_axis(l, jnp.clip(col, 0, size - 1)[None, :], axis=0)[0], 0)
     if plan.smoothing == 0.0:
         return (l_t,)
-    w_l = jnp.sum(l, axis=1) if w is None else _mm(l, _slice(w, j0, size), ((1,), (0,)), plan.acc)
+    w_l = jnp.sum(l, axis=0) if w is None else _mm(_slice(w, j0, size), l, ((0,), (0,)), plan.acc)
     return (l_t, w_l)
 
 
 def _online_lse(m, s, l):
     """One step of the online log-sum-exp over class blocks (``m`` carries no gradient: it cancels)."""
-    m_new = jnp.maximum(m, lax.stop_gradient(jnp.max(l, axis=1)))
-    s = s * jnp.exp(m - m_new) + jnp.sum(jnp.exp(l - m_new[:, None]), axis=1)
+    m_new = jnp.maximum(m, lax.stop_gradient(jnp.max(l, axis=0)))
+    s = s * jnp.exp(m - m_new) + jnp.sum(jnp.exp(l - m_new[None, :]), axis=0)
     return m_new, s
 
 
@@ -366,9 +379,9 @@ def _row_coef(plan: _Plan, aux_c):
 
 def _block_grad_logits(plan: _Plan, l, lse_c, aux_c, j0, g0, size: int):
     """``G = k softmax(l) - r`` for one block, given the row log-sum-exp."""
-    p = jnp.exp(l - lse_c[:, None])
-    return _row_coef(plan, aux_c)[:, None] * p - _block_target(
-        plan, aux_c, j0, g0, size, l.shape[0]
+    p = jnp.exp(l - lse_c[None, :])
+    return _row_coef(plan, aux_c)[None, :] * p - _block_target(
+        plan, aux_c, j0, g0, size, l.shape[1]
     )
 
 
@@ -404,15 +417,15 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
 
 
 def _prob_coef_block(plan: _Plan, aux_c, j0, g0, size: int):
-    """For probability targets, the block's ``y'`` and ``c w`` with ``r = (c w) * y'`` (``(rows, size)`` and
-    ``(rows, size)``-broadcastable)."""
+    """For probability targets, the block's ``y'`` and ``c w`` with ``r = (c w) * y'`` (``(size, rows)`` and
+    ``(size, rows)``-broadcastable)."""
     y_c, c_c, _, w = aux_c
-    y_b = _slice(y_c, g0, size, axis=1).astype(plan.acc)
+    y_b = _slice(y_c, g0, size, axis=1).astype(plan.acc).T
     if plan.smoothing > 0.0:
         y_b = y_b * (1.0 - plan.smoothing) + plan.smoothing / plan.num_classes
-    cw = c_c[:, None]
+    cw = c_c[None, :]
     if w is not None:
-        cw = cw * _slice(w, j0, size).astype(plan.acc)[None, :]
+        cw = _slice(w, j0, size).astype(plan.acc)[:, None] * cw
     return y_b, cw
 
 
@@ -451,26 +464,26 @@ def _grad_sweep(
 
     def accumulate(G, x_c, W_c, j0, size, gx_c, gW, gb):
         if need_x:
-            gx_c = gx_c + _mm(G, W_c, ((1,), (0,)), acc)
+            gx_c = gx_c + _mm(G, W_c, ((0,), (0,)), acc)
         if need_w:
 
             def update(gW, k0, ksize):
-                part = _mm(_slice(G, k0, ksize, axis=1), x_c, ((0,), (0,)), acc)
+                part = _mm(_slice(G, k0, ksize), x_c, ((1,), (0,)), acc)
                 return _put(gW, _slice(gW, j0 + k0, ksize) + part, j0 + k0)
 
             gW = _loop(size, min(sub, size), update, gW)
         if need_b:
-            gb = _put(gb, _slice(gb, j0, size) + jnp.sum(G, axis=0), j0)
+            gb = _put(gb, _slice(gb, j0, size) + jnp.sum(G, axis=1), j0)
         return gx_c, gW, gb
 
     def accumulate_target(l, lse_c, aux_c, i0, j0, size, gy, gcw):
         y_b, cw = _prob_coef_block(plan, aux_c, j0, off + j0, size)
-        E = lse_c[:, None] - l  # -log_softmax of the block: d loss_n / d r_nj
+        E = lse_c[None, :] - l  # -log_softmax of the block: d loss_n / d r_nj
         if need_y:
-            gy_b = (1.0 - plan.smoothing) * jnp.broadcast_to(cw, E.shape) * E
+            gy_b = ((1.0 - plan.smoothing) * jnp.broadcast_to(cw, E.shape) * E).T
             gy = lax.dynamic_update_slice(gy, gy_b, (i0, j0)) if (gy.shape != gy_b.shape) else gy_b
         if need_cw:
-            gcw = _put(gcw, _slice(gcw, j0, size) + jnp.sum(aux_c[1][:, None] * y_b * E, axis=0), j0)
+            gcw = _put(gcw, _slice(gcw, j0, size) + jnp.sum(aux_c[1][None, :] * y_b * E, axis=1), j0)
         return gy, gcw
 
     def row(carry, i0, size):
@@ -544,23 +557,24 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db, dy=None, dcw=None
             def col(total, j0, csize):
                 l = _block_logits(plan, x_c, W, b, j0, csize)
                 G = _block_grad_logits(plan, l, lse_c, aux_c, j0, off + j0, csize)
-                dl = jnp.zeros((size, csize), acc)
+                dl = jnp.zeros((csize, size), acc)
                 if dx_c is not None:
-                    dl = dl + _mm(dx_c, _slice(W, j0, csize), ((1,), (1,)), acc)
+                    dl = dl + _mm(_slice(W, j0, csize), dx_c, ((1,), (1,)), acc)
                 if dW is not None:
-                    dl = dl + _mm(x_c, _slice(dW, j0, csize), ((1,), (1,)), acc)
+                    dl = dl + _mm(_slice(dW, j0, csize), x_c, ((1,), (1,)), acc)
                 if db is not None:
-                    dl = dl + _slice(db, j0, csize).astype(acc)[None, :]
+                    dl = dl + _slice(db, j0, csize).astype(acc)[:, None]
                 out = G * dl
                 if dy_c is not None or dcw is not None:
                     y_b, cw = _prob_coef_block(plan, aux_c, j0, off + j0, csize)
-                    dr = jnp.zeros((size, csize), acc)
+                    dr = jnp.zeros((csize, size), acc)
                     if dy_c is not None:
-                        dr = dr + (1.0 - plan.smoothing) * cw * _slice(dy_c, off + j0, csize, axis=1).astype(acc)
+                        dy_b = _slice(dy_c, off + j0, csize, axis=1).astype(acc).T
+                        dr = dr + (1.0 - plan.smoothing) * cw * dy_b
                     if dcw is not None:
-                        dr = dr + aux_c[1][:, None] * _slice(dcw, j0, csize).astype(acc)[None, :] * y_b
-                    out = out + dr * (lse_c[:, None] - l)
-                return total + jnp.sum(out, axis=1)
+                        dr = dr + _slice(dcw, j0, csize).astype(acc)[:, None] * aux_c[1][None, :] * y_b
+                    out = out + dr * (lse_c[None, :] - l)
+                return total + jnp.sum(out, axis=0)
 
             axes = _varying_axes(x_c, dx_c, aux_c, lse_c, W, b, dW, db, dy_c, dcw)
             total = _loop(vl, plan.cols, col, _zeros((size,), acc, axes))
@@ -838,7 +852,7 @@ def linear_cross_entropy(
     With ``options`` (a :class:`LinearCrossEntropyOptions`) the loss is computed in blocks of rows (and
     optionally of classes) and the ``(N, C)`` logits and their gradient are never materialised: for
     ``N=4096, H=512, C=32768`` float32, XLA's temporaries for value and gradient drop from about 1 GB to
-    about 40 MB at about the materialised speed. The chunked path supports everything the reference path
+    about 27 MB at the materialised speed (see ``docs/performance.md``). The chunked path supports everything the reference path
     does, and it is differentiable by ``jax.grad``/``jax.vjp`` (gradients computed block by block), by
     ``jax.jvp``/``jax.jacfwd``, twice (Hessian-vector products as ``jax.jvp`` of ``jax.grad``), and it
     batches under ``jax.vmap``. On both paths probability targets and class weights are differentiated

@@ -253,7 +253,8 @@ def test_options():
             4096, 512, 32768, torch.float32
         )
         assert ours == theirs.batch_chunk_size
-    assert O()._batch_chunk(4096, 512, 32768) == 64  # 'auto': 8 MiB float32 logits blocks
+    assert O()._batch_chunk(4096, 512, 32768) == 128  # 'auto': 128 rows
+    assert O()._batch_chunk(4096, 512, 262144) == 64  # at most 64 MiB float32 logits blocks
     assert hash(O()) == hash(O()) and O() == O()
     with pytest.raises(
         ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"
@@ -358,6 +359,15 @@ def test_vocab_parallel_shard_map():
                     np.testing.assert_allclose(sharded(xs, ws, bs, cws, put(tgt, P())), single(x, w, b), rtol=1e-12, atol=1e-13)
                     g = jax.jit(jax.grad(lambda x, w, b: jnp.sum(sharded(x, w, b, cws, put(tgt, P()))), argnums=(0, 1, 2)))(xs, ws, bs)
                     g_ref = jax.grad(lambda x, w, b: jnp.sum(single(x, w, b)), argnums=(0, 1, 2))(x, w, b)
+                    for a, r in zip(g, g_ref):
+                        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-13)
+                    # class weights (and probability targets) are differentiated too
+                    diff_t = tgt.dtype.kind == "f"
+                    argnums = (0, 1) if diff_t else (0,)
+                    full = lambda cw, tg: jnp.sum(
+                        linear_cross_entropy(x, w, tg if diff_t else tgt, linear_bias=b, weight=cw, **kw))
+                    g = jax.jit(jax.grad(lambda cw, tg: jnp.sum(sharded(xs, ws, bs, cw, tg)), argnums=argnums))(cws, put(tgt, P()))
+                    g_ref = jax.grad(full, argnums=argnums)(cw, tgt)
                     for a, r in zip(g, g_ref):
                         np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-13)
         print("OK")
