@@ -39,15 +39,17 @@ def _time(compiled, x, w) -> float:
     return time.perf_counter() - t0
 
 
-def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, seed: int = 0) -> list[dict]:
+def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, rows=(), seed: int = 0) -> list[dict]:
     rng = np.random.default_rng(seed)
-    rows = []
+    out = []
     for n in ns:
         for v in vs:
             x = jnp.asarray(rng.standard_normal((n, h)), jnp.float32)
             w = jnp.asarray(rng.standard_normal((v, h)) * h**-0.5, jnp.float32)
             t = jnp.asarray(rng.integers(0, v, n), jnp.int32)
             paths = {"chunked": LinearCrossEntropyOptions()}
+            for r in rows:
+                paths[f"chunked_rows{r}"] = LinearCrossEntropyOptions(batch_chunk_size=r)
             # the materialised gradient holds about three (N, V) float32 arrays
             if 3 * n * v * 4 <= max_materialised_gb * 1e9:
                 paths["materialised"] = None
@@ -63,9 +65,13 @@ def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, seed: int = 0)
                 if name in compiled:
                     row[f"{name}_s"] = statistics.median(times[name])
                     row[f"{name}_temp_mb"] = compiled[name][1] / 1e6
-            rows.append(row)
+            out.append(row)
             print(_line(row), flush=True)
-    return rows
+            for r in rows:
+                extra = dict(row, chunked_s=statistics.median(times[f"chunked_rows{r}"]),
+                             chunked_temp_mb=compiled[f"chunked_rows{r}"][1] / 1e6)
+                print(_line(extra).replace(f"| {v} |", f"| {v} (rows={r}) |", 1), flush=True)
+    return out
 
 
 def _line(row: dict) -> str:
@@ -100,10 +106,12 @@ def main(argv=None) -> None:
     p.add_argument("--h", type=int, default=512)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-materialised-gb", type=float, default=8.0)
+    p.add_argument("--rows", type=int, nargs="*", default=[],
+                   help="also time LinearCrossEntropyOptions(batch_chunk_size=r) for each r")
     args = p.parse_args(argv)
     print(f"backend: {jax.default_backend()}, device: {jax.devices()[0].device_kind}, float32, value+grad")
     print(HEADER, flush=True)
-    run(args.n, args.v, args.h, args.repeats, args.max_materialised_gb)
+    run(args.n, args.v, args.h, args.repeats, args.max_materialised_gb, args.rows)
 
 
 if __name__ == "__main__":
