@@ -182,11 +182,11 @@ class LinearCrossEntropyOptions:
 # The engine walks over row blocks (and optionally class blocks), so at most one block of logits is alive at
 # a time.
 #
-# Blocks are held transposed, (classes, rows) = W_j x_i^T: then the linear_weight gradient of a class slice,
-# G[slice]^T... = G[slice] x_i, reads a contiguous slice of G and is a plain (classes, rows) x (rows, H) product,
-# and G^T W for the input gradient contracts the leading axes. In the (rows, classes) layout each class slice
-# of G is a strided copy and the products need transposed operands; on XLA:CPU (N=4096, H=512, V=32768) that
-# layout made the chunked gradient about 1.5x slower than the materialised one, this one is about as fast.
+# Blocks are held classes-first, (classes, rows) = W_j x_i^T (G likewise): the linear_weight gradient of a
+# class slice, G[slice] x_i, reads a contiguous slice of G and is a plain (classes, rows) x (rows, H) product.
+# In the (rows, classes) layout each class slice of G is a strided copy and the product needs a transposed
+# operand; on XLA:CPU (N=4096, H=512, V=32768) that layout was about 1.2-1.6x slower than the materialised
+# gradient, this one about as fast (docs/performance.md).
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -668,7 +668,8 @@ def _chunked_sum_jvp(plan: _Plan, primals, tangents):
     if need_b:
         local = local + jnp.vdot(gb, db.astype(plan.acc))
     if dy is not None:
-        dy_local = dy if plan.axis is None else _slice(dy, _vocab_offset(plan, W.shape[0]), W.shape[0], axis=1)
+        vl = W.shape[0]
+        dy_local = dy if plan.axis is None else _slice(dy, _vocab_offset(plan, vl), vl, axis=1)
         local = local + jnp.vdot(gy, dy_local.astype(plan.acc))
     if dcw is not None:
         local = local + jnp.vdot(gcw, dcw.astype(plan.acc))
