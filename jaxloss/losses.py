@@ -18,9 +18,7 @@ from jaxloss._binary import binary_cross_entropy
 from jaxloss._binary import binary_cross_entropy_with_logits
 from jaxloss._binary import multilabel_soft_margin_loss
 from jaxloss._binary import soft_margin_loss
-from jaxloss._classification import LinearCrossEntropyOptions
 from jaxloss._classification import cross_entropy
-from jaxloss._classification import linear_cross_entropy
 from jaxloss._classification import nll_loss
 from jaxloss._contrastive import clip_loss
 from jaxloss._contrastive import siglip_loss
@@ -46,6 +44,8 @@ from jaxloss._gan import r2_penalty
 from jaxloss._gan import wasserstein_discriminator_loss
 from jaxloss._gan import wasserstein_generator_loss
 from jaxloss._gan import wgan_gp_penalty
+from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions
+from jaxloss._linear_cross_entropy import linear_cross_entropy
 from jaxloss._margin import cosine_embedding_loss
 from jaxloss._margin import hinge_embedding_loss
 from jaxloss._margin import margin_ranking_loss

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._classification import LinearCrossEntropyOptions, linear_cross_entropy
+from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
 from tests.torch_parity import compare
 
 N, H, C = 11, 4, 7
@@ -253,7 +253,8 @@ def test_options():
             4096, 512, 32768, torch.float32
         )
         assert ours == theirs.batch_chunk_size
-    assert O()._batch_chunk(4096, 512, 32768) == 64  # 'auto': 8 MiB float32 logits blocks
+    assert O()._batch_chunk(4096, 512, 32768) == 128  # 'auto': 128 rows
+    assert O()._batch_chunk(4096, 512, 262144) == 64  # at most 64 MiB float32 logits blocks
     assert hash(O()) == hash(O()) and O() == O()
     with pytest.raises(
         ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"
@@ -335,7 +336,7 @@ def test_vocab_parallel_shard_map():
         import jax.numpy as jnp, numpy as np
         from functools import partial
         from jax.sharding import NamedSharding, PartitionSpec as P
-        from jaxloss._classification import linear_cross_entropy, LinearCrossEntropyOptions
+        from jaxloss._linear_cross_entropy import linear_cross_entropy, LinearCrossEntropyOptions
         mesh = jax.make_mesh((8,), ("v",))
         jax.set_mesh(mesh)
         rng = np.random.default_rng(0)
@@ -360,6 +361,15 @@ def test_vocab_parallel_shard_map():
                     g_ref = jax.grad(lambda x, w, b: jnp.sum(single(x, w, b)), argnums=(0, 1, 2))(x, w, b)
                     for a, r in zip(g, g_ref):
                         np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-13)
+                    # class weights (and probability targets) are differentiated too
+                    diff_t = tgt.dtype.kind == "f"
+                    argnums = (0, 1) if diff_t else (0,)
+                    full = lambda cw, tg: jnp.sum(
+                        linear_cross_entropy(x, w, tg if diff_t else tgt, linear_bias=b, weight=cw, **kw))
+                    g = jax.jit(jax.grad(lambda cw, tg: jnp.sum(sharded(xs, ws, bs, cw, tg)), argnums=argnums))(cws, put(tgt, P()))
+                    g_ref = jax.grad(full, argnums=argnums)(cw, tgt)
+                    for a, r in zip(g, g_ref):
+                        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-13)
         print("OK")
         """
     )
@@ -375,3 +385,114 @@ def test_vocab_parallel_shard_map():
         timeout=300,
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("OK"), out.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Gradients with respect to the target (probabilities) and the class weights, on the chunked path
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _jax_w(options=None, **kw):
+    """jaxloss with the class weights positional (argument 4), so that they can be differentiated."""
+
+    def fn(x, w, t, b, cw):
+        return linear_cross_entropy(x, w, t, linear_bias=b, weight=cw, options=options, **kw)
+
+    return fn
+
+
+def _torch_w(options=None, **kw):
+    def fn(x, w, t, b, cw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's chunked path falls back for these arguments
+            return F.linear_cross_entropy(x, w, t, linear_bias=b, weight=cw, options=options, **kw)
+
+    return fn
+
+
+@pytest.mark.parametrize("dtype, jit", [(np.float64, False), (np.float32, True)])
+@pytest.mark.parametrize(
+    "reduction, options", [("mean", CHUNKINGS[0]), ("sum", CHUNKINGS[1]), ("none", CHUNKINGS[1])]
+)
+def test_chunked_probability_target_and_weight_gradients(rng, dtype, jit, reduction, options):
+    """torch 2.13 differentiates probability targets and class weights on both of its paths (its chunked path
+    falls back to the reference for probability targets); jaxloss's chunked path matches it, also with label
+    smoothing and K-dimensional weights."""
+    x, w, b, _ = _problem(rng)
+    cw = rng.uniform(0.3, 2.0, C)
+    p = rng.dirichlet(np.ones(C), N)
+    t_opts = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=4)
+    kw = {"reduction": reduction, "label_smoothing": 0.2}
+    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [x, w, p, b, cw], diff=(0, 1, 2, 3, 4),
+            dtype=dtype, jit=jit)
+    # K-dimensional: linear_weight (C, 2, H), logits and target (N, C, 2); no smoothing
+    xk, wk, bk, _ = _problem(rng, n=5, out=(2,))
+    pk = rng.dirichlet(np.ones(C), (5, 2)).transpose(0, 2, 1)
+    kw = {"reduction": reduction}
+    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [xk, wk, pk, bk, cw], diff=(0, 1, 2, 3, 4),
+            dtype=dtype, jit=jit)
+
+
+def test_chunked_target_gradient_torch_samples():
+    """torch's own OpInfo samples of linear_cross_entropy's chunked variants (op_db 'chunked' and
+    'chunked_none'), float64: samples whose target holds probabilities (torch differentiates it), every
+    reduction, 2-D and K-dimensional weights:
+    value and gradients of every argument torch differentiates."""
+    from tests.torch_opinfo import _loss_opinfos, _op_cases, compare_to_torch
+
+    ops = [o for o in _loss_opinfos() if o.name == "nn.functional.linear_cross_entropy"]
+    assert {o.variant_test_name for o in ops} >= {"chunked", "chunked_none"}
+    checked, per_group = 0, {}
+    for o in ops:
+        if not o.variant_test_name.startswith("chunked"):
+            continue
+        for case in _op_cases(o, "float64"):
+            if not case.id.split("-")[-1].startswith("sample") or not case.pos[2].is_floating_point():
+                continue  # torch's larger reference_inputs repeat the same branches
+            assert ("p", 2) in case.diff  # torch differentiates the probabilities
+            group = (o.variant_test_name, case.kw.get("reduction", "mean"), case.pos[1].dim() > 2)
+            if per_group.setdefault(group, 0) == 2:
+                continue  # two samples per variant, reduction and weight rank keep the test fast
+            per_group[group] += 1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's chunked path falls back for probabilities
+                problems = compare_to_torch(case, jit=checked % 2 == 1)
+            assert not problems, (case.id, problems)
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("dtype, jit", [(np.float64, False), (np.float32, True)])
+@pytest.mark.parametrize(
+    "reduction, options", [("mean", CHUNKINGS[0]), ("sum", CHUNKINGS[1]), ("none", CHUNKINGS[1])]
+)
+def test_chunked_index_target_weight_gradient(rng, dtype, jit, reduction, options):
+    """With class-index targets torch differentiates ``weight`` on neither path (the reference raises, the
+    chunked op returns no gradient); jaxloss differentiates it on both, and the chunked path equals the
+    materialised one (with ignore_index, smoothing, class blocks and K-dimensional weights)."""
+    x, w, b, t = _problem(rng)
+    cw = rng.uniform(0.3, 2.0, C)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        F.linear_cross_entropy(*(torch.from_numpy(a) for a in (x, w, t)),
+                               weight=torch.from_numpy(cw).requires_grad_())
+    xk, wk, bk, tk = _problem(rng, n=5, out=(2, 3))
+    cast = lambda *a: [np.asarray(v, dtype) if np.issubdtype(np.asarray(v).dtype, np.floating) else v for v in a]
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
+    for smoothing, args in ((0.3, cast(x, w, t, b, cw)), (0.0, cast(xk, wk, tk, bk, cw))):
+        kw = {"reduction": reduction, "label_smoothing": smoothing}
+
+        def loss(options, *d, args=args, kw=kw):
+            out = _jax_w(options, **kw)(d[0], d[1], args[2], d[2], d[3])
+            return jnp.sum(out * jnp.linspace(0.5, 1.5, out.size).reshape(out.shape))
+
+        grad = jax.grad(loss, argnums=(1, 2, 3, 4))
+        if jit:
+            grad = jax.jit(grad, static_argnums=0)
+        d = (args[0], args[1], args[3], args[4])
+        for got, want in zip(grad(options, *d), jax.grad(loss, argnums=(1, 2, 3, 4))(None, *d)):
+            np.testing.assert_allclose(got, want, **tol)
+        # forward mode through the weights
+        v = np.asarray(rng.standard_normal(C), dtype)
+        tan = jax.jvp(lambda cw, loss=loss, d=d: loss(options, *d[:3], cw), (d[3],), (v,))[1]
+        ref = jax.jvp(lambda cw, loss=loss, d=d: loss(None, *d[:3], cw), (d[3],), (v,))[1]
+        np.testing.assert_allclose(tan, ref, **tol)
