@@ -32,18 +32,11 @@ def _by_source() -> dict[tuple[str, str], list[list[T.Case]]]:
     return out
 
 
-def _pick(n: int) -> list[int]:
-    if SELECT == "all":
-        return list(range(n))
-    k = min(int(SELECT), n)
-    return sorted({round(i * (n - 1) / max(k - 1, 1)) for i in range(k)})
-
-
 def _params():
     return [
         pytest.param(src, dtype, i, id=f"{src}-{dtype}-group{i}")
         for (src, dtype), gs in _by_source().items()
-        for i in _pick(len(gs))
+        for i in T.pick(len(gs), SELECT)
     ]
 
 
