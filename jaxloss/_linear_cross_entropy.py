@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxloss import _linear_cross_entropy_pallas as P
 from jaxloss import _reduction as R
 from jaxloss import _validation as V
 from jaxloss._classification import _check_indices, _check_smoothing, _cross_entropy, _shape
@@ -35,6 +36,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------------------
 
 _ACC_POLICIES = ("auto", "accurate", "balanced", "compact")
+_KERNELS = ("auto", "xla", "pallas")
 _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
 # Rows per batch chunk under chunking_method='auto': _AUTO_ROWS rows, fewer where a (classes, rows) float32
@@ -94,6 +96,7 @@ class LinearCrossEntropyOptions:
     acc_dtype: Any = None
     vocab_chunk_size: int | None = None
     vocab_axis_name: Any = None
+    kernel: Literal["auto", "xla", "pallas"] = "auto"
 
     def __post_init__(self):
         name = "LinearCrossEntropyOptions"
@@ -103,6 +106,13 @@ class LinearCrossEntropyOptions:
             self.acc_policy,
             self.acc_policy in _ACC_POLICIES,
             "one of " + ", ".join(repr(p) for p in _ACC_POLICIES),
+        )
+        V.check_option(
+            name,
+            "kernel",
+            self.kernel,
+            self.kernel in _KERNELS,
+            "one of " + ", ".join(repr(k) for k in _KERNELS),
         )
         method = self.chunking_method
         if method is not None and method != "auto":
@@ -729,6 +739,36 @@ def _global_take(plan_axis, local, index, offset):
     return lax.psum(jnp.where(mine, local[jnp.clip(index - offset, 0, n - 1)], 0), plan_axis)
 
 
+def _use_pallas(name, options, is_probs, d, weight, label_smoothing, arrays, acc):
+    """The Pallas kernel's settings (``rows``, ``cols``, ``interpret``) when it serves this call, else None:
+    ``options.kernel='pallas'``, or ``'auto'`` on a GPU backend for a call the kernel supports."""
+    if options.kernel == "xla":
+        return None
+    ok = P.supported(
+        is_probs=is_probs,
+        d=d,
+        axis=options.vocab_axis_name,
+        weight=weight,
+        label_smoothing=label_smoothing,
+        dtypes=[a.dtype for a in arrays if a is not None],
+        acc=acc,
+    )
+    backend = jax.default_backend()
+    if options.kernel == "auto" and not (ok and backend == "gpu"):
+        return None
+    if not ok:
+        raise ValueError(
+            f"{name}: options.kernel='pallas' supports class-index targets, a 2-D linear_weight, float32 or "
+            "bfloat16 inputs of one dtype with float32 accumulation, no vocab_axis_name, and no class weight "
+            "together with label_smoothing; use kernel='xla' or 'auto' for this call"
+        )
+    return {
+        "rows": options.batch_chunk_size or P._ROWS,
+        "cols": options.vocab_chunk_size or P._COLS,
+        "interpret": backend == "cpu",
+    }
+
+
 def _chunked_linear_cross_entropy(
     name,
     x,
@@ -760,6 +800,22 @@ def _chunked_linear_cross_entropy(
                 + (" of this device's block)" if axis is not None else ")")
             )
         weight = weight.astype(acc)
+    pallas = _use_pallas(name, options, is_probs, d, weight, label_smoothing, (x, W, b), acc)
+    if pallas is not None:
+        _check_indices(name, target, num_classes, ignore_index)
+        out = P.pallas_linear_cross_entropy(
+            x,
+            W[:, 0],
+            None if b is None else b[:, 0],
+            target[:, 0],
+            weight,
+            ignore_index,
+            reduction,
+            label_smoothing,
+            out_dtype,
+            **pallas,
+        )
+        return out[:, None] if reduction == "none" else out
     total_weight = (
         jnp.asarray(num_classes, acc)
         if weight is None

@@ -246,6 +246,7 @@ def supported(*, is_probs, d, axis, weight, label_smoothing, dtypes, acc) -> boo
         and d == 1
         and axis is None
         and (weight is None or label_smoothing == 0.0)
+        and len({jnp.dtype(dt) for dt in dtypes}) == 1
         and all(jnp.dtype(dt) in (jnp.dtype(jnp.float32), jnp.dtype(jnp.bfloat16)) for dt in dtypes)
         and jnp.dtype(acc) == jnp.dtype(jnp.float32)
     )
