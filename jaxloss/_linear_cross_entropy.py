@@ -916,7 +916,9 @@ def linear_cross_entropy(
     too, block by block on the chunked path (torch 2.13 differentiates both for probability targets; for
     class indices it differentiates ``weight`` on neither path, jaxloss on both).
     ``options.vocab_axis_name`` shards the classes over a ``shard_map`` axis (see
-    :class:`LinearCrossEntropyOptions`).
+    :class:`LinearCrossEntropyOptions`). On a GPU backend the chunked path runs a Pallas kernel for the calls
+    it serves (``options.kernel='auto'``), which is differentiable in reverse mode only; pass
+    ``kernel='xla'`` for ``jax.jvp`` and Hessian-vector products there.
 
     Args:
       input: ``(H,)`` or ``(N, H)`` features.
