@@ -136,3 +136,14 @@ def test_selection_and_limits():
         linear_cross_entropy(x, w, t, weight=b, label_smoothing=0.1, options=PALLAS)
     with pytest.raises(ValueError, match="kernel must be one of"):
         LinearCrossEntropyOptions(kernel="triton")
+
+
+def test_vmap_of_grad():
+    x, w, _, t, _ = _problem(6, ignored=False)
+    xs, ts = x[:12].reshape(2, 6, H), t[:12].reshape(2, 6)
+
+    def grads(options):
+        loss = lambda x, t: linear_cross_entropy(x, w, t, options=options)  # noqa: E731
+        return jax.jit(jax.vmap(jax.grad(loss)))(xs, ts)
+
+    _close(grads(PALLAS), grads(None), 1e-5, 1e-5)
