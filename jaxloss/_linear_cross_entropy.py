@@ -754,7 +754,7 @@ def _use_pallas(name, options, is_probs, d, weight, label_smoothing, arrays, acc
         acc=acc,
     )
     backend = jax.default_backend()
-    if options.kernel == "auto" and not (ok and backend == "gpu"):
+    if options.kernel == "auto" and not (ok and backend in P.AUTO_BACKENDS):
         return None
     if not ok:
         raise ValueError(

@@ -36,6 +36,10 @@ from jax.experimental import pallas as pl
 _ROWS = 64
 _COLS = 128
 
+# Backends on which options.kernel='auto' picks the kernel (for supported calls). Not yet compiled or timed
+# on a GPU (docs/performance.md): empty this tuple to make 'auto' mean the XLA engine everywhere.
+AUTO_BACKENDS = ("gpu",)
+
 _F32 = jnp.float32
 
 
