@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
+from jaxloss import _linear_cross_entropy_pallas as pallas_module
 from jaxloss._linear_cross_entropy_pallas import linear_ce_stats
 
 N, H, V = 13, 8, 40
@@ -120,7 +121,7 @@ def test_unbatched_input_and_custom_ignore_index():
     _close(got1, linear_cross_entropy(x[0], w, t[0], linear_bias=b, reduction="none"), 1e-5, 1e-5)
 
 
-def test_selection_and_limits():
+def test_selection_and_limits(monkeypatch):
     x, w, b, t, _ = _problem(5)
     # 'auto' on CPU is the XLA engine, which supports forward mode; the Pallas path is reverse mode only
     auto = LinearCrossEntropyOptions(batch_chunk_size=ROWS)
@@ -129,11 +130,19 @@ def test_selection_and_limits():
     assert np.isfinite(float(tangent))
     with pytest.raises(TypeError):
         jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=PALLAS), (x,), (jnp.ones_like(x),))
+    # 'auto' picks the kernel on the backends in AUTO_BACKENDS ('gpu'), for the calls it serves
+    monkeypatch.setattr(pallas_module, "AUTO_BACKENDS", ("cpu",))
+    with pytest.raises(TypeError):
+        jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=auto), (x,), (jnp.ones_like(x),))
+    xla_only = LinearCrossEntropyOptions(batch_chunk_size=ROWS, kernel="xla")
+    jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=xla_only), (x,), (jnp.ones_like(x),))
     probs = jax.nn.softmax(jnp.asarray(np.random.default_rng(0).standard_normal((N, V)), jnp.float32))
     with pytest.raises(ValueError, match="kernel='pallas'"):
         linear_cross_entropy(x, w, probs, options=PALLAS)
     with pytest.raises(ValueError, match="kernel='pallas'"):
         linear_cross_entropy(x, w, t, weight=b, label_smoothing=0.1, options=PALLAS)
+    # calls the kernel does not serve take the XLA engine under 'auto' (probability targets, forward mode)
+    jax.jvp(lambda x: linear_cross_entropy(x, w, probs, options=auto), (x,), (jnp.ones_like(x),))
     with pytest.raises(ValueError, match="kernel must be one of"):
         LinearCrossEntropyOptions(kernel="triton")
 
