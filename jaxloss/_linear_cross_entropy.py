@@ -87,6 +87,11 @@ class LinearCrossEntropyOptions:
         ``(N, V)`` probabilities) are the same on every device. The log-sum-exp pieces are combined with
         ``pmax``/``psum``, and the result (replicated) equals the single-device loss; gradients of the
         local blocks are the local slices of the full gradients.
+      kernel: jaxloss extension: ``'xla'`` (the XLA engine above), ``'pallas'`` (a fused Pallas kernel for
+        class-index targets with a 2-D ``linear_weight``, float32/bfloat16, no ``vocab_axis_name``, not
+        class ``weight`` together with ``label_smoothing``; reverse mode only; interpret mode on CPU; a
+        ``ValueError`` for calls it does not serve) or ``'auto'`` (default: the Pallas kernel on the
+        backends it has been measured on, none yet, else the XLA engine).
     """
 
     allow_retain_graph: bool = False
@@ -916,9 +921,9 @@ def linear_cross_entropy(
     too, block by block on the chunked path (torch 2.13 differentiates both for probability targets; for
     class indices it differentiates ``weight`` on neither path, jaxloss on both).
     ``options.vocab_axis_name`` shards the classes over a ``shard_map`` axis (see
-    :class:`LinearCrossEntropyOptions`). On a GPU backend the chunked path runs a Pallas kernel for the calls
-    it serves (``options.kernel='auto'``), which is differentiable in reverse mode only; pass
-    ``kernel='xla'`` for ``jax.jvp`` and Hessian-vector products there.
+    :class:`LinearCrossEntropyOptions`). ``options.kernel='pallas'`` runs a Pallas kernel for the
+    calls it serves (differentiable in reverse mode only; interpret mode on CPU); ``'auto'`` uses the XLA
+    engine until the kernel has been measured on a GPU (see ``docs/performance.md``).
 
     Args:
       input: ``(H,)`` or ``(N, H)`` features.

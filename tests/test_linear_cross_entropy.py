@@ -64,7 +64,7 @@ def _torch(options=None, **kw):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_reference_path(rng, dtype, jit, reduction):
     x, w, b, t = _problem(rng)
-    cw = rng.uniform(0.3, 2.0, C)
+    cw = rng.uniform(0.3, 2.0, C).astype(dtype)  # torch and jaxloss refuse a weight of another dtype
     compare(
         _jax(reduction=reduction),
         _torch(reduction=reduction),
