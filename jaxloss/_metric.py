@@ -54,6 +54,7 @@ __all__ = [
     "info_nce_loss",
     "instance_loss",
     "intra_pair_variance_loss",
+    "large_margin_softmax_loss",
     "lifted_structure_loss",
     "margin_loss",
     "multi_similarity_loss",
@@ -66,6 +67,7 @@ __all__ = [
     "proxy_nca_loss",
     "signal_to_noise_ratio_contrastive_loss",
     "soft_triple_loss",
+    "sphereface_loss",
     "sub_center_arcface_loss",
     "supervised_contrastive_loss",
     "threshold_consistent_margin_loss",
@@ -2056,4 +2058,149 @@ def sub_center_arcface_loss(
     )
     cosine = jnp.max(_cosine_between(embeddings, flat).reshape(-1, classes, per_class), axis=2)
     values = _margin_softmax_of_cosine(cosine, labels, scale, _arcface_target(margin))
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# multiplicative angular margin (L-Softmax, SphereFace)
+
+
+def _multiplicative_margin_logits(
+    loss: str, embeddings, labels, weight, margin, scale, *, weight_norms: bool
+) -> tuple[jax.Array, Any]:
+    """pml's ``LargeMarginSoftmaxLoss`` logits and the per-example cross entropies.
+
+    The target cosine :math:`c = \\cos\\theta` becomes :math:`\\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k`
+    for :math:`\\theta \\in [k\\pi/m, (k+1)\\pi/m]`, with :math:`\\cos(m\\theta)` from the multiple-angle
+    formula in :math:`c` (a polynomial: no ``acos`` in the gradient; :math:`k` is piecewise constant).
+    Logits are ``scale * |x_i| * (|w_c| if weight_norms) * cos-or-psi``.
+    """
+    V.check_option(
+        loss,
+        "margin",
+        margin,
+        isinstance(margin, (int, np.integer)) and not isinstance(margin, bool) and margin > 0,
+        "a positive int",
+    )
+    margin = int(margin)
+    scale = _hyper(loss, "scale", scale, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(loss, embeddings, labels, weight)
+
+    def target_logit(c):
+        sin2 = 1 - c * c
+        # Liu et al. eq. 7: cos(m theta) = sum_n (-1)^n C(m, 2n) c^(m - 2n) (1 - c^2)^n (integer powers)
+        terms = [
+            (-1) ** n * math.comb(margin, 2 * n) * c ** (margin - 2 * n) * sin2**n
+            for n in range(margin // 2 + 1)
+        ]
+        cos_m_theta = sum(terms[1:], terms[0])
+        theta = jnp.arccos(jnp.clip(lax.stop_gradient(c), -1, 1))
+        k = jnp.floor(theta / (math.pi / margin))  # theta in [k pi / m, (k + 1) pi / m]
+        sign = 1 - 2 * jnp.mod(k, 2)  # (-1)^k
+        return sign * cos_m_theta - 2 * k
+
+    cosine = _dot(_l2_normalize(embeddings), _l2_normalize(weight))  # (B, C)
+    magnitude = _safe_sqrt(jnp.sum(embeddings * embeddings, axis=1))[:, None] * scale
+    if weight_norms:
+        magnitude = magnitude * _safe_sqrt(jnp.sum(weight * weight, axis=1))[None, :]
+    values = _margin_softmax_of_cosine(cosine, labels, magnitude, target_logit)
+    return values, out_dtype
+
+
+@register(
+    family="metric",
+    reference=f"Liu et al. 2016 (L-Softmax); {_PML} LargeMarginSoftmaxLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def large_margin_softmax_loss(
+    embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"
+):
+    """Large-margin softmax (L-Softmax) loss, pytorch-metric-learning's ``LargeMarginSoftmaxLoss``.
+
+    With :math:`\\theta_{ic}` the angle between embedding ``i`` and class centre ``c`` (a row of
+    ``weight``) and an integer margin :math:`m`:
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{s \\|x_i\\| \\|w_{y_i}\\| \\psi(\\theta_{i y_i})}}
+            {e^{s \\|x_i\\| \\|w_{y_i}\\| \\psi(\\theta_{i y_i})}
+             + \\sum_{c \\ne y_i} e^{s \\|x_i\\| \\|w_c\\| \\cos\\theta_{ic}}}, \\quad
+        \\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k, \\ \\theta \\in [\\tfrac{k\\pi}{m}, \\tfrac{(k+1)\\pi}{m}]
+
+    Liu et al., *Large-Margin Softmax Loss for Convolutional Neural Networks* (ICML 2016).
+    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml; pml's
+    default miner (none: every example) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    pml's optional weight regulariser is not part of the loss (add it to yours).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays, as :func:`arcface_loss`).
+      weight: ``(C, D)`` class centres (pml's ``W`` of shape ``(D, C)`` is its transpose).
+      margin: :math:`m`, a positive int (pml's default 4; 1 is the plain softmax of
+        :math:`s\\|x\\|\\|w\\|\\cos\\theta`).
+      scale: :math:`s` (pml's default 1).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``. The gradient is pml's away from
+      :math:`\\theta = k\\pi/m` (where :math:`\\psi` is continuous but has a kink); it is finite for a zero
+      embedding (norm gradient 0 where torch's is ``nan``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import large_margin_softmax_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(large_margin_softmax_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
+      0.3676
+    """
+    name = "large_margin_softmax_loss"
+    R.validate_reduction(name, reduction)
+    values, out_dtype = _multiplicative_margin_logits(
+        name, embeddings, labels, weight, margin, scale, weight_norms=True
+    )
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Liu et al. 2017 (SphereFace); {_PML} SphereFaceLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"):
+    """SphereFace (A-Softmax) loss, pytorch-metric-learning's ``SphereFaceLoss``.
+
+    :func:`large_margin_softmax_loss` with normalised class centres: the logits are
+    :math:`s \\|x_i\\| \\cos\\theta_{ic}`, the target's :math:`s \\|x_i\\| \\psi(\\theta_{i y_i})`.
+    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017); pml's default
+    miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class centres (only their directions matter; the transpose of pml's ``W``).
+      margin: :math:`m`, a positive int (pml's default 4).
+      scale: :math:`s` (pml's default 1).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import sphereface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[2.0, 0.0], [0.0, 3.0]])
+      >>> round(float(sphereface_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
+      0.3676
+    """
+    name = "sphereface_loss"
+    R.validate_reduction(name, reduction)
+    values, out_dtype = _multiplicative_margin_logits(
+        name, embeddings, labels, weight, margin, scale, weight_norms=False
+    )
     return _finish(values, reduction, None, out_dtype)

@@ -92,6 +92,8 @@ __all__ = [
     "SubCenterArcFaceLoss",
     "ThresholdConsistentMarginLoss",
     "TupletMarginLoss",
+    "LargeMarginSoftmaxLoss",
+    "SphereFaceLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -663,6 +665,28 @@ class ThresholdConsistentMarginLoss(_Loss):
     lambda_minus: float = 1.0
     margin_plus: float = 0.9
     margin_minus: float = 0.5
+
+
+@_loss_class(F.large_margin_softmax_loss, legacy=False)
+class LargeMarginSoftmaxLoss(_Loss):
+    """pml's ``LargeMarginSoftmaxLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
+    margin: int = 4
+    scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.sphereface_loss, legacy=False)
+class SphereFaceLoss(_Loss):
+    """pml's ``SphereFaceLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
+    margin: int = 4
+    scale: float = 1.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.sub_center_arcface_loss, legacy=False)
 class SubCenterArcFaceLoss(_Loss):
     """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""

@@ -1,0 +1,110 @@
+"""More pytorch-metric-learning 2.9 losses against pml itself (torch, float64 reference).
+
+Values and gradients with respect to the embeddings and to the learnable class centres are compared on
+randomised batches, with pml's default reducer (``'mean'``) and pml's ``SumReducer`` (``'sum'``); our
+float64 under ``jit`` and eagerly, and float32 against the same float64 reference.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+from pytorch_metric_learning import losses as pml
+from pytorch_metric_learning import reducers as pml_reducers
+
+from jaxloss import losses as L
+from jaxloss import nn
+
+F64 = {"rtol": 1e-10, "atol": 1e-12}
+F32 = {"rtol": 1e-4, "atol": 2e-5}
+REDUCERS = {"mean": None, "sum": pml_reducers.SumReducer}
+
+
+def _pml_value_and_grads(loss, args, params=()):
+    """pml's loss of torch float64 ``args`` and its gradients w.r.t. the float args and ``params``."""
+    tensors = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in args]
+    out = loss(*tensors)
+    wrt = [t for t in tensors if t.requires_grad] + [getattr(loss, p) for p in params]
+    grads = torch.autograd.grad(out, wrt, allow_unused=True)
+    return out.item(), [np.zeros(t.shape) if g is None else g.numpy() for t, g in zip(wrt, grads)]
+
+
+def _check(fn, args, ref, ref_grads, argnums, **options):
+    """Our value and gradients (float64 jit and eager, float32 jit) against pml's float64 ones."""
+    for dtype, jit in [(np.float64, True), (np.float64, False), (np.float32, True)]:
+        g = jax.value_and_grad(lambda *a: fn(*a, **options), argnums=argnums)
+        g = jax.jit(g) if jit else g
+        cast = [jnp.asarray(a, dtype) if a.dtype.kind == "f" else a for a in args]
+        value, grads = g(*cast)
+        tol = F64 if dtype == np.float64 else F32
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value, ref, **tol, err_msg=f"{fn.__name__} {options} value")
+        for i, grad in enumerate(grads):
+            np.testing.assert_allclose(grad, ref_grads[i], **tol, err_msg=f"{fn.__name__} {options} grad {i}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# multiplicative angular margins (pml stores W as (D, C); ours is (C, D))
+
+MARGIN_SOFTMAX = {"large_margin": (L.large_margin_softmax_loss, pml.LargeMarginSoftmaxLoss),
+                  "sphereface": (L.sphereface_loss, pml.SphereFaceLoss)}
+
+
+@pytest.mark.parametrize("name", list(MARGIN_SOFTMAX))
+@pytest.mark.parametrize("margin, scale", [(4, 1.0), (1, 2.0), (3, 0.7)])
+def test_margin_softmax_matches_pml(name, margin, scale):
+    fn, cls = MARGIN_SOFTMAX[name]
+    rng = np.random.default_rng(margin)
+    b, d, c = 8, 4, 3
+    x, y, w = rng.standard_normal((b, d)), rng.integers(0, c, b), rng.standard_normal((c, d)) * 1.5
+    x[0] = w[y[0]] * 0.7  # on its class centre: theta = 0, the k = 0 boundary
+    for reduction, reducer in REDUCERS.items():
+        loss = cls(c, d, margin=margin, scale=scale, reducer=reducer() if reducer else None)
+        loss.W.data = torch.tensor(w.T.copy())
+        ref, (gx, gw) = _pml_value_and_grads(loss, (x, y), ("W",))
+        _check(fn, (x, y, w), ref, [gx, gw.T], (0, 2), margin=margin, scale=scale, reduction=reduction)
+
+
+def test_margin_softmax_none_sums_and_errors():
+    rng = np.random.default_rng(0)
+    x, y, w = rng.standard_normal((6, 3)), np.array([0, 1, 2, 0, 1, 2]), rng.standard_normal((3, 3))
+    for fn in (L.large_margin_softmax_loss, L.sphereface_loss):
+        none = fn(x, y, w, reduction="none")
+        assert none.shape == (6,)
+        np.testing.assert_allclose(jnp.sum(none), fn(x, y, w, reduction="sum"), rtol=1e-12)
+        # a zero embedding: finite value and gradients (torch's norm gradient is nan there)
+        x0 = x.copy()
+        x0[0] = 0.0
+        grads = jax.grad(lambda a, b: fn(a, y, b), argnums=(0, 1))(jnp.asarray(x0), jnp.asarray(w))
+        assert all(np.all(np.isfinite(g)) for g in grads)
+        with pytest.raises(ValueError, match=f"{fn.__name__}: margin must be a positive int"):
+            fn(x, y, w, margin=2.5)
+        with pytest.raises(ValueError, match=f"{fn.__name__}: margin must be a positive int"):
+            fn(x, y, w, margin=0)
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: labels must be in \[0, 3\)"):
+            fn(x, y + 1, w)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# nn objects
+
+NN = {
+    "LargeMarginSoftmaxLoss": (L.large_margin_softmax_loss, {"margin": 2, "scale": 2.0}),
+    "SphereFaceLoss": (L.sphereface_loss, {"margin": 3, "reduction": "sum"}),
+}
+
+
+@pytest.mark.parametrize("name", list(NN))
+def test_nn_objects(name):
+    fn, options = NN[name]
+    rng = np.random.default_rng(4)
+    x, y, w = rng.standard_normal((6, 3)), np.array([0, 1, 2, 0, 1, 2]), rng.standard_normal((3, 3))
+    obj = getattr(nn, name)(**options)
+    assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
+    step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
+    np.testing.assert_allclose(step(obj, x, y, w), fn(x, y, w, **options), rtol=1e-12)
+    with pytest.raises(TypeError):
+        getattr(nn, name)(2)  # options are keyword-only
