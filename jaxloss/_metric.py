@@ -46,6 +46,7 @@ from jaxloss._registry import register
 __all__ = [
     "angular_loss",
     "arcface_loss",
+    "batch_all_triplet_margin_loss",
     "circle_loss",
     "contrastive_loss",
     "cosface_loss",
@@ -2204,3 +2205,80 @@ def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, r
         name, embeddings, labels, weight, margin, scale, weight_norms=False
     )
     return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# triplets
+
+
+@register(
+    family="metric",
+    reference=f"Weinberger & Saul 2009; Schroff et al. 2015; {_PML} TripletMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def batch_all_triplet_margin_loss(
+    embeddings,
+    labels,
+    *,
+    margin=0.05,
+    swap: bool = False,
+    smooth_loss: bool = False,
+    reduction: str = "mean",
+):
+    """Triplet margin loss over every triplet of a labelled batch, pytorch-metric-learning's
+    ``TripletMarginLoss`` (``triplets_per_anchor='all'``).
+
+    With :math:`d` the Euclidean distance between L2-normalised rows (pml's default ``LpDistance``), over
+    all triplets :math:`(a, p, n)` with :math:`y_p = y_a`, :math:`p \\ne a`, :math:`y_n \\ne y_a`:
+
+    .. math::
+
+        \\ell_{apn} = [d_{ap} - d_{an} + m]_+ \\quad (\\log(1 + e^{d_{ap} - d_{an} + m})
+            \\text{ with smooth\\_loss})
+
+    and with ``swap`` :math:`d_{an}` is replaced by :math:`\\min(d_{an}, d_{pn})`. Weinberger & Saul,
+    *Distance Metric Learning for Large Margin Nearest Neighbor Classification* (JMLR 2009); Schroff et al.,
+    *FaceNet* (CVPR 2015). Unlike :func:`triplet_margin_loss` (torch's, on given anchor/positive/negative
+    rows) the triplets are formed from the labels. pml's default miner (none: all triplets) and reducer
+    (``AvgNonZeroReducer``) are the defaults here; pml's random ``triplets_per_anchor=k`` sampling is not
+    offered (pass a mask through ``reduction='none'`` instead).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m` (pml's default 0.05).
+      swap: use the positive-negative distance when it is smaller (pml's ``swap``, default False).
+      smooth_loss: torch's ``softplus`` instead of the hinge (pml's ``smooth_loss``, default False).
+      reduction: ``'mean'`` (pml's ``AvgNonZeroReducer``: the mean over the triplets with a positive loss,
+        0 when there is none), ``'sum'`` or ``'none'`` (``(B, B, B)`` indexed ``[a, p, n]``, 0 off the
+        valid triplets).
+
+    Returns:
+      A scalar, or the ``(B, B, B)`` triplet losses for ``'none'``. Identical rows are at distance 0 with a
+      zero gradient (torch's ``cdist``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import batch_all_triplet_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(batch_all_triplet_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.5)), 4)
+      0.3471
+    """
+    name = "batch_all_triplet_margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    for flag, value in (("swap", swap), ("smooth_loss", smooth_loss)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: {flag} must be a bool; got {value!r}")
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    an = d[:, None, :]
+    if swap:
+        an = jnp.minimum(an, d[None, :, :])  # d_pn, as pml's LpDistance.smallest_dist
+    violation = d[:, :, None] - an + margin
+    values = _torch_softplus(violation) if smooth_loss else jax.nn.relu(violation)
+    values = jnp.where(valid, values, 0)
+    return _finish(values, reduction, valid & (values > 0), out_dtype)

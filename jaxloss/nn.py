@@ -94,6 +94,7 @@ __all__ = [
     "TupletMarginLoss",
     "LargeMarginSoftmaxLoss",
     "SphereFaceLoss",
+    "BatchAllTripletMarginLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -684,6 +685,17 @@ class SphereFaceLoss(_Loss):
     _: dataclasses.KW_ONLY
     margin: int = 4
     scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.batch_all_triplet_margin_loss, legacy=False)
+class BatchAllTripletMarginLoss(_Loss):
+    """pml's ``TripletMarginLoss`` (all triplets of the batch): ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 0.05
+    swap: bool = False
+    smooth_loss: bool = False
     reduction: str = "mean"
 
 

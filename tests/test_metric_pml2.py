@@ -89,11 +89,55 @@ def test_margin_softmax_none_sums_and_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# batch-all triplets (pml's TripletMarginLoss, default AvgNonZeroReducer)
+
+
+def _labelled(rng, b=9, d=4, c=3):
+    x = rng.standard_normal((b, d))
+    y = np.concatenate([rng.integers(0, c - 1, b - 1), [c - 1]])  # class c - 1 is a singleton
+    rng.shuffle(y)
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"margin": 0.3, "swap": True}, {"margin": 0.2, "smooth_loss": True}, {"margin": -0.4}],
+)
+def test_batch_all_triplet_matches_pml(options):
+    rng = np.random.default_rng(len(options) + int(abs(options.get("margin", 0)) * 10))
+    x, y = _labelled(rng)
+    for reduction, reducer in REDUCERS.items():
+        loss = pml.TripletMarginLoss(**options, reducer=reducer() if reducer else None)
+        ref, grads = _pml_value_and_grads(loss, (x, y))
+        _check(L.batch_all_triplet_margin_loss, (x, y), ref, grads, (0,), reduction=reduction, **options)
+
+
+def test_batch_all_triplet_degenerate_and_none():
+    rng = np.random.default_rng(3)
+    x, y = _labelled(rng, b=6)
+    x[1] = x[0]  # identical rows: distance 0, zero gradient (torch's cdist)
+    f = L.batch_all_triplet_margin_loss
+    none = f(x, y, margin=0.5, reduction="none")
+    assert none.shape == (6, 6, 6)
+    np.testing.assert_allclose(jnp.sum(none), f(x, y, margin=0.5, reduction="sum"), rtol=1e-12)
+    for labels in (y, np.zeros(6, int), np.arange(6)):  # one class / all singletons: no triplet, 0
+        ref, (gx,) = _pml_value_and_grads(pml.TripletMarginLoss(margin=0.5), (x, labels))
+        value, grad = jax.value_and_grad(lambda a: f(a, labels, margin=0.5))(x)
+        np.testing.assert_allclose(value, ref, **F64)
+        np.testing.assert_allclose(grad, gx, **F64)
+    with pytest.raises(TypeError, match="batch_all_triplet_margin_loss: swap must be a bool"):
+        f(x, y, swap=1)
+    with pytest.raises(ValueError, match="batch_all_triplet_margin_loss: reduction must be one of"):
+        f(x, y, reduction="batchmean")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
     "LargeMarginSoftmaxLoss": (L.large_margin_softmax_loss, {"margin": 2, "scale": 2.0}),
     "SphereFaceLoss": (L.sphereface_loss, {"margin": 3, "reduction": "sum"}),
+    "BatchAllTripletMarginLoss": (L.batch_all_triplet_margin_loss, {"margin": 0.2, "swap": True}),
 }
 
 
@@ -105,6 +149,7 @@ def test_nn_objects(name):
     obj = getattr(nn, name)(**options)
     assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
     step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
-    np.testing.assert_allclose(step(obj, x, y, w), fn(x, y, w, **options), rtol=1e-12)
+    args = (x, y) if name == "BatchAllTripletMarginLoss" else (x, y, w)
+    np.testing.assert_allclose(step(obj, *args), fn(*args, **options), rtol=1e-12)
     with pytest.raises(TypeError):
         getattr(nn, name)(2)  # options are keyword-only
