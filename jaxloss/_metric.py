@@ -73,6 +73,7 @@ __all__ = [
     "supervised_contrastive_loss",
     "threshold_consistent_margin_loss",
     "tuplet_margin_loss",
+    "vicreg_loss",
 ]
 
 _PML = "pytorch-metric-learning 2.9"
@@ -2282,3 +2283,101 @@ def batch_all_triplet_margin_loss(
     values = _torch_softplus(violation) if smooth_loss else jax.nn.relu(violation)
     values = jnp.where(valid, values, 0)
     return _finish(values, reduction, valid & (values > 0), out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# self-supervised
+
+
+def _two_views_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), rng.standard_normal((6, 4))), {}
+
+
+@register(
+    family="metric",
+    reference=f"Bardes et al. 2022 (VICReg); {_PML} VICRegLoss",
+    example=_two_views_example,
+    diff=(0, 1),
+    smooth=False,
+)
+def vicreg_loss(
+    embeddings,
+    ref_emb,
+    *,
+    invariance_lambda=25.0,
+    variance_mu=25.0,
+    covariance_v=1.0,
+    eps=1e-4,
+    reduction: str = "mean",
+):
+    """Variance-invariance-covariance regularisation (VICReg), pytorch-metric-learning's ``VICRegLoss``.
+
+    For two views :math:`Z, Z'` of ``(B, D)`` embeddings (no labels):
+
+    .. math::
+
+        \\ell = \\lambda \\, \\frac{1}{B} \\sum_i \\frac{\\|z_i - z'_i\\|^2}{D}
+            + \\frac{\\mu}{D} \\sum_j \\Big(\\tfrac{1}{2}[1 - \\sigma_j(Z)]_+ + \\tfrac{1}{2}[1 - \\sigma_j(Z')]_+\\Big)
+            + \\nu \\Big(\\frac{1}{D} \\sum_{j \\ne k} C(Z)_{jk}^2 + \\frac{1}{D} \\sum_{j \\ne k} C(Z')_{jk}^2\\Big)
+
+    with :math:`\\sigma_j = \\sqrt{\\mathrm{Var}(z_{\\cdot j}) + \\epsilon}` and :math:`C` the covariance
+    matrix (both unbiased, over the batch). Bardes et al., *VICReg: Variance-Invariance-Covariance
+    Regularization for Self-Supervised Learning* (ICLR 2022). pml's default reducer (``MeanReducer`` on the
+    invariance and variance terms; the covariance term is already reduced) is ``'mean'`` here.
+
+    Args:
+      embeddings: ``(B, D)`` floats, the first view (``B >= 2``).
+      ref_emb: ``(B, D)`` floats, the second view (pml's ``ref_emb``).
+      invariance_lambda: :math:`\\lambda` (pml's default 25).
+      variance_mu: :math:`\\mu` (pml's default 25).
+      covariance_v: :math:`\\nu` (pml's default 1).
+      eps: :math:`\\epsilon` inside the standard deviation (pml's default 1e-4).
+      reduction: ``'mean'`` (the formula, pml's ``MeanReducer``) or ``'sum'`` (pml's ``SumReducer``: the
+        invariance and variance terms summed instead of averaged over rows and dimensions). There is no
+        ``'none'``: the terms have different shapes.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import vicreg_loss
+      >>> z = jnp.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]])
+      >>> round(float(vicreg_loss(z, z + 0.1)), 4)
+      6.6238
+    """
+    name = "vicreg_loss"
+    R.validate_reduction(name, reduction, ("mean", "sum"))
+    invariance_lambda = _hyper(name, "invariance_lambda", invariance_lambda)
+    variance_mu = _hyper(name, "variance_mu", variance_mu)
+    covariance_v = _hyper(name, "covariance_v", covariance_v)
+    eps = _hyper(name, "eps", eps, nonnegative=True)
+    z = V.as_float(name, "embeddings", embeddings)
+    z2 = V.as_float(name, "ref_emb", ref_emb)
+    V.check_ndim(name, "embeddings", z, (2,))
+    if z2.shape != z.shape:
+        raise ValueError(
+            f"{name}: ref_emb has shape {tuple(z2.shape)}; it must match embeddings {tuple(z.shape)}"
+        )
+    batch, dim = z.shape
+    if batch < 2:
+        raise ValueError(f"{name}: embeddings needs at least 2 rows (the variances are unbiased); got {batch}")
+    out_dtype = V.result_dtype(z, z2)
+    cdt = V.compute_dtype(out_dtype)
+    z, z2 = z.astype(cdt), z2.astype(cdt)
+    reduce = jnp.mean if reduction == "mean" else jnp.sum
+    invariance = invariance_lambda * reduce(jnp.mean(jnp.square(z - z2), axis=1))
+    off_diagonal = ~jnp.eye(dim, dtype=bool)
+
+    def variance_and_covariance(x):
+        centred = x - jnp.mean(x, axis=0, keepdims=True)
+        cov = jnp.matmul(centred.T, centred, precision=_HIGHEST) / (batch - 1)
+        std = jnp.sqrt(jnp.diagonal(cov) + eps)  # unbiased variance, as torch's var()
+        variance = reduce(jax.nn.relu(1 - std) / 2)
+        covariance = jnp.sum(jnp.where(off_diagonal, jnp.square(cov), 0)) / dim
+        return variance, covariance
+
+    var1, cov1 = variance_and_covariance(z)
+    var2, cov2 = variance_and_covariance(z2)
+    out = invariance + variance_mu * var1 + variance_mu * var2 + covariance_v * (cov1 + cov2)
+    return out.astype(out_dtype)

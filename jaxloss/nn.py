@@ -95,6 +95,7 @@ __all__ = [
     "LargeMarginSoftmaxLoss",
     "SphereFaceLoss",
     "BatchAllTripletMarginLoss",
+    "VICRegLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -696,6 +697,18 @@ class BatchAllTripletMarginLoss(_Loss):
     margin: float = 0.05
     swap: bool = False
     smooth_loss: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.vicreg_loss, legacy=False)
+class VICRegLoss(_Loss):
+    """pml's ``VICRegLoss``: ``loss(embeddings, ref_emb)``."""
+
+    _: dataclasses.KW_ONLY
+    invariance_lambda: float = 25.0
+    variance_mu: float = 25.0
+    covariance_v: float = 1.0
+    eps: float = 1e-4
     reduction: str = "mean"
 
 
