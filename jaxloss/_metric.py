@@ -52,6 +52,7 @@ __all__ = [
     "cosface_loss",
     "fast_ap_loss",
     "generalized_lifted_structure_loss",
+    "histogram_loss",
     "info_nce_loss",
     "instance_loss",
     "intra_pair_variance_loss",
@@ -2380,4 +2381,94 @@ def vicreg_loss(
     var1, cov1 = variance_and_covariance(z)
     var2, cov2 = variance_and_covariance(z2)
     out = invariance + variance_mu * var1 + variance_mu * var2 + covariance_v * (cov1 + cov2)
+    return out.astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# histogram
+
+
+def _histogram_density(values: jax.Array, mask: jax.Array, n_bins: int) -> jax.Array:
+    """pml's ``HistogramLoss.compute_density``: ``(n_bins + 1,)`` linearly interpolated histogram of the
+    masked ``values`` in ``[-1, 1]`` (nodes ``-1 + r delta``), divided by the number of masked values."""
+    delta = 2.0 / n_bins
+    shifted = (values + 1) / delta
+    # the bin index is piecewise constant; clipped so that a cosine of exactly 1 stays in the last bin
+    r = jnp.clip(jnp.floor(lax.stop_gradient(shifted)), 0, n_bins - 1)
+    upper = (values + 1 - r * delta) / delta  # weight of the bin's end node, as pml's delta_ijr_a
+    lower = ((r + 1) * delta - 1 - values) / delta  # weight of its start node (delta_ijr_b)
+    r = r.astype(jnp.int32)
+    density = jnp.zeros(n_bins + 1, values.dtype)
+    density = density.at[r + 1].add(jnp.where(mask, upper, 0))
+    density = density.at[r].add(jnp.where(mask, lower, 0))
+    return density / jnp.maximum(jnp.sum(mask), 1).astype(values.dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Ustinova & Lempitsky 2016; {_PML} HistogramLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "mean"):
+    """Histogram loss, pytorch-metric-learning's ``HistogramLoss``.
+
+    The cosine similarities of the positive pairs and of the negative pairs (unordered pairs that belong to
+    some triplet of the batch) are histogrammed with linear interpolation onto the ``n_bins + 1`` nodes
+    :math:`t_r = -1 + 2r/n` (densities :math:`p^+`, :math:`p^-`); the loss is the probability that a
+    random negative pair is more similar than a random positive one:
+
+    .. math::
+
+        \\ell = \\sum_r p^-_r \\, \\Phi^+_r, \\quad \\Phi^+_r = \\sum_{q \\le r} p^+_q
+
+    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016). pml's default
+    miner (none: all triplets) is the default here; pml's value is already reduced, so its reducers do not
+    change it.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      n_bins: the number of bins (a positive int, pml's default 100; pml's ``delta`` is ``2 / n_bins``).
+      reduction: ``'mean'`` or ``'sum'`` (both the loss, pml's value under any reducer) or ``'none'`` (the
+        ``(n_bins + 1,)`` terms :math:`p^-_r \\Phi^+_r`, which sum to it).
+
+    Returns:
+      A scalar (0 when the batch has no triplet), or the ``(n_bins + 1,)`` terms for ``'none'``. The
+      gradient flows through the interpolation weights; the bin of each similarity is piecewise constant.
+      pml multiplies its integer bin indices by ``delta`` in torch's default float32, so its float64
+      values carry errors up to about ``1e-6``; here the bin nodes are in the input's precision (a cosine
+      of exactly 1, an index error in pml, falls in the last bin).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import histogram_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(histogram_loss(x, jnp.array([0, 0, 1, 1, 0]), n_bins=10)), 4)
+      0.175
+    """
+    name = "histogram_loss"
+    R.validate_reduction(name, reduction)
+    V.check_option(
+        name,
+        "n_bins",
+        n_bins,
+        isinstance(n_bins, (int, np.integer)) and not isinstance(n_bins, bool) and n_bins > 0,
+        "a positive int",
+    )
+    n_bins = int(n_bins)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    has_positive = jnp.any(positive, axis=1)
+    has_negative = jnp.any(negative, axis=1)
+    upper = jnp.triu(jnp.ones(positive.shape, dtype=bool), 1)  # each unordered pair once
+    # a positive pair is in a triplet when its anchor has a negative (then so has the other end);
+    # a negative pair when either end has a positive (that end is the anchor)
+    pos_pairs = positive & upper & has_negative[:, None]
+    neg_pairs = negative & upper & (has_positive[:, None] | has_positive[None, :])
+    s = _cosine_matrix(embeddings)
+    phi = jnp.cumsum(_histogram_density(s, pos_pairs, n_bins))
+    terms = _histogram_density(s, neg_pairs, n_bins) * phi
+    terms = jnp.where(jnp.any(pos_pairs) & jnp.any(neg_pairs), terms, 0)  # no triplet: 0, as pml
+    out = terms if reduction == "none" else jnp.sum(terms)
     return out.astype(out_dtype)

@@ -83,6 +83,7 @@ from jaxloss._metric import large_margin_softmax_loss
 from jaxloss._metric import sphereface_loss
 from jaxloss._metric import batch_all_triplet_margin_loss
 from jaxloss._metric import vicreg_loss
+from jaxloss._metric import histogram_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -210,6 +211,7 @@ __all__ = [
     "sphereface_loss",
     "batch_all_triplet_margin_loss",
     "vicreg_loss",
+    "histogram_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

@@ -96,6 +96,7 @@ __all__ = [
     "SphereFaceLoss",
     "BatchAllTripletMarginLoss",
     "VICRegLoss",
+    "HistogramLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -709,6 +710,15 @@ class VICRegLoss(_Loss):
     variance_mu: float = 25.0
     covariance_v: float = 1.0
     eps: float = 1e-4
+    reduction: str = "mean"
+
+
+@_loss_class(F.histogram_loss, legacy=False)
+class HistogramLoss(_Loss):
+    """pml's ``HistogramLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    n_bins: int = 100
     reduction: str = "mean"
 
 

@@ -166,6 +166,62 @@ def test_vicreg_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# histogram loss
+
+
+class _HistogramLoss64(pml.HistogramLoss):
+    """pml's HistogramLoss with its density's bin nodes in the distances' dtype: pml's own
+    ``compute_density`` (2.9) multiplies the long bin indices by ``delta`` in torch's default float32,
+    which leaves ~1e-7 relative errors in float64; this copy differs only in that cast."""
+
+    def compute_density(self, distances):
+        r_star = torch.floor((distances + 1) / self.delta).long()
+        delta_ijr_a = (distances + 1 - r_star.to(distances.dtype) * self.delta) / self.delta
+        delta_ijr_b = ((r_star.to(distances.dtype) + 1) * self.delta - 1 - distances) / self.delta
+        density = torch.zeros(round(1 + 2 / self.delta), dtype=distances.dtype)
+        density.scatter_add_(0, r_star + 1, delta_ijr_a)
+        density.scatter_add_(0, r_star, delta_ijr_b)
+        return density / distances.size(0)
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("n_bins", [100, 7])
+def test_histogram_matches_pml(n_bins):
+    rng = np.random.default_rng(n_bins)
+    x, y = _labelled(rng, b=10)
+    for reduction, reducer in REDUCERS.items():  # already reduced: every pml reducer returns the value
+        loss = _HistogramLoss64(n_bins=n_bins, reducer=reducer() if reducer else None)
+        ref, grads = _pml_value_and_grads(loss, (x, y))
+        _check(L.histogram_loss, (x, y), ref, grads, (0,), n_bins=n_bins, reduction=reduction)
+    # pml itself, float32 bin nodes and all
+    ref, (gx,) = _pml_value_and_grads(pml.HistogramLoss(n_bins=n_bins), (x, y))
+    value, grad = jax.value_and_grad(lambda a: L.histogram_loss(a, y, n_bins=n_bins))(x)
+    np.testing.assert_allclose(value, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, gx, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+def test_histogram_degenerate_none_and_errors():
+    rng = np.random.default_rng(5)
+    x, y = _labelled(rng, b=6)
+    terms = L.histogram_loss(x, y, n_bins=10, reduction="none")
+    assert terms.shape == (11,)
+    np.testing.assert_allclose(jnp.sum(terms), L.histogram_loss(x, y, n_bins=10), rtol=1e-12)
+    # only positives of one class: the other rows' negative pairs still count (their anchor has a positive)
+    for labels in (np.array([0, 0, 1, 2, 3, 4]), np.zeros(6, int), np.arange(6)):
+        ref, (gx,) = _pml_value_and_grads(_HistogramLoss64(n_bins=10), (x, labels))
+        value, grad = jax.value_and_grad(lambda a: L.histogram_loss(a, labels, n_bins=10))(x)
+        np.testing.assert_allclose(value, ref, **F64)
+        np.testing.assert_allclose(grad, gx, **F64)
+    x2 = x.copy()
+    x2[1] = x2[0]  # a cosine of 1 (pml: index out of range): the last bin, finite gradients
+    g = jax.grad(lambda a: L.histogram_loss(a, np.array([0, 0, 1, 1, 0, 1])))(jnp.asarray(x2))
+    assert np.all(np.isfinite(g))
+    with pytest.raises(ValueError, match="histogram_loss: n_bins must be a positive int"):
+        L.histogram_loss(x, y, n_bins=0)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -173,6 +229,7 @@ NN = {
     "SphereFaceLoss": (L.sphereface_loss, {"margin": 3, "reduction": "sum"}),
     "BatchAllTripletMarginLoss": (L.batch_all_triplet_margin_loss, {"margin": 0.2, "swap": True}),
     "VICRegLoss": (L.vicreg_loss, {"variance_mu": 5.0, "reduction": "sum"}),
+    "HistogramLoss": (L.histogram_loss, {"n_bins": 20}),
 }
 
 
@@ -184,7 +241,7 @@ def test_nn_objects(name):
     obj = getattr(nn, name)(**options)
     assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
     step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
-    args = {"BatchAllTripletMarginLoss": (x, y), "VICRegLoss": (x, x[::-1] + 0.5)}.get(name, (x, y, w))
+    args = {"BatchAllTripletMarginLoss": (x, y), "HistogramLoss": (x, y), "VICRegLoss": (x, x[::-1] + 0.5)}.get(name, (x, y, w))
     np.testing.assert_allclose(step(obj, *args), fn(*args, **options), rtol=1e-12)
     with pytest.raises(TypeError):
         getattr(nn, name)(2)  # options are keyword-only
