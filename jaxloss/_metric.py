@@ -67,6 +67,7 @@ __all__ = [
     "p2s_grad_loss",
     "proxy_anchor_loss",
     "proxy_nca_loss",
+    "ranked_list_loss",
     "signal_to_noise_ratio_contrastive_loss",
     "soft_triple_loss",
     "sphereface_loss",
@@ -2472,3 +2473,91 @@ def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "m
     terms = jnp.where(jnp.any(pos_pairs) & jnp.any(neg_pairs), terms, 0)  # no triplet: 0, as pml
     out = terms if reduction == "none" else jnp.sum(terms)
     return out.astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ranked list
+
+
+def _ranked_list_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0])), {"margin": 0.4, "Tn": 1.0}
+
+
+@register(
+    family="metric",
+    reference=f"Wang et al. 2019 (RLL); {_PML} RankedListLoss",
+    example=_ranked_list_example,
+    smooth=False,
+)
+def ranked_list_loss(
+    embeddings,
+    labels,
+    *,
+    margin,
+    Tn,
+    imbalance=0.5,
+    alpha=None,
+    Tp=0.0,
+    reduction: str = "mean",
+):
+    """Ranked list loss (RLL), pytorch-metric-learning's ``RankedListLoss``.
+
+    With :math:`d` the Euclidean distance between L2-normalised rows (pml's default ``LpDistance``), the
+    violating positives :math:`P^*_i = \\{j \\ne i: y_j = y_i, d_{ij} > \\alpha - m\\}` and negatives
+    :math:`N^*_i = \\{j: y_j \\ne y_i, d_{ij} < \\alpha\\}` (pairs at distance 0 excluded, as pml):
+
+    .. math::
+
+        \\ell_i = (1 - \\lambda) \\frac{\\sum_{P^*_i} w^+_{ij} (d_{ij} - \\alpha + m)}
+            {\\sum_{P^*_i} w^+_{ij} + 10^{-5} B}
+          + \\lambda \\frac{\\sum_{N^*_i} w^-_{ij} (\\alpha - d_{ij})}{\\sum_{N^*_i} w^-_{ij} + 10^{-5} B},
+        \\quad w^+ = e^{T_p (d - \\alpha + m)}, \\ w^- = e^{T_n (\\alpha - d)}
+
+    Wang et al., *Ranked List Loss for Deep Metric Learning* (CVPR 2019); ``Tp=0`` is the paper's
+    RLL-Simpler. pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults
+    here; pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
+    as in pml.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m`, the gap between the positive and the negative boundaries (required, as in pml).
+      Tn: :math:`T_n`, the negative weighting temperature (required, as in pml).
+      imbalance: :math:`\\lambda \\in [0, 1]`, the weight of the negative term (pml's default 0.5).
+      alpha: :math:`\\alpha`, the negative boundary (default ``1 + margin / 2``, as pml).
+      Tp: :math:`T_p`, the positive weighting temperature (pml's default 0).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import ranked_list_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(ranked_list_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.4, Tn=1.0)), 4)
+      0.1516
+    """
+    name = "ranked_list_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    Tn = _hyper(name, "Tn", Tn)
+    Tp = _hyper(name, "Tp", Tp)
+    imbalance = _hyper(name, "imbalance", imbalance)
+    if isinstance(imbalance, float):
+        V.check_option(name, "imbalance", imbalance, 0 <= imbalance <= 1, "in [0, 1]")
+    alpha = 1 + margin / 2 if alpha is None else _hyper(name, "alpha", alpha)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    pos_sel = positive & (d > alpha - margin) & (d > 0)
+    neg_sel = negative & (d < alpha) & (d > 0)
+    w_pos = jnp.where(pos_sel, jnp.exp(Tp * (d - (alpha - margin))), 0)
+    w_neg = jnp.where(neg_sel, jnp.exp(Tn * (alpha - d)), 0)
+    pad = 1e-5 * d.shape[1]  # pml adds 1e-5 to every weight of the row, selected or not
+    loss_pos = jnp.sum(jnp.where(pos_sel, w_pos * (d - (alpha - margin)), 0), axis=1) / (
+        jnp.sum(w_pos, axis=1) + pad
+    )
+    loss_neg = jnp.sum(jnp.where(neg_sel, w_neg * (alpha - d), 0), axis=1) / (jnp.sum(w_neg, axis=1) + pad)
+    values = (1 - imbalance) * loss_pos + imbalance * loss_neg
+    return _finish(values, reduction, None, out_dtype)

@@ -84,6 +84,7 @@ from jaxloss._metric import sphereface_loss
 from jaxloss._metric import batch_all_triplet_margin_loss
 from jaxloss._metric import vicreg_loss
 from jaxloss._metric import histogram_loss
+from jaxloss._metric import ranked_list_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -212,6 +213,7 @@ __all__ = [
     "batch_all_triplet_margin_loss",
     "vicreg_loss",
     "histogram_loss",
+    "ranked_list_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

@@ -97,6 +97,7 @@ __all__ = [
     "BatchAllTripletMarginLoss",
     "VICRegLoss",
     "HistogramLoss",
+    "RankedListLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -719,6 +720,19 @@ class HistogramLoss(_Loss):
 
     _: dataclasses.KW_ONLY
     n_bins: int = 100
+    reduction: str = "mean"
+
+
+@_loss_class(F.ranked_list_loss, legacy=False)
+class RankedListLoss(_Loss):
+    """pml's ``RankedListLoss``: ``loss(embeddings, labels)`` (``margin`` and ``Tn`` required, as pml)."""
+
+    _: dataclasses.KW_ONLY
+    margin: float
+    Tn: float
+    imbalance: float = 0.5
+    alpha: float | None = None
+    Tp: float = 0.0
     reduction: str = "mean"
 
 

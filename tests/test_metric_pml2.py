@@ -222,6 +222,42 @@ def test_histogram_degenerate_none_and_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# ranked list loss
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"margin": 0.4, "Tn": 1.0}, {"margin": 0.8, "Tn": 2.0, "Tp": 1.5, "imbalance": 0.3, "alpha": 1.3}],
+)
+def test_ranked_list_matches_pml(options):
+    rng = np.random.default_rng(len(options))
+    x, y = _labelled(rng, b=10)
+    x[1] = x[0]  # an identical pair: distance 0, excluded from both sets (pml's ``> 0`` selection)
+    for reduction, reducer in REDUCERS.items():
+        loss = pml.RankedListLoss(**options, reducer=reducer() if reducer else None)
+        ref, grads = _pml_value_and_grads(loss, (x, y))
+        _check(L.ranked_list_loss, (x, y), ref, grads, (0,), reduction=reduction, **options)
+
+
+def test_ranked_list_degenerate_none_and_errors():
+    rng = np.random.default_rng(6)
+    x, y = _labelled(rng, b=6)
+    f = L.ranked_list_loss
+    none = f(x, y, margin=0.5, Tn=1.0, reduction="none")
+    assert none.shape == (6,)
+    np.testing.assert_allclose(jnp.sum(none), f(x, y, margin=0.5, Tn=1.0, reduction="sum"), rtol=1e-12)
+    for labels in (np.zeros(6, int), np.arange(6)):
+        ref, (gx,) = _pml_value_and_grads(pml.RankedListLoss(margin=0.5, Tn=1.0), (x, labels))
+        value, grad = jax.value_and_grad(lambda a: f(a, labels, margin=0.5, Tn=1.0))(x)
+        np.testing.assert_allclose(value, ref, **F64)
+        np.testing.assert_allclose(grad, gx, **F64)
+    with pytest.raises(ValueError, match=r"ranked_list_loss: imbalance must be in \[0, 1\]"):
+        f(x, y, margin=0.5, Tn=1.0, imbalance=1.5)
+    with pytest.raises(TypeError):
+        f(x, y)  # margin and Tn are required, as in pml
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -230,6 +266,7 @@ NN = {
     "BatchAllTripletMarginLoss": (L.batch_all_triplet_margin_loss, {"margin": 0.2, "swap": True}),
     "VICRegLoss": (L.vicreg_loss, {"variance_mu": 5.0, "reduction": "sum"}),
     "HistogramLoss": (L.histogram_loss, {"n_bins": 20}),
+    "RankedListLoss": (L.ranked_list_loss, {"margin": 0.4, "Tn": 2.0, "Tp": 0.5}),
 }
 
 
@@ -241,7 +278,12 @@ def test_nn_objects(name):
     obj = getattr(nn, name)(**options)
     assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
     step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
-    args = {"BatchAllTripletMarginLoss": (x, y), "HistogramLoss": (x, y), "VICRegLoss": (x, x[::-1] + 0.5)}.get(name, (x, y, w))
+    if name == "VICRegLoss":
+        args = (x, x[::-1] + 0.5)  # two views
+    elif name in ("LargeMarginSoftmaxLoss", "SphereFaceLoss"):
+        args = (x, y, w)  # class centres
+    else:
+        args = (x, y)
     np.testing.assert_allclose(step(obj, *args), fn(*args, **options), rtol=1e-12)
     with pytest.raises(TypeError):
         getattr(nn, name)(2)  # options are keyword-only
