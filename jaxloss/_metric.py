@@ -65,6 +65,7 @@ __all__ = [
     "npairs_loss",
     "ntxent_loss",
     "p2s_grad_loss",
+    "pnp_loss",
     "proxy_anchor_loss",
     "proxy_nca_loss",
     "ranked_list_loss",
@@ -2561,3 +2562,87 @@ def ranked_list_loss(
     loss_neg = jnp.sum(jnp.where(neg_sel, w_neg * (alpha - d), 0), axis=1) / (jnp.sum(w_neg, axis=1) + pad)
     values = (1 - imbalance) * loss_pos + imbalance * loss_neg
     return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PNP
+
+
+_PNP_VARIANTS = ("Ds", "Dq", "Iu", "Ib", "O")
+
+
+@register(
+    family="metric",
+    reference=f"Li et al. 2022 (PNP); {_PML} PNPLoss",
+    example=_labelled_example,
+)
+def pnp_loss(
+    embeddings, labels, *, b=2.0, alpha=1.0, anneal=0.01, variant: str = "O", reduction: str = "mean"
+):
+    """Rethinking-AP (PNP) loss, pytorch-metric-learning's ``PNPLoss``.
+
+    For each anchor :math:`q` with a positive, and each :math:`j \\in P^+_q` (its positives and itself), a
+    smoothed count of the negatives ranked above :math:`j`,
+
+    .. math::
+
+        R_{qj} = \\sum_{k:\\, y_k \\ne y_q} \\sigma\\Big(\\frac{s_{qk} - s_{qj}}{\\tau}\\Big), \\qquad
+        \\ell_q = \\frac{1}{|P^+_q|} \\sum_{j \\in P^+_q} g(R_{qj})
+
+    with cosine similarities :math:`s`, :math:`\\sigma` the logistic function (its exponent clamped to
+    :math:`[-50, 50]`, as pml) and :math:`g` the variant: ``'O'`` :math:`R`, ``'Ds'`` :math:`\\log(1 + R)`,
+    ``'Dq'`` :math:`1 - (1 + R)^{-\\alpha}`, ``'Iu'`` :math:`(1 + R)\\log(1 + R)`, ``'Ib'``
+    :math:`(bR - \\log(1 + bR)) / b^2`. Li et al., *Rethinking the Optimization of Average Precision: Only
+    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022). pml's default miner (none)
+    is the default here.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      b: :math:`b` of the ``'Ib'`` variant (pml's default 2).
+      alpha: :math:`\\alpha` of the ``'Dq'`` variant (pml's default 1).
+      anneal: the sigmoid temperature :math:`\\tau` (pml's default 0.01).
+      variant: one of ``'O'`` (pml's default), ``'Ds'``, ``'Dq'``, ``'Iu'``, ``'Ib'``.
+      reduction: ``'mean'`` (over the anchors with a positive: pml's value, already reduced, so pml's
+        reducers do not change it; 0 when no anchor has a positive), ``'sum'`` (the per-anchor losses
+        summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``. The ``(B, B, B)`` comparisons are
+      materialised: memory grows as the cube of the batch.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import pnp_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(pnp_loss(x, jnp.array([0, 0, 1, 1, 0]), anneal=0.1)), 4)
+      0.1681
+    """
+    name = "pnp_loss"
+    R.validate_reduction(name, reduction)
+    if variant not in _PNP_VARIANTS:
+        raise ValueError(f"{name}: variant must be one of {_PNP_VARIANTS}; got {variant!r}")
+    b = _hyper(name, "b", b, positive=True)
+    alpha = _hyper(name, "alpha", alpha)
+    anneal = _hyper(name, "anneal", anneal, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    has_positive = jnp.any(positive, axis=1)
+    relevant = positive | (jnp.eye(labels.shape[0], dtype=bool) & has_positive[:, None])  # P+_q
+    s = _cosine_matrix(embeddings)
+    # [q, j, k]: negative k of q ahead of j; pml's clamped temperature sigmoid
+    exponent = jnp.clip(-(s[:, None, :] - s[:, :, None]) / anneal, -50, 50)
+    ahead = jnp.where(negative[:, None, :], 1 / (1 + jnp.exp(exponent)), 0)
+    rank = jnp.sum(ahead, axis=-1)  # (B, B)
+    if variant == "Ds":
+        rank = jnp.log1p(rank)
+    elif variant == "Dq":
+        rank = 1 - (1 + rank) ** (-alpha)  # pml's 1 - mean of (1 + R)^-alpha, anchor by anchor
+    elif variant == "Iu":
+        rank = (1 + rank) * jnp.log1p(rank)
+    elif variant == "Ib":
+        rank = (b * rank - jnp.log1p(b * rank)) / b**2
+    count = jnp.sum(relevant, axis=1)
+    values = jnp.sum(jnp.where(relevant, rank, 0), axis=1) / jnp.maximum(count, 1).astype(rank.dtype)
+    values = jnp.where(has_positive, values, 0)
+    return _finish(values, reduction, has_positive, out_dtype)

@@ -85,6 +85,7 @@ from jaxloss._metric import batch_all_triplet_margin_loss
 from jaxloss._metric import vicreg_loss
 from jaxloss._metric import histogram_loss
 from jaxloss._metric import ranked_list_loss
+from jaxloss._metric import pnp_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -214,6 +215,7 @@ __all__ = [
     "vicreg_loss",
     "histogram_loss",
     "ranked_list_loss",
+    "pnp_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

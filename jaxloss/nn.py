@@ -98,6 +98,7 @@ __all__ = [
     "VICRegLoss",
     "HistogramLoss",
     "RankedListLoss",
+    "PNPLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -733,6 +734,18 @@ class RankedListLoss(_Loss):
     imbalance: float = 0.5
     alpha: float | None = None
     Tp: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.pnp_loss, legacy=False)
+class PNPLoss(_Loss):
+    """pml's ``PNPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    b: float = 2.0
+    alpha: float = 1.0
+    anneal: float = 0.01
+    variant: str = "O"
     reduction: str = "mean"
 
 

@@ -258,6 +258,43 @@ def test_ranked_list_degenerate_none_and_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# PNP (already reduced in pml: every pml reducer returns the mean over anchors with a positive)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"variant": "Ds", "anneal": 0.1}, {"variant": "Dq", "alpha": 2.0, "anneal": 0.05},
+     {"variant": "Iu", "anneal": 0.2}, {"variant": "Ib", "b": 3.0, "anneal": 0.3}],
+    ids=lambda o: o.get("variant", "O"),
+)
+def test_pnp_matches_pml(options):
+    rng = np.random.default_rng(7)
+    x, y = _labelled(rng, b=9)
+    ref, grads = _pml_value_and_grads(pml.PNPLoss(**options), (x, y))
+    _check(L.pnp_loss, (x, y), ref, grads, (0,), **options)
+
+
+def test_pnp_reductions_degenerate_and_errors():
+    rng = np.random.default_rng(8)
+    x, y = _labelled(rng, b=7)
+    f = L.pnp_loss
+    none = f(x, y, variant="Dq", anneal=0.1, reduction="none")
+    has_positive = np.array([np.sum(y == t) > 1 for t in y])
+    assert none.shape == (7,) and np.all(none[~has_positive] == 0)
+    np.testing.assert_allclose(f(x, y, variant="Dq", anneal=0.1), np.mean(none[has_positive]), rtol=1e-12)
+    np.testing.assert_allclose(f(x, y, variant="Dq", anneal=0.1, reduction="sum"), np.sum(none), rtol=1e-12)
+    for labels in (np.zeros(7, int), np.arange(7)):  # no negatives / no positives
+        ref, (gx,) = _pml_value_and_grads(pml.PNPLoss(), (x, labels))
+        value, grad = jax.value_and_grad(lambda a: f(a, labels))(x)
+        np.testing.assert_allclose(value, ref, **F64)
+        np.testing.assert_allclose(grad, gx, **F64)
+    with pytest.raises(ValueError, match="pnp_loss: variant must be one of"):
+        f(x, y, variant="X")
+    with pytest.raises(ValueError, match="pnp_loss: anneal must be > 0"):
+        f(x, y, anneal=0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -267,6 +304,7 @@ NN = {
     "VICRegLoss": (L.vicreg_loss, {"variance_mu": 5.0, "reduction": "sum"}),
     "HistogramLoss": (L.histogram_loss, {"n_bins": 20}),
     "RankedListLoss": (L.ranked_list_loss, {"margin": 0.4, "Tn": 2.0, "Tp": 0.5}),
+    "PNPLoss": (L.pnp_loss, {"variant": "Ds", "anneal": 0.1}),
 }
 
 
