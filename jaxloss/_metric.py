@@ -70,6 +70,7 @@ __all__ = [
     "proxy_nca_loss",
     "ranked_list_loss",
     "signal_to_noise_ratio_contrastive_loss",
+    "smooth_ap_loss",
     "soft_triple_loss",
     "sphereface_loss",
     "sub_center_arcface_loss",
@@ -2646,3 +2647,65 @@ def pnp_loss(
     values = jnp.sum(jnp.where(relevant, rank, 0), axis=1) / jnp.maximum(count, 1).astype(rank.dtype)
     values = jnp.where(has_positive, values, 0)
     return _finish(values, reduction, has_positive, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Smooth-AP
+
+
+@register(
+    family="metric",
+    reference=f"Brown et al. 2020 (Smooth-AP); {_PML} SmoothAPLoss",
+    example=_labelled_example,
+)
+def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "mean"):
+    """Smooth-AP: one minus a sigmoid-smoothed average precision, pytorch-metric-learning's ``SmoothAPLoss``.
+
+    With cosine similarities :math:`s`, :math:`G_a` the rows of anchor ``a``'s class (``a`` included) and
+    :math:`\\sigma_\\tau(t) = \\sigma(t / \\tau)`:
+
+    .. math::
+
+        \\ell_a = 1 - \\frac{1}{|G_a|} \\sum_{x \\in G_a}
+            \\frac{1 + \\sum_{k \\in G_a, k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
+                 {1 + \\sum_{k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
+
+    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020).
+    pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here. pml
+    requires the batch sorted by label with the same number of rows per class, and takes each class as a
+    block of consecutive rows whose length is the number of classes, which is the class size only when
+    the two agree (e.g. 4 classes of 4); it also stores the precisions in float32. Here the classes come
+    from the labels, so any batch works; on the batches pml's layout describes, the values are pml's.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      temperature: :math:`\\tau` (pml's default 0.01).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'`` (a singleton class gives 0). The
+      ``(B, B, B)`` comparisons are materialised: memory grows as the cube of the batch.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import smooth_ap_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(smooth_ap_loss(x, jnp.array([0, 0, 1, 1]), temperature=0.1)), 4)
+      0.019
+    """
+    name = "smooth_ap_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    same = labels[:, None] == labels[None, :]  # G_a, the anchor included
+    others = ~jnp.eye(labels.shape[0], dtype=bool)
+    s = _cosine_matrix(embeddings)
+    # [a, x, k]: k ranked above x for anchor a; k = x itself is left out
+    ahead = jax.nn.sigmoid((s[:, None, :] - s[:, :, None]) / temperature)
+    ahead = jnp.where(others[None, :, :], ahead, 0)
+    all_rank = 1 + jnp.sum(ahead, axis=-1)  # (B, B)
+    pos_rank = 1 + jnp.sum(jnp.where(same[:, None, :], ahead, 0), axis=-1)
+    count = jnp.sum(same, axis=1).astype(s.dtype)
+    ap = jnp.sum(jnp.where(same, pos_rank / all_rank, 0), axis=1) / count
+    return _finish(1 - ap, reduction, None, out_dtype)

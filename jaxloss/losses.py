@@ -86,6 +86,7 @@ from jaxloss._metric import vicreg_loss
 from jaxloss._metric import histogram_loss
 from jaxloss._metric import ranked_list_loss
 from jaxloss._metric import pnp_loss
+from jaxloss._metric import smooth_ap_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -216,6 +217,7 @@ __all__ = [
     "histogram_loss",
     "ranked_list_loss",
     "pnp_loss",
+    "smooth_ap_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

@@ -99,6 +99,7 @@ __all__ = [
     "HistogramLoss",
     "RankedListLoss",
     "PNPLoss",
+    "SmoothAPLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -746,6 +747,15 @@ class PNPLoss(_Loss):
     alpha: float = 1.0
     anneal: float = 0.01
     variant: str = "O"
+    reduction: str = "mean"
+
+
+@_loss_class(F.smooth_ap_loss, legacy=False)
+class SmoothAPLoss(_Loss):
+    """pml's ``SmoothAPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    temperature: float = 0.01
     reduction: str = "mean"
 
 

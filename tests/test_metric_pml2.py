@@ -295,6 +295,55 @@ def test_pnp_reductions_degenerate_and_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Smooth-AP: pml needs labels sorted in equal classes, and its blocks are as long as the number of classes,
+# so pml's batches here have C classes of C rows. pml stores its precisions in torch's default dtype
+# (float32): the float64 reference runs with float64 as torch's default.
+
+
+@pytest.fixture
+def torch_float64_default():
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+@pytest.mark.parametrize("classes, temperature", [(3, 0.01), (4, 0.2)])
+def test_smooth_ap_matches_pml(classes, temperature, torch_float64_default):
+    rng = np.random.default_rng(classes)
+    x, y = rng.standard_normal((classes * classes, 4)), np.repeat(np.arange(classes), classes)
+    for reduction, reducer in REDUCERS.items():
+        loss = pml.SmoothAPLoss(temperature=temperature, reducer=reducer() if reducer else None)
+        ref, grads = _pml_value_and_grads(loss, (x, y))
+        _check(L.smooth_ap_loss, (x, y), ref, grads, (0,), temperature=temperature, reduction=reduction)
+    # rows in any order, labels from the batch: the same per-row losses, permuted
+    perm = rng.permutation(len(y))
+    np.testing.assert_allclose(
+        L.smooth_ap_loss(x[perm], y[perm], temperature=temperature, reduction="none"),
+        L.smooth_ap_loss(x, y, temperature=temperature, reduction="none")[perm],
+        rtol=1e-12,
+    )
+
+
+def test_smooth_ap_float32_pml_and_errors():
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((9, 4)), np.repeat(np.arange(3), 3)
+    ref, (gx,) = _pml_value_and_grads(pml.SmoothAPLoss(), (x, y))  # pml's float32 precisions
+    value, grad = jax.value_and_grad(lambda a: L.smooth_ap_loss(a, y))(x)
+    np.testing.assert_allclose(value, ref, rtol=1e-6)
+    np.testing.assert_allclose(grad, gx, rtol=1e-5, atol=1e-7)
+    # a singleton class: only the anchor itself, ranked behind the others by their sigmoids
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3])
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sims = unit[-1] @ unit.T
+    expected = 1 - 1 / (1 + np.sum(1 / (1 + np.exp(-(sims[:-1] - sims[-1]) / 0.01))))
+    np.testing.assert_allclose(L.smooth_ap_loss(x, labels, reduction="none")[-1], expected, rtol=1e-9)
+    assert np.all(np.isfinite(jax.grad(lambda a: L.smooth_ap_loss(a, labels))(x)))
+    with pytest.raises(ValueError, match="smooth_ap_loss: temperature must be > 0"):
+        L.smooth_ap_loss(x, y, temperature=0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -305,6 +354,7 @@ NN = {
     "HistogramLoss": (L.histogram_loss, {"n_bins": 20}),
     "RankedListLoss": (L.ranked_list_loss, {"margin": 0.4, "Tn": 2.0, "Tp": 0.5}),
     "PNPLoss": (L.pnp_loss, {"variant": "Ds", "anneal": 0.1}),
+    "SmoothAPLoss": (L.smooth_ap_loss, {"temperature": 0.05, "reduction": "none"}),
 }
 
 
