@@ -58,6 +58,7 @@ __all__ = [
     "intra_pair_variance_loss",
     "large_margin_softmax_loss",
     "lifted_structure_loss",
+    "manifold_loss",
     "margin_loss",
     "multi_similarity_loss",
     "nca_loss",
@@ -2709,3 +2710,99 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
     count = jnp.sum(same, axis=1).astype(s.dtype)
     ap = jnp.sum(jnp.where(same, pos_rank / all_rank, 0), axis=1) / count
     return _finish(1 - ap, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# manifold (random-walk similarity to proxies)
+
+
+def _manifold_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 1, 2, 1, 0, 2]), rng.standard_normal((3, 4))), {}
+
+
+def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
+    """pml's ManifoldLoss term: ``mean_i log(1 + sum_{k != own_i, v >= 0} exp(v))``, ``v = s_ik - s_i,own + m``."""
+    onehot = own[:, None] == jnp.arange(scores.shape[1])[None, :]
+    v = scores - jnp.sum(jnp.where(onehot, scores, 0), axis=1, keepdims=True) + margin
+    keep = ~onehot & (v >= 0)  # pml sets the own proxy and negative margins to -inf: no loss, no gradient
+    return jnp.mean(jnp.log1p(jnp.sum(jnp.where(keep, jnp.exp(jnp.where(keep, v, 0)), 0), axis=1)))
+
+
+@register(
+    family="metric",
+    reference=f"Aziere & Todorovic 2019; {_PML} ManifoldLoss",
+    example=_manifold_example,
+    diff=(0, 2),
+)
+def manifold_loss(
+    embeddings, meta_classes, proxies, *, lambdaC=1.0, alpha=0.8, margin=5e-4, reduction: str = "mean"
+):
+    """Ensemble deep manifold similarity loss, pytorch-metric-learning's ``ManifoldLoss``.
+
+    The embeddings and the ``K`` proxies are the nodes of a graph with affinities
+    :math:`S = e^{2 [\\cos]_+}` (zero diagonal), normalised :math:`\\bar S = D^{-1/2} S D^{-1/2}`; a random
+    walk gives the manifold similarities :math:`F = (1 - \\alpha)(I - \\alpha \\bar S)^{-1}`. With
+    :math:`c_i` the meta class (proxy) of embedding ``i``, an intrinsic term on :math:`F_{ik}` (embedding
+    ``i`` to proxy ``k``) and a context term on the cosine between the rows :math:`F_i` and :math:`F_k`:
+
+    .. math::
+
+        \\ell = \\frac{1}{N} \\sum_i \\log\\Big(1 + \\sum_{k \\ne c_i,\\, v_{ik} \\ge 0} e^{v_{ik}}\\Big)
+            + \\lambda_C \\frac{1}{N} \\sum_i \\log\\Big(1 + \\sum_{k \\ne c_i,\\, u_{ik} \\ge 0} e^{u_{ik}}\\Big),
+        \\quad v_{ik} = F_{ik} - F_{i c_i} + m, \\ u_{ik} = \\cos(F_i, F_k) - \\cos(F_i, F_{c_i}) + m
+
+    Aziere & Todorovic, *Ensemble Deep Manifold Similarity Learning using Hard Proxies* (CVPR 2019).
+    The meta classes are an argument: pml draws them at random (every proxy once, the rest uniform) unless
+    they are passed as its ``indices_tuple``; the value is already reduced, so pml's reducers do not
+    change it. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
+    inverted in the input's precision.
+
+    Args:
+      embeddings: ``(N, D)`` floats.
+      meta_classes: ``(N,)`` proxy indices in ``[0, K)`` (checked on concrete arrays).
+      proxies: ``(K, D)`` floats (pml's learnable ``proxies``).
+      lambdaC: :math:`\\lambda_C \\ge 0`, the weight of the context term (pml's default 1; a finite number).
+      alpha: :math:`\\alpha \\in (0, 1)`, the random walk's propagation (pml's default 0.8).
+      margin: :math:`m` (pml's default 5e-4).
+      reduction: ``'mean'`` or ``'sum'``: both give pml's value (the formula); there is no ``'none'``.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import manifold_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0], [0.9, -0.1]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(manifold_loss(x, jnp.array([1, 0, 0]), p)), 4)
+      1.0157
+    """
+    name = "manifold_loss"
+    R.validate_reduction(name, reduction, ("mean", "sum"))
+    lambdaC = _hyper(name, "lambdaC", lambdaC, nonnegative=True)
+    alpha = _hyper(name, "alpha", alpha)
+    margin = _hyper(name, "margin", margin)
+    x = V.as_float(name, "embeddings", embeddings)
+    V.check_ndim(name, "embeddings", x, (2,))
+    p = V.as_float(name, "proxies", proxies)
+    V.check_ndim(name, "proxies", p, (2,))
+    if p.shape[1] != x.shape[1]:
+        raise ValueError(f"{name}: proxies has shape {tuple(p.shape)}; it must be (K, {x.shape[1]})")
+    own = V.as_int(name, "meta_classes", meta_classes)
+    n, k = x.shape[0], p.shape[0]
+    if own.shape != (n,):
+        raise ValueError(f"{name}: meta_classes has shape {tuple(own.shape)}; it must be ({n},)")
+    V.data_check(name, lambda t: (t >= 0) & (t < k), f"meta_classes must be in [0, {k})", own)
+    out_dtype = V.result_dtype(x, p)
+    cdt = V.compute_dtype(out_dtype)
+    nodes = jnp.concatenate([x.astype(cdt), p.astype(cdt)], axis=0)
+    eye = jnp.eye(n + k, dtype=cdt)
+    s = jnp.exp(jnp.maximum(_cosine_matrix(nodes), 0) / 0.5)
+    s = s - s * eye
+    d_inv_half = jnp.sum(s, axis=1) ** -0.5
+    s_bar = d_inv_half[:, None] * s * d_inv_half[None, :]
+    f = (1 - alpha) * jnp.linalg.inv(eye - alpha * s_bar)
+    f_e, f_p = f[:n], f[n:]
+    intrinsic = _hinged_log_sum(f_e[:, n:], own, margin)
+    context = _hinged_log_sum(_cosine_between(f_e, f_p), own, margin)
+    return (intrinsic + lambdaC * context).astype(out_dtype)

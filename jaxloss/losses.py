@@ -87,6 +87,7 @@ from jaxloss._metric import histogram_loss
 from jaxloss._metric import ranked_list_loss
 from jaxloss._metric import pnp_loss
 from jaxloss._metric import smooth_ap_loss
+from jaxloss._metric import manifold_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -218,6 +219,7 @@ __all__ = [
     "ranked_list_loss",
     "pnp_loss",
     "smooth_ap_loss",
+    "manifold_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

@@ -100,6 +100,7 @@ __all__ = [
     "RankedListLoss",
     "PNPLoss",
     "SmoothAPLoss",
+    "ManifoldLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -756,6 +757,17 @@ class SmoothAPLoss(_Loss):
 
     _: dataclasses.KW_ONLY
     temperature: float = 0.01
+    reduction: str = "mean"
+
+
+@_loss_class(F.manifold_loss, legacy=False)
+class ManifoldLoss(_Loss):
+    """pml's ``ManifoldLoss``: ``loss(embeddings, meta_classes, proxies)`` with ``(K, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
+    lambdaC: float = 1.0
+    alpha: float = 0.8
+    margin: float = 5e-4
     reduction: str = "mean"
 
 

@@ -344,6 +344,49 @@ def test_smooth_ap_float32_pml_and_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# manifold loss: pml inverts I - alpha S in float32 (``.float()``) whatever the dtype; the float64 reference
+# runs pml with that cast made the identity. The meta classes go in as pml's indices_tuple.
+
+
+def _pml_manifold(x, meta, proxies, options):
+    loss = pml.ManifoldLoss(x.shape[1], K=proxies.shape[0], **options)
+    loss.proxies.data = torch.tensor(proxies)
+    xt = torch.tensor(x, requires_grad=True)
+    out = loss(xt, indices_tuple=torch.tensor(meta))
+    return out.item(), [g.numpy() for g in torch.autograd.grad(out, [xt, loss.proxies])]
+
+
+@pytest.mark.parametrize("options", [{}, {"lambdaC": 0.5, "alpha": 0.6, "margin": 0.01}])
+def test_manifold_matches_pml(options, monkeypatch):
+    rng = np.random.default_rng(len(options))
+    x, proxies = rng.standard_normal((8, 4)), rng.standard_normal((3, 4))
+    meta = np.array([0, 1, 2, 0, 1, 2, 2, 0])
+    ref32, grads32 = _pml_manifold(x, meta, proxies, options)  # pml as shipped (float32 inverse)
+    monkeypatch.setattr(torch.Tensor, "float", lambda self: self)
+    ref, grads = _pml_manifold(x, meta, proxies, options)
+    for reduction in ("mean", "sum"):  # already reduced: every pml reducer returns the value
+        _check(L.manifold_loss, (x, meta, proxies), ref, grads, (0, 2), reduction=reduction, **options)
+    value, (gx, gp) = jax.value_and_grad(
+        lambda a, b: L.manifold_loss(a, meta, b, **options), argnums=(0, 1)
+    )(x, proxies)
+    np.testing.assert_allclose(value, ref32, rtol=1e-6)
+    np.testing.assert_allclose(gx, grads32[0], rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(gp, grads32[1], rtol=1e-4, atol=1e-7)
+
+
+def test_manifold_errors():
+    x, p, meta = np.ones((4, 3)), np.eye(2, 3), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"manifold_loss: meta_classes must be in \[0, 2\)"):
+        L.manifold_loss(x, meta + 1, p)
+    with pytest.raises(ValueError, match=r"manifold_loss: proxies has shape \(2, 2\)"):
+        L.manifold_loss(x, meta, np.eye(2))
+    with pytest.raises(ValueError, match="manifold_loss: lambdaC must be >= 0"):
+        L.manifold_loss(x, meta, p, lambdaC=-1.0)
+    with pytest.raises(ValueError, match="manifold_loss: reduction must be one of"):
+        L.manifold_loss(x, meta, p, reduction="none")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -355,6 +398,7 @@ NN = {
     "RankedListLoss": (L.ranked_list_loss, {"margin": 0.4, "Tn": 2.0, "Tp": 0.5}),
     "PNPLoss": (L.pnp_loss, {"variant": "Ds", "anneal": 0.1}),
     "SmoothAPLoss": (L.smooth_ap_loss, {"temperature": 0.05, "reduction": "none"}),
+    "ManifoldLoss": (L.manifold_loss, {"alpha": 0.5, "lambdaC": 2.0}),
 }
 
 
@@ -368,8 +412,8 @@ def test_nn_objects(name):
     step = jax.jit(lambda f, *a: f(*a), static_argnums=0)
     if name == "VICRegLoss":
         args = (x, x[::-1] + 0.5)  # two views
-    elif name in ("LargeMarginSoftmaxLoss", "SphereFaceLoss"):
-        args = (x, y, w)  # class centres
+    elif name in ("LargeMarginSoftmaxLoss", "SphereFaceLoss", "ManifoldLoss"):
+        args = (x, y, w)  # class centres (proxies)
     else:
         args = (x, y)
     np.testing.assert_allclose(step(obj, *args), fn(*args, **options), rtol=1e-12)
