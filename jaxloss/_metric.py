@@ -49,6 +49,7 @@ __all__ = [
     "batch_all_triplet_margin_loss",
     "circle_loss",
     "contrastive_loss",
+    "dynamic_soft_margin_loss",
     "cosface_loss",
     "fast_ap_loss",
     "generalized_lifted_structure_loss",
@@ -2806,3 +2807,113 @@ def manifold_loss(
     intrinsic = _hinged_log_sum(f_e[:, n:], own, margin)
     context = _hinged_log_sum(_cosine_between(f_e, f_p), own, margin)
     return (intrinsic + lambdaC * context).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dynamic soft margin (a running histogram of d_pos - d_neg)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang & Rusinkiewicz 2019; {_PML} DynamicSoftMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def dynamic_soft_margin_loss(
+    embeddings,
+    labels,
+    histogram=None,
+    *,
+    min_val=-2.0,
+    num_bins: int = 10,
+    momentum=0.01,
+    return_histogram: bool = False,
+    reduction: str = "mean",
+):
+    """CDF-based dynamic soft margin loss, pytorch-metric-learning's ``DynamicSoftMarginLoss``.
+
+    For every triplet :math:`(a, p, n)` of the batch (:math:`y_p = y_a`, :math:`p \\ne a`,
+    :math:`y_n \\ne y_a`), :math:`t = d_{ap} - d_{an}` with Euclidean distances between L2-normalised rows.
+    The running histogram :math:`h` of :math:`t` over ``num_bins`` bins of width
+    :math:`\\delta = 2|t_{min}| / n` from ``min_val`` is updated with the batch's linearly interpolated
+    counts, :math:`h \\leftarrow \\mathrm{normalise}((1 - \\mu) h + \\mu\\, \\mathrm{hist}(t))` (:math:`\\mu = 1`
+    while :math:`h` is all zero), and
+
+    .. math::
+
+        \\ell = \\frac{1}{|T|} \\sum_{T} \\mathrm{CDF}_h(t)\\, t
+
+    Zhang & Rusinkiewicz, *Learning Local Descriptors with a CDF-Based Dynamic Soft Margin* (ICCV 2019).
+    pml keeps :math:`h` in the module; here it is an argument and, with ``return_histogram=True``, a
+    result: thread it through the training state. The gradient flows through the updated histogram, as in
+    pml. pml's default miner (none: all triplets) is the default; its value is already reduced (a mean), so
+    pml's reducers do not change it. pml's label-free mode (rows paired by index) is not offered.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      histogram: ``(num_bins,)`` the running histogram (``None``: zeros, pml's initial state).
+      min_val: :math:`t_{min} < 0`, the left end of the histogram (pml's default -2).
+      num_bins: the number of bins (a positive int, pml's default 10).
+      momentum: :math:`\\mu`, the weight of the batch's histogram (pml's default 0.01).
+      return_histogram: also return the updated histogram (unchanged when the batch has no triplet).
+      reduction: ``'mean'`` (pml's value; 0 without triplets), ``'sum'`` or ``'none'`` (``(B, B, B)``
+        indexed ``[a, p, n]``, 0 off the triplets).
+
+    Returns:
+      The loss, or ``(loss, histogram)`` with ``return_histogram``. A value of :math:`t` in the last bin
+      makes pml index past its histogram (an error); here that bin's upper node is dropped.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import dynamic_soft_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> loss, h = dynamic_soft_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), return_histogram=True)
+      >>> round(float(loss), 4), h.shape
+      (-0.2412, (10,))
+    """
+    name = "dynamic_soft_margin_loss"
+    R.validate_reduction(name, reduction)
+    min_val = _hyper(name, "min_val", min_val)
+    if isinstance(min_val, float):
+        V.check_option(name, "min_val", min_val, min_val < 0, "< 0")
+    V.check_option(
+        name,
+        "num_bins",
+        num_bins,
+        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
+        "a positive int",
+    )
+    num_bins = int(num_bins)
+    momentum = _hyper(name, "momentum", momentum)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    cdt = embeddings.dtype
+    if histogram is None:
+        histogram = jnp.zeros(num_bins, cdt)
+    else:
+        histogram = V.as_float(name, "histogram", histogram)
+        if histogram.shape != (num_bins,):
+            raise ValueError(
+                f"{name}: histogram has shape {tuple(histogram.shape)}; it must be ({num_bins},)"
+            )
+        histogram = histogram.astype(cdt)
+    delta = 2 * abs(min_val) / num_bins
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    t = d[:, :, None] - d[:, None, :]
+    position = (jnp.where(valid, t, 0) - min_val) / delta
+    index = lax.stop_gradient(jnp.floor(position))
+    frac = position - jnp.trunc(lax.stop_gradient(position))  # torch.frac, gradient 1
+    index = jnp.clip(index, 0, num_bins - 1).astype(jnp.int32)
+    rate = jnp.where(jnp.sum(histogram) != 0, momentum, 1.0)
+    updated = ((1 - rate) * histogram).at[index.ravel()].add(jnp.where(valid, rate * (1 - frac), 0).ravel())
+    upper = index + 1  # the last bin's upper node is past the histogram: dropped
+    updated = updated.at[upper.ravel()].add(jnp.where(valid, rate * frac, 0).ravel(), mode="drop")
+    total = jnp.sum(updated)
+    updated = updated / jnp.where(total != 0, total, 1)  # 0 only without triplets (then unused)
+    any_triplet = jnp.any(valid)
+    updated = jnp.where(any_triplet, updated, histogram)  # no triplet: pml returns before updating
+    values = jnp.where(valid, jnp.cumsum(updated)[index] * t, 0)
+    loss = _finish(values, reduction, valid, out_dtype)
+    return (loss, updated.astype(out_dtype)) if return_histogram else loss

@@ -88,6 +88,7 @@ from jaxloss._metric import ranked_list_loss
 from jaxloss._metric import pnp_loss
 from jaxloss._metric import smooth_ap_loss
 from jaxloss._metric import manifold_loss
+from jaxloss._metric import dynamic_soft_margin_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -220,6 +221,7 @@ __all__ = [
     "pnp_loss",
     "smooth_ap_loss",
     "manifold_loss",
+    "dynamic_soft_margin_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

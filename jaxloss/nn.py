@@ -101,6 +101,7 @@ __all__ = [
     "PNPLoss",
     "SmoothAPLoss",
     "ManifoldLoss",
+    "DynamicSoftMarginLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -768,6 +769,19 @@ class ManifoldLoss(_Loss):
     lambdaC: float = 1.0
     alpha: float = 0.8
     margin: float = 5e-4
+    reduction: str = "mean"
+
+
+@_loss_class(F.dynamic_soft_margin_loss, legacy=False)
+class DynamicSoftMarginLoss(_Loss):
+    """pml's ``DynamicSoftMarginLoss``: ``loss(embeddings, labels, histogram=None)`` (the running histogram
+    is an argument; ``return_histogram=True`` returns the updated one too)."""
+
+    _: dataclasses.KW_ONLY
+    min_val: float = -2.0
+    num_bins: int = 10
+    momentum: float = 0.01
+    return_histogram: bool = False
     reduction: str = "mean"
 
 

@@ -387,6 +387,55 @@ def test_manifold_errors():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# dynamic soft margin: pml's running histogram (its module state) is our argument and second result
+
+
+@pytest.mark.parametrize("options", [{}, {"num_bins": 7, "momentum": 0.3, "min_val": -2.5}])
+def test_dynamic_soft_margin_matches_pml_over_steps(options):
+    rng = np.random.default_rng(len(options))
+    loss, histogram = pml.DynamicSoftMarginLoss(**options), None
+    for step in range(3):  # the first step starts from zeros (momentum 1), the next ones blend
+        x, y = _labelled(rng, b=8)
+        ref, grads = _pml_value_and_grads(loss, (x, y))
+        ref_hist = loss.hist_.detach().numpy()
+        loss.hist_ = loss.hist_.detach()
+        fn = jax.value_and_grad(
+            lambda a, h: L.dynamic_soft_margin_loss(a, y, h, return_histogram=True, **options), has_aux=True
+        )
+        for dtype, jit in [(np.float64, True), (np.float64, False), (np.float32, True)]:
+            h = None if histogram is None else jnp.asarray(histogram, dtype)
+            (value, new_hist), grad = (jax.jit(fn) if jit else fn)(jnp.asarray(x, dtype), h)
+            tol = F64 if dtype == np.float64 else F32
+            assert value.dtype == dtype and new_hist.dtype == dtype
+            np.testing.assert_allclose(value, ref, **tol, err_msg=f"step {step}")
+            np.testing.assert_allclose(grad, grads[0], **tol, err_msg=f"step {step}")
+            np.testing.assert_allclose(new_hist, ref_hist, **tol, err_msg=f"step {step}")
+        histogram = ref_hist
+
+
+def test_dynamic_soft_margin_degenerate_none_and_errors():
+    rng = np.random.default_rng(12)
+    x, y = _labelled(rng, b=6)
+    f = L.dynamic_soft_margin_loss
+    none = f(x, y, reduction="none")
+    assert none.shape == (6, 6, 6)
+    np.testing.assert_allclose(jnp.sum(none), f(x, y, reduction="sum"), rtol=1e-12)
+    h = np.full(10, 0.1)
+    for labels in (np.zeros(6, int), np.arange(6)):  # no triplet: 0, the histogram unchanged
+        ref, (gx,) = _pml_value_and_grads(pml.DynamicSoftMarginLoss(), (x, labels))
+        (value, new_h), grad = jax.value_and_grad(
+            lambda a: f(a, labels, h, return_histogram=True), has_aux=True
+        )(x)
+        np.testing.assert_allclose(value, ref, **F64)
+        np.testing.assert_allclose(grad, gx, **F64)
+        np.testing.assert_array_equal(new_h, h)
+    with pytest.raises(ValueError, match=r"dynamic_soft_margin_loss: histogram has shape \(3,\)"):
+        f(x, y, np.ones(3))
+    with pytest.raises(ValueError, match="dynamic_soft_margin_loss: min_val must be < 0"):
+        f(x, y, min_val=0.5)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # nn objects
 
 NN = {
@@ -399,6 +448,7 @@ NN = {
     "PNPLoss": (L.pnp_loss, {"variant": "Ds", "anneal": 0.1}),
     "SmoothAPLoss": (L.smooth_ap_loss, {"temperature": 0.05, "reduction": "none"}),
     "ManifoldLoss": (L.manifold_loss, {"alpha": 0.5, "lambdaC": 2.0}),
+    "DynamicSoftMarginLoss": (L.dynamic_soft_margin_loss, {"num_bins": 5, "momentum": 0.5}),
 }
 
 
