@@ -2578,6 +2578,7 @@ _PNP_VARIANTS = ("Ds", "Dq", "Iu", "Ib", "O")
     family="metric",
     reference=f"Li et al. 2022 (PNP); {_PML} PNPLoss",
     example=_labelled_example,
+    smooth=False,
 )
 def pnp_loss(
     embeddings, labels, *, b=2.0, alpha=1.0, anneal=0.01, variant: str = "O", reduction: str = "mean"
@@ -2734,6 +2735,7 @@ def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
     reference=f"Aziere & Todorovic 2019; {_PML} ManifoldLoss",
     example=_manifold_example,
     diff=(0, 2),
+    smooth=False,
 )
 def manifold_loss(
     embeddings, meta_classes, proxies, *, lambdaC=1.0, alpha=0.8, margin=5e-4, reduction: str = "mean"
