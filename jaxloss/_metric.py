@@ -2076,7 +2076,7 @@ def sub_center_arcface_loss(
 def _multiplicative_margin_logits(
     loss: str, embeddings, labels, weight, margin, scale, *, weight_norms: bool
 ) -> tuple[jax.Array, Any]:
-    """pml's ``LargeMarginSoftmaxLoss`` logits and the per-example cross entropies.
+    """pml's ``LargeMarginSoftmaxLoss`` per-example cross entropies and the result dtype.
 
     The target cosine :math:`c = \\cos\\theta` becomes :math:`\\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k`
     for :math:`\\theta \\in [k\\pi/m, (k+1)\\pi/m]`, with :math:`\\cos(m\\theta)` from the multiple-angle
