@@ -46,15 +46,20 @@ from jaxloss._registry import register
 __all__ = [
     "angular_loss",
     "arcface_loss",
+    "batch_all_triplet_margin_loss",
     "circle_loss",
     "contrastive_loss",
+    "dynamic_soft_margin_loss",
     "cosface_loss",
     "fast_ap_loss",
     "generalized_lifted_structure_loss",
+    "histogram_loss",
     "info_nce_loss",
     "instance_loss",
     "intra_pair_variance_loss",
+    "large_margin_softmax_loss",
     "lifted_structure_loss",
+    "manifold_loss",
     "margin_loss",
     "multi_similarity_loss",
     "nca_loss",
@@ -62,14 +67,19 @@ __all__ = [
     "npairs_loss",
     "ntxent_loss",
     "p2s_grad_loss",
+    "pnp_loss",
     "proxy_anchor_loss",
     "proxy_nca_loss",
+    "ranked_list_loss",
     "signal_to_noise_ratio_contrastive_loss",
+    "smooth_ap_loss",
     "soft_triple_loss",
+    "sphereface_loss",
     "sub_center_arcface_loss",
     "supervised_contrastive_loss",
     "threshold_consistent_margin_loss",
     "tuplet_margin_loss",
+    "vicreg_loss",
 ]
 
 _PML = "pytorch-metric-learning 2.9"
@@ -2057,3 +2067,855 @@ def sub_center_arcface_loss(
     cosine = jnp.max(_cosine_between(embeddings, flat).reshape(-1, classes, per_class), axis=2)
     values = _margin_softmax_of_cosine(cosine, labels, scale, _arcface_target(margin))
     return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# multiplicative angular margin (L-Softmax, SphereFace)
+
+
+def _multiplicative_margin_logits(
+    loss: str, embeddings, labels, weight, margin, scale, *, weight_norms: bool
+) -> tuple[jax.Array, Any]:
+    """pml's ``LargeMarginSoftmaxLoss`` per-example cross entropies and the result dtype.
+
+    The target cosine :math:`c = \\cos\\theta` becomes :math:`\\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k`
+    for :math:`\\theta \\in [k\\pi/m, (k+1)\\pi/m]`, with :math:`\\cos(m\\theta)` from the multiple-angle
+    formula in :math:`c` (a polynomial: no ``acos`` in the gradient; :math:`k` is piecewise constant).
+    Logits are ``scale * |x_i| * (|w_c| if weight_norms) * cos-or-psi``.
+    """
+    V.check_option(
+        loss,
+        "margin",
+        margin,
+        isinstance(margin, (int, np.integer)) and not isinstance(margin, bool) and margin > 0,
+        "a positive int",
+    )
+    margin = int(margin)
+    scale = _hyper(loss, "scale", scale, positive=True)
+    embeddings, labels, weight, out_dtype = _prepare_classifier(loss, embeddings, labels, weight)
+
+    def target_logit(c):
+        sin2 = 1 - c * c
+        # Liu et al. eq. 7: cos(m theta) = sum_n (-1)^n C(m, 2n) c^(m - 2n) (1 - c^2)^n (integer powers)
+        terms = [
+            (-1) ** n * math.comb(margin, 2 * n) * c ** (margin - 2 * n) * sin2**n
+            for n in range(margin // 2 + 1)
+        ]
+        cos_m_theta = sum(terms[1:], terms[0])
+        theta = jnp.arccos(jnp.clip(lax.stop_gradient(c), -1, 1))
+        k = jnp.floor(theta / (math.pi / margin))  # theta in [k pi / m, (k + 1) pi / m]
+        sign = 1 - 2 * jnp.mod(k, 2)  # (-1)^k
+        return sign * cos_m_theta - 2 * k
+
+    cosine = _dot(_l2_normalize(embeddings), _l2_normalize(weight))  # (B, C)
+    magnitude = _safe_sqrt(jnp.sum(embeddings * embeddings, axis=1))[:, None] * scale
+    if weight_norms:
+        magnitude = magnitude * _safe_sqrt(jnp.sum(weight * weight, axis=1))[None, :]
+    values = _margin_softmax_of_cosine(cosine, labels, magnitude, target_logit)
+    return values, out_dtype
+
+
+@register(
+    family="metric",
+    reference=f"Liu et al. 2016 (L-Softmax); {_PML} LargeMarginSoftmaxLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def large_margin_softmax_loss(
+    embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"
+):
+    """Large-margin softmax (L-Softmax) loss, pytorch-metric-learning's ``LargeMarginSoftmaxLoss``.
+
+    With :math:`\\theta_{ic}` the angle between embedding ``i`` and class centre ``c`` (a row of
+    ``weight``) and an integer margin :math:`m`:
+
+    .. math::
+
+        \\ell_i = -\\log \\frac{e^{s \\|x_i\\| \\|w_{y_i}\\| \\psi(\\theta_{i y_i})}}
+            {e^{s \\|x_i\\| \\|w_{y_i}\\| \\psi(\\theta_{i y_i})}
+             + \\sum_{c \\ne y_i} e^{s \\|x_i\\| \\|w_c\\| \\cos\\theta_{ic}}}, \\quad
+        \\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k, \\ \\theta \\in [\\tfrac{k\\pi}{m}, \\tfrac{(k+1)\\pi}{m}]
+
+    Liu et al., *Large-Margin Softmax Loss for Convolutional Neural Networks* (ICML 2016).
+    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml; pml's
+    default miner (none: every example) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    pml's optional weight regulariser is not part of the loss (add it to yours).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays, as :func:`arcface_loss`).
+      weight: ``(C, D)`` class centres (pml's ``W`` of shape ``(D, C)`` is its transpose).
+      margin: :math:`m`, a positive int (pml's default 4; 1 is the plain softmax of
+        :math:`s\\|x\\|\\|w\\|\\cos\\theta`).
+      scale: :math:`s` (pml's default 1).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``. The gradient is pml's away from
+      :math:`\\theta = k\\pi/m` (where :math:`\\psi` is continuous but has a kink); it is finite for a zero
+      embedding (norm gradient 0 where torch's is ``nan``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import large_margin_softmax_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(large_margin_softmax_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
+      0.3676
+    """
+    name = "large_margin_softmax_loss"
+    R.validate_reduction(name, reduction)
+    values, out_dtype = _multiplicative_margin_logits(
+        name, embeddings, labels, weight, margin, scale, weight_norms=True
+    )
+    return _finish(values, reduction, None, out_dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Liu et al. 2017 (SphereFace); {_PML} SphereFaceLoss",
+    example=_classifier_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"):
+    """SphereFace (A-Softmax) loss, pytorch-metric-learning's ``SphereFaceLoss``.
+
+    :func:`large_margin_softmax_loss` with normalised class centres: the logits are
+    :math:`s \\|x_i\\| \\cos\\theta_{ic}`, the target's :math:`s \\|x_i\\| \\psi(\\theta_{i y_i})`.
+    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017); pml's default
+    miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      weight: ``(C, D)`` class centres (only their directions matter; the transpose of pml's ``W``).
+      margin: :math:`m`, a positive int (pml's default 4).
+      scale: :math:`s` (pml's default 1).
+      reduction: ``'mean'`` (over the batch, pml's default ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-example losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import sphereface_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0]])
+      >>> w = jnp.array([[2.0, 0.0], [0.0, 3.0]])
+      >>> round(float(sphereface_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
+      0.3676
+    """
+    name = "sphereface_loss"
+    R.validate_reduction(name, reduction)
+    values, out_dtype = _multiplicative_margin_logits(
+        name, embeddings, labels, weight, margin, scale, weight_norms=False
+    )
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# triplets
+
+
+@register(
+    family="metric",
+    reference=f"Weinberger & Saul 2009; Schroff et al. 2015; {_PML} TripletMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def batch_all_triplet_margin_loss(
+    embeddings,
+    labels,
+    *,
+    margin=0.05,
+    swap: bool = False,
+    smooth_loss: bool = False,
+    reduction: str = "mean",
+):
+    """Triplet margin loss over every triplet of a labelled batch, pytorch-metric-learning's
+    ``TripletMarginLoss`` (``triplets_per_anchor='all'``).
+
+    With :math:`d` the Euclidean distance between L2-normalised rows (pml's default ``LpDistance``), over
+    all triplets :math:`(a, p, n)` with :math:`y_p = y_a`, :math:`p \\ne a`, :math:`y_n \\ne y_a`:
+
+    .. math::
+
+        \\ell_{apn} = [d_{ap} - d_{an} + m]_+ \\quad (\\log(1 + e^{d_{ap} - d_{an} + m})
+            \\text{ with smooth\\_loss})
+
+    and with ``swap`` :math:`d_{an}` is replaced by :math:`\\min(d_{an}, d_{pn})`. Weinberger & Saul,
+    *Distance Metric Learning for Large Margin Nearest Neighbor Classification* (JMLR 2009); Schroff et al.,
+    *FaceNet* (CVPR 2015). Unlike :func:`triplet_margin_loss` (torch's, on given anchor/positive/negative
+    rows) the triplets are formed from the labels. pml's default miner (none: all triplets) and reducer
+    (``AvgNonZeroReducer``) are the defaults here; pml's random ``triplets_per_anchor=k`` sampling is not
+    offered (pass a mask through ``reduction='none'`` instead).
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m` (pml's default 0.05).
+      swap: use the positive-negative distance when it is smaller (pml's ``swap``, default False).
+      smooth_loss: torch's ``softplus`` instead of the hinge (pml's ``smooth_loss``, default False).
+      reduction: ``'mean'`` (pml's ``AvgNonZeroReducer``: the mean over the triplets with a positive loss,
+        0 when there is none), ``'sum'`` or ``'none'`` (``(B, B, B)`` indexed ``[a, p, n]``, 0 off the
+        valid triplets).
+
+    Returns:
+      A scalar, or the ``(B, B, B)`` triplet losses for ``'none'``. Identical rows are at distance 0 with a
+      zero gradient (torch's ``cdist``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import batch_all_triplet_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(batch_all_triplet_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.5)), 4)
+      0.3471
+    """
+    name = "batch_all_triplet_margin_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    for flag, value in (("swap", swap), ("smooth_loss", smooth_loss)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: {flag} must be a bool; got {value!r}")
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    an = d[:, None, :]
+    if swap:
+        an = jnp.minimum(an, d[None, :, :])  # d_pn, as pml's LpDistance.smallest_dist
+    violation = d[:, :, None] - an + margin
+    values = _torch_softplus(violation) if smooth_loss else jax.nn.relu(violation)
+    values = jnp.where(valid, values, 0)
+    return _finish(values, reduction, valid & (values > 0), out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# self-supervised
+
+
+def _two_views_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), rng.standard_normal((6, 4))), {}
+
+
+@register(
+    family="metric",
+    reference=f"Bardes et al. 2022 (VICReg); {_PML} VICRegLoss",
+    example=_two_views_example,
+    diff=(0, 1),
+    smooth=False,
+)
+def vicreg_loss(
+    embeddings,
+    ref_emb,
+    *,
+    invariance_lambda=25.0,
+    variance_mu=25.0,
+    covariance_v=1.0,
+    eps=1e-4,
+    reduction: str = "mean",
+):
+    """Variance-invariance-covariance regularisation (VICReg), pytorch-metric-learning's ``VICRegLoss``.
+
+    For two views :math:`Z, Z'` of ``(B, D)`` embeddings (no labels):
+
+    .. math::
+
+        \\ell = \\lambda \\, \\frac{1}{B} \\sum_i \\frac{\\|z_i - z'_i\\|^2}{D}
+            + \\frac{\\mu}{D} \\sum_j \\Big(\\tfrac{1}{2}[1 - \\sigma_j(Z)]_+ + \\tfrac{1}{2}[1 - \\sigma_j(Z')]_+\\Big)
+            + \\nu \\Big(\\frac{1}{D} \\sum_{j \\ne k} C(Z)_{jk}^2 + \\frac{1}{D} \\sum_{j \\ne k} C(Z')_{jk}^2\\Big)
+
+    with :math:`\\sigma_j = \\sqrt{\\mathrm{Var}(z_{\\cdot j}) + \\epsilon}` and :math:`C` the covariance
+    matrix (both unbiased, over the batch). Bardes et al., *VICReg: Variance-Invariance-Covariance
+    Regularization for Self-Supervised Learning* (ICLR 2022). pml's default reducer (``MeanReducer`` on the
+    invariance and variance terms; the covariance term is already reduced) is ``'mean'`` here.
+
+    Args:
+      embeddings: ``(B, D)`` floats, the first view (``B >= 2``).
+      ref_emb: ``(B, D)`` floats, the second view (pml's ``ref_emb``).
+      invariance_lambda: :math:`\\lambda` (pml's default 25).
+      variance_mu: :math:`\\mu` (pml's default 25).
+      covariance_v: :math:`\\nu` (pml's default 1).
+      eps: :math:`\\epsilon` inside the standard deviation (pml's default 1e-4).
+      reduction: ``'mean'`` (the formula, pml's ``MeanReducer``) or ``'sum'`` (pml's ``SumReducer``: the
+        invariance and variance terms summed instead of averaged over rows and dimensions). There is no
+        ``'none'``: the terms have different shapes.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import vicreg_loss
+      >>> z = jnp.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]])
+      >>> round(float(vicreg_loss(z, z + 0.1)), 4)
+      6.6238
+    """
+    name = "vicreg_loss"
+    R.validate_reduction(name, reduction, ("mean", "sum"))
+    invariance_lambda = _hyper(name, "invariance_lambda", invariance_lambda)
+    variance_mu = _hyper(name, "variance_mu", variance_mu)
+    covariance_v = _hyper(name, "covariance_v", covariance_v)
+    eps = _hyper(name, "eps", eps, nonnegative=True)
+    z = V.as_float(name, "embeddings", embeddings)
+    z2 = V.as_float(name, "ref_emb", ref_emb)
+    V.check_ndim(name, "embeddings", z, (2,))
+    if z2.shape != z.shape:
+        raise ValueError(
+            f"{name}: ref_emb has shape {tuple(z2.shape)}; it must match embeddings {tuple(z.shape)}"
+        )
+    batch, dim = z.shape
+    if batch < 2:
+        raise ValueError(f"{name}: embeddings needs at least 2 rows (the variances are unbiased); got {batch}")
+    out_dtype = V.result_dtype(z, z2)
+    cdt = V.compute_dtype(out_dtype)
+    z, z2 = z.astype(cdt), z2.astype(cdt)
+    reduce = jnp.mean if reduction == "mean" else jnp.sum
+    invariance = invariance_lambda * reduce(jnp.mean(jnp.square(z - z2), axis=1))
+    off_diagonal = ~jnp.eye(dim, dtype=bool)
+
+    def variance_and_covariance(x):
+        centred = x - jnp.mean(x, axis=0, keepdims=True)
+        cov = jnp.matmul(centred.T, centred, precision=_HIGHEST) / (batch - 1)
+        std = jnp.sqrt(jnp.diagonal(cov) + eps)  # unbiased variance, as torch's var()
+        variance = reduce(jax.nn.relu(1 - std) / 2)
+        covariance = jnp.sum(jnp.where(off_diagonal, jnp.square(cov), 0)) / dim
+        return variance, covariance
+
+    var1, cov1 = variance_and_covariance(z)
+    var2, cov2 = variance_and_covariance(z2)
+    out = invariance + variance_mu * var1 + variance_mu * var2 + covariance_v * (cov1 + cov2)
+    return out.astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# histogram
+
+
+def _histogram_density(values: jax.Array, mask: jax.Array, n_bins: int) -> jax.Array:
+    """pml's ``HistogramLoss.compute_density``: ``(n_bins + 1,)`` linearly interpolated histogram of the
+    masked ``values`` in ``[-1, 1]`` (nodes ``-1 + r delta``), divided by the number of masked values."""
+    delta = 2.0 / n_bins
+    shifted = (values + 1) / delta
+    # the bin index is piecewise constant; clipped so that a cosine of exactly 1 stays in the last bin
+    r = jnp.clip(jnp.floor(lax.stop_gradient(shifted)), 0, n_bins - 1)
+    upper = (values + 1 - r * delta) / delta  # weight of the bin's end node, as pml's delta_ijr_a
+    lower = ((r + 1) * delta - 1 - values) / delta  # weight of its start node (delta_ijr_b)
+    r = r.astype(jnp.int32)
+    density = jnp.zeros(n_bins + 1, values.dtype)
+    density = density.at[r + 1].add(jnp.where(mask, upper, 0))
+    density = density.at[r].add(jnp.where(mask, lower, 0))
+    return density / jnp.maximum(jnp.sum(mask), 1).astype(values.dtype)
+
+
+@register(
+    family="metric",
+    reference=f"Ustinova & Lempitsky 2016; {_PML} HistogramLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "mean"):
+    """Histogram loss, pytorch-metric-learning's ``HistogramLoss``.
+
+    The cosine similarities of the positive pairs and of the negative pairs (unordered pairs that belong to
+    some triplet of the batch) are histogrammed with linear interpolation onto the ``n_bins + 1`` nodes
+    :math:`t_r = -1 + 2r/n` (densities :math:`p^+`, :math:`p^-`); the loss is the probability that a
+    random negative pair is more similar than a random positive one:
+
+    .. math::
+
+        \\ell = \\sum_r p^-_r \\, \\Phi^+_r, \\quad \\Phi^+_r = \\sum_{q \\le r} p^+_q
+
+    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016). pml's default
+    miner (none: all triplets) is the default here; pml's value is already reduced, so its reducers do not
+    change it.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      n_bins: the number of bins (a positive int, pml's default 100; pml's ``delta`` is ``2 / n_bins``).
+      reduction: ``'mean'`` or ``'sum'`` (both the loss, pml's value under any reducer) or ``'none'`` (the
+        ``(n_bins + 1,)`` terms :math:`p^-_r \\Phi^+_r`, which sum to it).
+
+    Returns:
+      A scalar (0 when the batch has no triplet), or the ``(n_bins + 1,)`` terms for ``'none'``. The
+      gradient flows through the interpolation weights; the bin of each similarity is piecewise constant.
+      pml multiplies its integer bin indices by ``delta`` in torch's default float32, so its float64
+      values carry errors up to about ``1e-6``; here the bin nodes are in the input's precision (a cosine
+      of exactly 1, an index error in pml, falls in the last bin).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import histogram_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(histogram_loss(x, jnp.array([0, 0, 1, 1, 0]), n_bins=10)), 4)
+      0.175
+    """
+    name = "histogram_loss"
+    R.validate_reduction(name, reduction)
+    V.check_option(
+        name,
+        "n_bins",
+        n_bins,
+        isinstance(n_bins, (int, np.integer)) and not isinstance(n_bins, bool) and n_bins > 0,
+        "a positive int",
+    )
+    n_bins = int(n_bins)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    has_positive = jnp.any(positive, axis=1)
+    has_negative = jnp.any(negative, axis=1)
+    upper = jnp.triu(jnp.ones(positive.shape, dtype=bool), 1)  # each unordered pair once
+    # a positive pair is in a triplet when its anchor has a negative (then so has the other end);
+    # a negative pair when either end has a positive (that end is the anchor)
+    pos_pairs = positive & upper & has_negative[:, None]
+    neg_pairs = negative & upper & (has_positive[:, None] | has_positive[None, :])
+    s = _cosine_matrix(embeddings)
+    phi = jnp.cumsum(_histogram_density(s, pos_pairs, n_bins))
+    terms = _histogram_density(s, neg_pairs, n_bins) * phi
+    terms = jnp.where(jnp.any(pos_pairs) & jnp.any(neg_pairs), terms, 0)  # no triplet: 0, as pml
+    out = terms if reduction == "none" else jnp.sum(terms)
+    return out.astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ranked list
+
+
+def _ranked_list_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0])), {"margin": 0.4, "Tn": 1.0}
+
+
+@register(
+    family="metric",
+    reference=f"Wang et al. 2019 (RLL); {_PML} RankedListLoss",
+    example=_ranked_list_example,
+    smooth=False,
+)
+def ranked_list_loss(
+    embeddings,
+    labels,
+    *,
+    margin,
+    Tn,
+    imbalance=0.5,
+    alpha=None,
+    Tp=0.0,
+    reduction: str = "mean",
+):
+    """Ranked list loss (RLL), pytorch-metric-learning's ``RankedListLoss``.
+
+    With :math:`d` the Euclidean distance between L2-normalised rows (pml's default ``LpDistance``), the
+    violating positives :math:`P^*_i = \\{j \\ne i: y_j = y_i, d_{ij} > \\alpha - m\\}` and negatives
+    :math:`N^*_i = \\{j: y_j \\ne y_i, d_{ij} < \\alpha\\}` (pairs at distance 0 excluded, as pml):
+
+    .. math::
+
+        \\ell_i = (1 - \\lambda) \\frac{\\sum_{P^*_i} w^+_{ij} (d_{ij} - \\alpha + m)}
+            {\\sum_{P^*_i} w^+_{ij} + 10^{-5} B}
+          + \\lambda \\frac{\\sum_{N^*_i} w^-_{ij} (\\alpha - d_{ij})}{\\sum_{N^*_i} w^-_{ij} + 10^{-5} B},
+        \\quad w^+ = e^{T_p (d - \\alpha + m)}, \\ w^- = e^{T_n (\\alpha - d)}
+
+    Wang et al., *Ranked List Loss for Deep Metric Learning* (CVPR 2019); ``Tp=0`` is the paper's
+    RLL-Simpler. pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults
+    here; pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
+    as in pml.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      margin: :math:`m`, the gap between the positive and the negative boundaries (required, as in pml).
+      Tn: :math:`T_n`, the negative weighting temperature (required, as in pml).
+      imbalance: :math:`\\lambda \\in [0, 1]`, the weight of the negative term (pml's default 0.5).
+      alpha: :math:`\\alpha`, the negative boundary (default ``1 + margin / 2``, as pml).
+      Tp: :math:`T_p`, the positive weighting temperature (pml's default 0).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import ranked_list_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(ranked_list_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.4, Tn=1.0)), 4)
+      0.1516
+    """
+    name = "ranked_list_loss"
+    R.validate_reduction(name, reduction)
+    margin = _hyper(name, "margin", margin)
+    Tn = _hyper(name, "Tn", Tn)
+    Tp = _hyper(name, "Tp", Tp)
+    imbalance = _hyper(name, "imbalance", imbalance)
+    if isinstance(imbalance, float):
+        V.check_option(name, "imbalance", imbalance, 0 <= imbalance <= 1, "in [0, 1]")
+    alpha = 1 + margin / 2 if alpha is None else _hyper(name, "alpha", alpha)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    pos_sel = positive & (d > alpha - margin) & (d > 0)
+    neg_sel = negative & (d < alpha) & (d > 0)
+    w_pos = jnp.where(pos_sel, jnp.exp(Tp * (d - (alpha - margin))), 0)
+    w_neg = jnp.where(neg_sel, jnp.exp(Tn * (alpha - d)), 0)
+    pad = 1e-5 * d.shape[1]  # pml adds 1e-5 to every weight of the row, selected or not
+    loss_pos = jnp.sum(jnp.where(pos_sel, w_pos * (d - (alpha - margin)), 0), axis=1) / (
+        jnp.sum(w_pos, axis=1) + pad
+    )
+    loss_neg = jnp.sum(jnp.where(neg_sel, w_neg * (alpha - d), 0), axis=1) / (jnp.sum(w_neg, axis=1) + pad)
+    values = (1 - imbalance) * loss_pos + imbalance * loss_neg
+    return _finish(values, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PNP
+
+
+_PNP_VARIANTS = ("Ds", "Dq", "Iu", "Ib", "O")
+
+
+@register(
+    family="metric",
+    reference=f"Li et al. 2022 (PNP); {_PML} PNPLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def pnp_loss(
+    embeddings, labels, *, b=2.0, alpha=1.0, anneal=0.01, variant: str = "O", reduction: str = "mean"
+):
+    """Rethinking-AP (PNP) loss, pytorch-metric-learning's ``PNPLoss``.
+
+    For each anchor :math:`q` with a positive, and each :math:`j \\in P^+_q` (its positives and itself), a
+    smoothed count of the negatives ranked above :math:`j`,
+
+    .. math::
+
+        R_{qj} = \\sum_{k:\\, y_k \\ne y_q} \\sigma\\Big(\\frac{s_{qk} - s_{qj}}{\\tau}\\Big), \\qquad
+        \\ell_q = \\frac{1}{|P^+_q|} \\sum_{j \\in P^+_q} g(R_{qj})
+
+    with cosine similarities :math:`s`, :math:`\\sigma` the logistic function (its exponent clamped to
+    :math:`[-50, 50]`, as pml) and :math:`g` the variant: ``'O'`` :math:`R`, ``'Ds'`` :math:`\\log(1 + R)`,
+    ``'Dq'`` :math:`1 - (1 + R)^{-\\alpha}`, ``'Iu'`` :math:`(1 + R)\\log(1 + R)`, ``'Ib'``
+    :math:`(bR - \\log(1 + bR)) / b^2`. Li et al., *Rethinking the Optimization of Average Precision: Only
+    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022). pml's default miner (none)
+    is the default here.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      b: :math:`b` of the ``'Ib'`` variant (pml's default 2).
+      alpha: :math:`\\alpha` of the ``'Dq'`` variant (pml's default 1).
+      anneal: the sigmoid temperature :math:`\\tau` (pml's default 0.01).
+      variant: one of ``'O'`` (pml's default), ``'Ds'``, ``'Dq'``, ``'Iu'``, ``'Ib'``.
+      reduction: ``'mean'`` (over the anchors with a positive: pml's value, already reduced, so pml's
+        reducers do not change it; 0 when no anchor has a positive), ``'sum'`` (the per-anchor losses
+        summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'``. The ``(B, B, B)`` comparisons are
+      materialised: memory grows as the cube of the batch.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import pnp_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> round(float(pnp_loss(x, jnp.array([0, 0, 1, 1, 0]), anneal=0.1)), 4)
+      0.1681
+    """
+    name = "pnp_loss"
+    R.validate_reduction(name, reduction)
+    if variant not in _PNP_VARIANTS:
+        raise ValueError(f"{name}: variant must be one of {_PNP_VARIANTS}; got {variant!r}")
+    b = _hyper(name, "b", b, positive=True)
+    alpha = _hyper(name, "alpha", alpha)
+    anneal = _hyper(name, "anneal", anneal, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    has_positive = jnp.any(positive, axis=1)
+    relevant = positive | (jnp.eye(labels.shape[0], dtype=bool) & has_positive[:, None])  # P+_q
+    s = _cosine_matrix(embeddings)
+    # [q, j, k]: negative k of q ahead of j; pml's clamped temperature sigmoid
+    exponent = jnp.clip(-(s[:, None, :] - s[:, :, None]) / anneal, -50, 50)
+    ahead = jnp.where(negative[:, None, :], 1 / (1 + jnp.exp(exponent)), 0)
+    rank = jnp.sum(ahead, axis=-1)  # (B, B)
+    if variant == "Ds":
+        rank = jnp.log1p(rank)
+    elif variant == "Dq":
+        rank = 1 - (1 + rank) ** (-alpha)  # pml's 1 - mean of (1 + R)^-alpha, anchor by anchor
+    elif variant == "Iu":
+        rank = (1 + rank) * jnp.log1p(rank)
+    elif variant == "Ib":
+        rank = (b * rank - jnp.log1p(b * rank)) / b**2
+    count = jnp.sum(relevant, axis=1)
+    values = jnp.sum(jnp.where(relevant, rank, 0), axis=1) / jnp.maximum(count, 1).astype(rank.dtype)
+    values = jnp.where(has_positive, values, 0)
+    return _finish(values, reduction, has_positive, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Smooth-AP
+
+
+@register(
+    family="metric",
+    reference=f"Brown et al. 2020 (Smooth-AP); {_PML} SmoothAPLoss",
+    example=_labelled_example,
+)
+def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "mean"):
+    """Smooth-AP: one minus a sigmoid-smoothed average precision, pytorch-metric-learning's ``SmoothAPLoss``.
+
+    With cosine similarities :math:`s`, :math:`G_a` the rows of anchor ``a``'s class (``a`` included) and
+    :math:`\\sigma_\\tau(t) = \\sigma(t / \\tau)`:
+
+    .. math::
+
+        \\ell_a = 1 - \\frac{1}{|G_a|} \\sum_{x \\in G_a}
+            \\frac{1 + \\sum_{k \\in G_a, k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
+                 {1 + \\sum_{k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
+
+    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020).
+    pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here. pml
+    requires the batch sorted by label with the same number of rows per class, and takes each class as a
+    block of consecutive rows whose length is the number of classes, which is the class size only when
+    the two agree (e.g. 4 classes of 4); it also stores the precisions in float32. Here the classes come
+    from the labels, so any batch works; on the batches pml's layout describes, the values are pml's.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      temperature: :math:`\\tau` (pml's default 0.01).
+      reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
+
+    Returns:
+      A scalar, or the ``(B,)`` per-anchor losses for ``'none'`` (a singleton class gives 0). The
+      ``(B, B, B)`` comparisons are materialised: memory grows as the cube of the batch.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import smooth_ap_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+      >>> round(float(smooth_ap_loss(x, jnp.array([0, 0, 1, 1]), temperature=0.1)), 4)
+      0.019
+    """
+    name = "smooth_ap_loss"
+    R.validate_reduction(name, reduction)
+    temperature = _hyper(name, "temperature", temperature, positive=True)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    same = labels[:, None] == labels[None, :]  # G_a, the anchor included
+    others = ~jnp.eye(labels.shape[0], dtype=bool)
+    s = _cosine_matrix(embeddings)
+    # [a, x, k]: k ranked above x for anchor a; k = x itself is left out
+    ahead = jax.nn.sigmoid((s[:, None, :] - s[:, :, None]) / temperature)
+    ahead = jnp.where(others[None, :, :], ahead, 0)
+    all_rank = 1 + jnp.sum(ahead, axis=-1)  # (B, B)
+    pos_rank = 1 + jnp.sum(jnp.where(same[:, None, :], ahead, 0), axis=-1)
+    count = jnp.sum(same, axis=1).astype(s.dtype)
+    ap = jnp.sum(jnp.where(same, pos_rank / all_rank, 0), axis=1) / count
+    return _finish(1 - ap, reduction, None, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# manifold (random-walk similarity to proxies)
+
+
+def _manifold_example(rng: np.random.Generator):
+    return (rng.standard_normal((6, 4)), np.array([0, 1, 2, 1, 0, 2]), rng.standard_normal((3, 4))), {}
+
+
+def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
+    """pml's ManifoldLoss term: ``mean_i log(1 + sum_{k != own_i, v >= 0} exp(v))``, ``v = s_ik - s_i,own + m``."""
+    onehot = own[:, None] == jnp.arange(scores.shape[1])[None, :]
+    v = scores - jnp.sum(jnp.where(onehot, scores, 0), axis=1, keepdims=True) + margin
+    keep = ~onehot & (v >= 0)  # pml sets the own proxy and negative margins to -inf: no loss, no gradient
+    return jnp.mean(jnp.log1p(jnp.sum(jnp.where(keep, jnp.exp(jnp.where(keep, v, 0)), 0), axis=1)))
+
+
+@register(
+    family="metric",
+    reference=f"Aziere & Todorovic 2019; {_PML} ManifoldLoss",
+    example=_manifold_example,
+    diff=(0, 2),
+    smooth=False,
+)
+def manifold_loss(
+    embeddings, meta_classes, proxies, *, lambdaC=1.0, alpha=0.8, margin=5e-4, reduction: str = "mean"
+):
+    """Ensemble deep manifold similarity loss, pytorch-metric-learning's ``ManifoldLoss``.
+
+    The embeddings and the ``K`` proxies are the nodes of a graph with affinities
+    :math:`S = e^{2 [\\cos]_+}` (zero diagonal), normalised :math:`\\bar S = D^{-1/2} S D^{-1/2}`; a random
+    walk gives the manifold similarities :math:`F = (1 - \\alpha)(I - \\alpha \\bar S)^{-1}`. With
+    :math:`c_i` the meta class (proxy) of embedding ``i``, an intrinsic term on :math:`F_{ik}` (embedding
+    ``i`` to proxy ``k``) and a context term on the cosine between the rows :math:`F_i` and :math:`F_k`:
+
+    .. math::
+
+        \\ell = \\frac{1}{N} \\sum_i \\log\\Big(1 + \\sum_{k \\ne c_i,\\, v_{ik} \\ge 0} e^{v_{ik}}\\Big)
+            + \\lambda_C \\frac{1}{N} \\sum_i \\log\\Big(1 + \\sum_{k \\ne c_i,\\, u_{ik} \\ge 0} e^{u_{ik}}\\Big),
+        \\quad v_{ik} = F_{ik} - F_{i c_i} + m, \\ u_{ik} = \\cos(F_i, F_k) - \\cos(F_i, F_{c_i}) + m
+
+    Aziere & Todorovic, *Ensemble Deep Manifold Similarity Learning using Hard Proxies* (CVPR 2019).
+    The meta classes are an argument: pml draws them at random (every proxy once, the rest uniform) unless
+    they are passed as its ``indices_tuple``; the value is already reduced, so pml's reducers do not
+    change it. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
+    inverted in the input's precision.
+
+    Args:
+      embeddings: ``(N, D)`` floats.
+      meta_classes: ``(N,)`` proxy indices in ``[0, K)`` (checked on concrete arrays).
+      proxies: ``(K, D)`` floats (pml's learnable ``proxies``).
+      lambdaC: :math:`\\lambda_C \\ge 0`, the weight of the context term (pml's default 1; a finite number).
+      alpha: :math:`\\alpha \\in (0, 1)`, the random walk's propagation (pml's default 0.8).
+      margin: :math:`m` (pml's default 5e-4).
+      reduction: ``'mean'`` or ``'sum'``: both give pml's value (the formula); there is no ``'none'``.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import manifold_loss
+      >>> x = jnp.array([[1.0, 0.2], [0.1, 1.0], [0.9, -0.1]])
+      >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> round(float(manifold_loss(x, jnp.array([1, 0, 0]), p)), 4)
+      1.0157
+    """
+    name = "manifold_loss"
+    R.validate_reduction(name, reduction, ("mean", "sum"))
+    lambdaC = _hyper(name, "lambdaC", lambdaC, nonnegative=True)
+    alpha = _hyper(name, "alpha", alpha)
+    margin = _hyper(name, "margin", margin)
+    x = V.as_float(name, "embeddings", embeddings)
+    V.check_ndim(name, "embeddings", x, (2,))
+    p = V.as_float(name, "proxies", proxies)
+    V.check_ndim(name, "proxies", p, (2,))
+    if p.shape[1] != x.shape[1]:
+        raise ValueError(f"{name}: proxies has shape {tuple(p.shape)}; it must be (K, {x.shape[1]})")
+    own = V.as_int(name, "meta_classes", meta_classes)
+    n, k = x.shape[0], p.shape[0]
+    if own.shape != (n,):
+        raise ValueError(f"{name}: meta_classes has shape {tuple(own.shape)}; it must be ({n},)")
+    V.data_check(name, lambda t: (t >= 0) & (t < k), f"meta_classes must be in [0, {k})", own)
+    out_dtype = V.result_dtype(x, p)
+    cdt = V.compute_dtype(out_dtype)
+    nodes = jnp.concatenate([x.astype(cdt), p.astype(cdt)], axis=0)
+    eye = jnp.eye(n + k, dtype=cdt)
+    s = jnp.exp(jnp.maximum(_cosine_matrix(nodes), 0) / 0.5)
+    s = s - s * eye
+    d_inv_half = jnp.sum(s, axis=1) ** -0.5
+    s_bar = d_inv_half[:, None] * s * d_inv_half[None, :]
+    f = (1 - alpha) * jnp.linalg.inv(eye - alpha * s_bar)
+    f_e, f_p = f[:n], f[n:]
+    intrinsic = _hinged_log_sum(f_e[:, n:], own, margin)
+    context = _hinged_log_sum(_cosine_between(f_e, f_p), own, margin)
+    return (intrinsic + lambdaC * context).astype(out_dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dynamic soft margin (a running histogram of d_pos - d_neg)
+
+
+@register(
+    family="metric",
+    reference=f"Zhang & Rusinkiewicz 2019; {_PML} DynamicSoftMarginLoss",
+    example=_labelled_example,
+    smooth=False,
+)
+def dynamic_soft_margin_loss(
+    embeddings,
+    labels,
+    histogram=None,
+    *,
+    min_val=-2.0,
+    num_bins: int = 10,
+    momentum=0.01,
+    return_histogram: bool = False,
+    reduction: str = "mean",
+):
+    """CDF-based dynamic soft margin loss, pytorch-metric-learning's ``DynamicSoftMarginLoss``.
+
+    For every triplet :math:`(a, p, n)` of the batch (:math:`y_p = y_a`, :math:`p \\ne a`,
+    :math:`y_n \\ne y_a`), :math:`t = d_{ap} - d_{an}` with Euclidean distances between L2-normalised rows.
+    The running histogram :math:`h` of :math:`t` over ``num_bins`` bins of width
+    :math:`\\delta = 2|t_{min}| / n` from ``min_val`` is updated with the batch's linearly interpolated
+    counts, :math:`h \\leftarrow \\mathrm{normalise}((1 - \\mu) h + \\mu\\, \\mathrm{hist}(t))` (:math:`\\mu = 1`
+    while :math:`h` is all zero), and
+
+    .. math::
+
+        \\ell = \\frac{1}{|T|} \\sum_{T} \\mathrm{CDF}_h(t)\\, t
+
+    Zhang & Rusinkiewicz, *Learning Local Descriptors with a CDF-Based Dynamic Soft Margin* (ICCV 2019).
+    pml keeps :math:`h` in the module; here it is an argument and, with ``return_histogram=True``, a
+    result: thread it through the training state. The gradient flows through the updated histogram, as in
+    pml. pml's default miner (none: all triplets) is the default; its value is already reduced (a mean), so
+    pml's reducers do not change it. pml's label-free mode (rows paired by index) is not offered.
+
+    Args:
+      embeddings: ``(B, D)`` floats.
+      labels: ``(B,)`` integers.
+      histogram: ``(num_bins,)`` the running histogram (``None``: zeros, pml's initial state).
+      min_val: :math:`t_{min} < 0`, the left end of the histogram (pml's default -2).
+      num_bins: the number of bins (a positive int, pml's default 10).
+      momentum: :math:`\\mu`, the weight of the batch's histogram (pml's default 0.01).
+      return_histogram: also return the updated histogram (unchanged when the batch has no triplet).
+      reduction: ``'mean'`` (pml's value; 0 without triplets), ``'sum'`` or ``'none'`` (``(B, B, B)``
+        indexed ``[a, p, n]``, 0 off the triplets).
+
+    Returns:
+      The loss, or ``(loss, histogram)`` with ``return_histogram``. A value of :math:`t` in the last bin
+      makes pml index past its histogram (an error); here that bin's upper node is dropped.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.losses import dynamic_soft_margin_loss
+      >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
+      >>> loss, h = dynamic_soft_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), return_histogram=True)
+      >>> round(float(loss), 4), h.shape
+      (-0.2412, (10,))
+    """
+    name = "dynamic_soft_margin_loss"
+    R.validate_reduction(name, reduction)
+    min_val = _hyper(name, "min_val", min_val)
+    if isinstance(min_val, float):
+        V.check_option(name, "min_val", min_val, min_val < 0, "< 0")
+    V.check_option(
+        name,
+        "num_bins",
+        num_bins,
+        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
+        "a positive int",
+    )
+    num_bins = int(num_bins)
+    momentum = _hyper(name, "momentum", momentum)
+    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    cdt = embeddings.dtype
+    if histogram is None:
+        histogram = jnp.zeros(num_bins, cdt)
+    else:
+        histogram = V.as_float(name, "histogram", histogram)
+        if histogram.shape != (num_bins,):
+            raise ValueError(
+                f"{name}: histogram has shape {tuple(histogram.shape)}; it must be ({num_bins},)"
+            )
+        histogram = histogram.astype(cdt)
+    delta = 2 * abs(min_val) / num_bins
+    d = _lp_distances(embeddings)
+    positive, negative = _pair_masks(labels)
+    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    t = d[:, :, None] - d[:, None, :]
+    position = (jnp.where(valid, t, 0) - min_val) / delta
+    index = lax.stop_gradient(jnp.floor(position))
+    frac = position - jnp.trunc(lax.stop_gradient(position))  # torch.frac, gradient 1
+    index = jnp.clip(index, 0, num_bins - 1).astype(jnp.int32)
+    rate = jnp.where(jnp.sum(histogram) != 0, momentum, 1.0)
+    updated = ((1 - rate) * histogram).at[index.ravel()].add(jnp.where(valid, rate * (1 - frac), 0).ravel())
+    upper = index + 1  # the last bin's upper node is past the histogram: dropped
+    updated = updated.at[upper.ravel()].add(jnp.where(valid, rate * frac, 0).ravel(), mode="drop")
+    total = jnp.sum(updated)
+    updated = updated / jnp.where(total != 0, total, 1)  # 0 only without triplets (then unused)
+    any_triplet = jnp.any(valid)
+    updated = jnp.where(any_triplet, updated, histogram)  # no triplet: pml returns before updating
+    values = jnp.where(valid, jnp.cumsum(updated)[index] * t, 0)
+    loss = _finish(values, reduction, valid, out_dtype)
+    return (loss, updated.astype(out_dtype)) if return_histogram else loss

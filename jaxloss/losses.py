@@ -79,6 +79,16 @@ from jaxloss._metric import proxy_nca_loss
 from jaxloss._metric import soft_triple_loss
 from jaxloss._metric import threshold_consistent_margin_loss
 from jaxloss._metric import tuplet_margin_loss
+from jaxloss._metric import large_margin_softmax_loss
+from jaxloss._metric import sphereface_loss
+from jaxloss._metric import batch_all_triplet_margin_loss
+from jaxloss._metric import vicreg_loss
+from jaxloss._metric import histogram_loss
+from jaxloss._metric import ranked_list_loss
+from jaxloss._metric import pnp_loss
+from jaxloss._metric import smooth_ap_loss
+from jaxloss._metric import manifold_loss
+from jaxloss._metric import dynamic_soft_margin_loss
 from jaxloss._multiclass import bi_tempered_logistic_loss
 from jaxloss._multiclass import categorical_hinge
 from jaxloss._multiclass import cross_entropy_with_z_loss
@@ -202,6 +212,16 @@ __all__ = [
     "entropy_loss",
     "expected_sarsa",
     "fast_ap_loss",
+    "large_margin_softmax_loss",
+    "sphereface_loss",
+    "batch_all_triplet_margin_loss",
+    "vicreg_loss",
+    "histogram_loss",
+    "ranked_list_loss",
+    "pnp_loss",
+    "smooth_ap_loss",
+    "manifold_loss",
+    "dynamic_soft_margin_loss",
     "focal_tversky_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",

@@ -92,6 +92,16 @@ __all__ = [
     "SubCenterArcFaceLoss",
     "ThresholdConsistentMarginLoss",
     "TupletMarginLoss",
+    "LargeMarginSoftmaxLoss",
+    "SphereFaceLoss",
+    "BatchAllTripletMarginLoss",
+    "VICRegLoss",
+    "HistogramLoss",
+    "RankedListLoss",
+    "PNPLoss",
+    "SmoothAPLoss",
+    "ManifoldLoss",
+    "DynamicSoftMarginLoss",
     "UniqueSoftmaxLoss",
 ]
 
@@ -663,6 +673,118 @@ class ThresholdConsistentMarginLoss(_Loss):
     lambda_minus: float = 1.0
     margin_plus: float = 0.9
     margin_minus: float = 0.5
+
+
+@_loss_class(F.large_margin_softmax_loss, legacy=False)
+class LargeMarginSoftmaxLoss(_Loss):
+    """pml's ``LargeMarginSoftmaxLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
+    margin: int = 4
+    scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.sphereface_loss, legacy=False)
+class SphereFaceLoss(_Loss):
+    """pml's ``SphereFaceLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
+    margin: int = 4
+    scale: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.batch_all_triplet_margin_loss, legacy=False)
+class BatchAllTripletMarginLoss(_Loss):
+    """pml's ``TripletMarginLoss`` (all triplets of the batch): ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 0.05
+    swap: bool = False
+    smooth_loss: bool = False
+    reduction: str = "mean"
+
+
+@_loss_class(F.vicreg_loss, legacy=False)
+class VICRegLoss(_Loss):
+    """pml's ``VICRegLoss``: ``loss(embeddings, ref_emb)``."""
+
+    _: dataclasses.KW_ONLY
+    invariance_lambda: float = 25.0
+    variance_mu: float = 25.0
+    covariance_v: float = 1.0
+    eps: float = 1e-4
+    reduction: str = "mean"
+
+
+@_loss_class(F.histogram_loss, legacy=False)
+class HistogramLoss(_Loss):
+    """pml's ``HistogramLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    n_bins: int = 100
+    reduction: str = "mean"
+
+
+@_loss_class(F.ranked_list_loss, legacy=False)
+class RankedListLoss(_Loss):
+    """pml's ``RankedListLoss``: ``loss(embeddings, labels)`` (``margin`` and ``Tn`` required, as pml)."""
+
+    _: dataclasses.KW_ONLY
+    margin: float
+    Tn: float
+    imbalance: float = 0.5
+    alpha: float | None = None
+    Tp: float = 0.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.pnp_loss, legacy=False)
+class PNPLoss(_Loss):
+    """pml's ``PNPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    b: float = 2.0
+    alpha: float = 1.0
+    anneal: float = 0.01
+    variant: str = "O"
+    reduction: str = "mean"
+
+
+@_loss_class(F.smooth_ap_loss, legacy=False)
+class SmoothAPLoss(_Loss):
+    """pml's ``SmoothAPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
+    temperature: float = 0.01
+    reduction: str = "mean"
+
+
+@_loss_class(F.manifold_loss, legacy=False)
+class ManifoldLoss(_Loss):
+    """pml's ``ManifoldLoss``: ``loss(embeddings, meta_classes, proxies)`` with ``(K, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
+    lambdaC: float = 1.0
+    alpha: float = 0.8
+    margin: float = 5e-4
+    reduction: str = "mean"
+
+
+@_loss_class(F.dynamic_soft_margin_loss, legacy=False)
+class DynamicSoftMarginLoss(_Loss):
+    """pml's ``DynamicSoftMarginLoss``: ``loss(embeddings, labels, histogram=None)`` (the running histogram
+    is an argument; ``return_histogram=True`` returns the updated one too)."""
+
+    _: dataclasses.KW_ONLY
+    min_val: float = -2.0
+    num_bins: int = 10
+    momentum: float = 0.01
+    return_histogram: bool = False
+    reduction: str = "mean"
+
+
 @_loss_class(F.sub_center_arcface_loss, legacy=False)
 class SubCenterArcFaceLoss(_Loss):
     """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
