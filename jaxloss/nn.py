@@ -29,20 +29,23 @@ __all__ = [
     "AngularLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchAllTripletMarginLoss",
     "CPOLoss",
     "CTCLoss",
-    "ClippedSurrogatePGLoss",
-    "ClippedValueLoss",
     "CharbonnierLoss",
     "ClipLoss",
+    "ClippedSurrogatePGLoss",
+    "ClippedValueLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "DPOLoss",
-    "GANGeneratorLoss",
+    "DynamicSoftMarginLoss",
     "FastAPLoss",
+    "GANGeneratorLoss",
     "GaussianNLLLoss",
     "GeneralizedLiftedStructureLoss",
     "HingeEmbeddingLoss",
+    "HistogramLoss",
     "HuberLoss",
     "ImageGradientLoss",
     "InstanceLoss",
@@ -50,59 +53,56 @@ __all__ = [
     "KLDivLoss",
     "KTOLoss",
     "L1Loss",
+    "LargeMarginSoftmaxLoss",
     "LeastSquaresDiscriminatorLoss",
     "LeastSquaresGeneratorLoss",
+    "LiftedStructureLoss",
     "LinearCrossEntropyLoss",
     "MSELoss",
     "MSSSIMLoss",
-    "LiftedStructureLoss",
+    "ManifoldLoss",
     "MarginLoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "MultiResolutionSTFTLoss",
-    "NLLLoss",
-    "ORPOLoss",
-    "PoissonNLLLoss",
-    "PolicyGradientLoss",
-    "R1Penalty",
-    "R2Penalty",
-    "SimPOLoss",
-    "SSIMLoss",
-    "SigLipLoss",
-    "SmoothL1Loss",
-    "SoftMarginLoss",
-    "TotalVariation",
-    "TripletMarginLoss",
-    "TripletMarginWithDistanceLoss",
-    "WGANGPPenalty",
     "NCALoss",
+    "NLLLoss",
     "NormalizedSoftmaxLoss",
+    "ORPOLoss",
+    "PNPLoss",
     "PairwiseMSELoss",
     "PairwiseQRLoss",
     "PairwiseSoftZeroOneLoss",
     "PointwiseMSELoss",
     "PointwiseSigmoidLoss",
+    "PoissonNLLLoss",
+    "PolicyGradientLoss",
     "Poly1SoftmaxLoss",
     "ProxyAnchorLoss",
     "ProxyNCALoss",
+    "R1Penalty",
+    "R2Penalty",
+    "RankedListLoss",
+    "SSIMLoss",
+    "SigLipLoss",
     "SignalToNoiseRatioContrastiveLoss",
+    "SimPOLoss",
+    "SmoothAPLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
     "SoftTripleLoss",
+    "SphereFaceLoss",
     "SubCenterArcFaceLoss",
     "ThresholdConsistentMarginLoss",
+    "TotalVariation",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "TupletMarginLoss",
-    "LargeMarginSoftmaxLoss",
-    "SphereFaceLoss",
-    "BatchAllTripletMarginLoss",
-    "VICRegLoss",
-    "HistogramLoss",
-    "RankedListLoss",
-    "PNPLoss",
-    "SmoothAPLoss",
-    "ManifoldLoss",
-    "DynamicSoftMarginLoss",
     "UniqueSoftmaxLoss",
+    "VICRegLoss",
+    "WGANGPPenalty",
 ]
 
 
@@ -546,50 +546,86 @@ class ClippedValueLoss(_Loss):
     _: dataclasses.KW_ONLY
     epsilon: float
     stop_target_gradients: bool = True
+    reduction: str = "mean"
+
+
 @_loss_class(F.clip_loss, legacy=False)
 class ClipLoss(_Loss):
     """open_clip-style ``ClipLoss``: ``loss(image_embeds, text_embeds, logit_scale)``, ``logit_scale`` in log space."""
+
+    _: dataclasses.KW_ONLY
     normalize: bool = True
     axis_name: Any = None
+    reduction: str = "mean"
+
+
 @_loss_class(F.siglip_loss, legacy=False)
 class SigLipLoss(_Loss):
     """open_clip-style ``SigLipLoss``: ``loss(image_embeds, text_embeds, logit_scale, logit_bias)``."""
+
+    _: dataclasses.KW_ONLY
     normalize: bool = True
     axis_name: Any = None
+    reduction: str = "mean"
+
+
 @_loss_class(F.ssim_loss, legacy=False)
 class SSIMLoss(_Loss):
     """``1 - SSIM`` with pytorch-msssim's ``SSIM`` options: ``loss(X, Y)``, channels-first images."""
+
+    _: dataclasses.KW_ONLY
     data_range: Any = 255
     win_size: int = 11
     win_sigma: float = 1.5
     win: Any = None
     K: Any = (0.01, 0.03)
     nonnegative_ssim: bool = False
+    reduction: str = "mean"
+
+
 @_loss_class(F.ms_ssim_loss, legacy=False)
 class MSSSIMLoss(_Loss):
     """``1 - MS-SSIM`` with pytorch-msssim's ``MS_SSIM`` options: ``loss(X, Y)``, channels-first images."""
+
+    _: dataclasses.KW_ONLY
     data_range: Any = 255
     win_size: int = 11
     win_sigma: float = 1.5
     win: Any = None
     weights: Any = None
     K: Any = (0.01, 0.03)
+    reduction: str = "mean"
+
+
 @_loss_class(F.total_variation, legacy=False)
 class TotalVariation(_Loss):
     """kornia's ``TotalVariation`` (with its functional's ``reduction``): ``loss(img)``, output ``(*,)``."""
+
     reduction: str = "sum"
+
+
 @_loss_class(F.charbonnier_loss, legacy=False)
 class CharbonnierLoss(_Loss):
     """kornia's ``CharbonnierLoss``: ``loss(img1, img2)``; default ``reduction='none'`` as kornia."""
+
     reduction: str = "none"
+
+
 @_loss_class(F.image_gradient_loss, legacy=False)
 class ImageGradientLoss(_Loss):
     """L1 between Sobel (or central-difference) image gradients: ``loss(input, target)``."""
+
+    _: dataclasses.KW_ONLY
     mode: str = "sobel"
     normalized: bool = True
+    reduction: str = "mean"
+
+
 @_loss_class(F.multi_resolution_stft_loss, legacy=False)
 class MultiResolutionSTFTLoss(_Loss):
     """auraloss's ``MultiResolutionSTFTLoss``: ``loss(input, target)`` on ``(B, C, T)`` signals."""
+
+    _: dataclasses.KW_ONLY
     fft_sizes: Any = (1024, 2048, 512)
     hop_sizes: Any = (120, 240, 50)
     win_lengths: Any = (600, 1200, 240)
@@ -598,81 +634,232 @@ class MultiResolutionSTFTLoss(_Loss):
     w_lin_mag: float = 0.0
     eps: float = 1e-8
     mag_distance: str = "L1"
-# ---------------------------------------------------------------------------------------------------------
-# pytorch-metric-learning's losses: the options of pml's classes; learnable tensors (proxies, centres,
-# beta) are arguments of the call, since a functional model owns its parameters.
+    reduction: str = "mean"
+
+
 @_loss_class(F.lifted_structure_loss, legacy=False)
 class LiftedStructureLoss(_Loss):
     """pml's ``LiftedStructureLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     neg_margin: float = 1.0
     pos_margin: float = 0.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.generalized_lifted_structure_loss, legacy=False)
 class GeneralizedLiftedStructureLoss(_Loss):
     """pml's ``GeneralizedLiftedStructureLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     neg_margin: float = 1.0
     pos_margin: float = 0.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.margin_loss, legacy=False)
 class MarginLoss(_Loss):
     """pml's ``MarginLoss``: ``loss(embeddings, labels, beta=1.2)`` (``beta`` scalar or per class)."""
+
+    _: dataclasses.KW_ONLY
     margin: float = 0.2
     nu: float = 0.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.nca_loss, legacy=False)
 class NCALoss(_Loss):
     """pml's ``NCALoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     softmax_scale: float = 1.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.proxy_nca_loss, legacy=False)
 class ProxyNCALoss(_Loss):
     """pml's ``ProxyNCALoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
     softmax_scale: float = 1.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.proxy_anchor_loss, legacy=False)
 class ProxyAnchorLoss(_Loss):
     """pml's ``ProxyAnchorLoss``: ``loss(embeddings, labels, proxies)`` with ``(C, D)`` proxies."""
+
+    _: dataclasses.KW_ONLY
     margin: float = 0.1
     alpha: float = 32.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.soft_triple_loss, legacy=False)
 class SoftTripleLoss(_Loss):
     """pml's ``SoftTripleLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+
+    _: dataclasses.KW_ONLY
     la: float = 20.0
     gamma: float = 0.1
     margin: float = 0.01
+    reduction: str = "mean"
+
+
 @_loss_class(F.fast_ap_loss, legacy=False)
 class FastAPLoss(_Loss):
     """pml's ``FastAPLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     num_bins: int = 10
+    reduction: str = "mean"
+
+
 @_loss_class(F.tuplet_margin_loss, legacy=False)
 class TupletMarginLoss(_Loss):
     """pml's ``TupletMarginLoss``: ``loss(embeddings, labels)`` (``margin`` in degrees)."""
+
+    _: dataclasses.KW_ONLY
     margin: float = 5.73
     scale: float = 64.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.instance_loss, legacy=False)
 class InstanceLoss(_Loss):
     """pml's ``InstanceLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     gamma: float = 64.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.angular_loss, legacy=False)
 class AngularLoss(_Loss):
     """pml's ``AngularLoss``: ``loss(embeddings, labels)`` (``alpha`` in degrees)."""
+
+    _: dataclasses.KW_ONLY
     alpha: float = 40.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.intra_pair_variance_loss, legacy=False)
 class IntraPairVarianceLoss(_Loss):
     """pml's ``IntraPairVarianceLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     pos_eps: float = 0.01
     neg_eps: float = 0.01
+    reduction: str = "mean"
+
+
 @_loss_class(F.signal_to_noise_ratio_contrastive_loss, legacy=False)
 class SignalToNoiseRatioContrastiveLoss(_Loss):
     """pml's ``SignalToNoiseRatioContrastiveLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     pos_margin: float = 0.0
     neg_margin: float = 1.0
+    reduction: str = "mean"
+
+
 @_loss_class(F.normalized_softmax_loss, legacy=False)
 class NormalizedSoftmaxLoss(_Loss):
     """pml's ``NormalizedSoftmaxLoss``: ``loss(embeddings, labels, weight)`` with ``(C, D)`` weight."""
+
+    _: dataclasses.KW_ONLY
     temperature: float = 0.05
+    reduction: str = "mean"
+
+
 @_loss_class(F.threshold_consistent_margin_loss, legacy=False)
 class ThresholdConsistentMarginLoss(_Loss):
     """pml's ``ThresholdConsistentMarginLoss``: ``loss(embeddings, labels)``."""
+
+    _: dataclasses.KW_ONLY
     lambda_plus: float = 1.0
     lambda_minus: float = 1.0
     margin_plus: float = 0.9
     margin_minus: float = 0.5
+    reduction: str = "mean"
+
+
+@_loss_class(F.sub_center_arcface_loss, legacy=False)
+class SubCenterArcFaceLoss(_Loss):
+    """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
+
+    _: dataclasses.KW_ONLY
+    margin: float = 28.6
+    scale: float = 64.0
+    reduction: str = "mean"
+
+
+class _RankingLoss(_Loss):
+    def __call__(self, scores: Any, labels: Any, **data: Any) -> Any:
+        return type(self)._function(scores, labels, **data, **self._options())
+
+
+@_loss_class(F.poly1_softmax_loss, legacy=False)
+class Poly1SoftmaxLoss(_RankingLoss):
+    """rax's ``poly1_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    epsilon: float = 1.0
+    reduction: str = "mean"
+
+
+@_loss_class(F.unique_softmax_loss, legacy=False)
+class UniqueSoftmaxLoss(_RankingLoss):
+    """rax's ``unique_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    gain_fn: Callable[..., Any] | None = F.unique_softmax_loss.__kwdefaults__["gain_fn"]
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_soft_zero_one_loss, legacy=False)
+class PairwiseSoftZeroOneLoss(_RankingLoss):
+    """rax's ``pairwise_soft_zero_one_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_mse_loss, legacy=False)
+class PairwiseMSELoss(_RankingLoss):
+    """rax's ``pairwise_mse_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pairwise_qr_loss, legacy=False)
+class PairwiseQRLoss(_RankingLoss):
+    """rax's ``pairwise_qr_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
+
+    _: dataclasses.KW_ONLY
+    tau: float = 0.5
+    squared: bool = False
+    lambdaweight_fn: Callable[..., Any] | None = None
+    reduction: str = "mean"
+
+
+@_loss_class(F.pointwise_sigmoid_loss, legacy=False)
+class PointwiseSigmoidLoss(_RankingLoss):
+    """rax's ``pointwise_sigmoid_loss``: ``loss(scores, labels, where=, weights=)``."""
+
+    _: dataclasses.KW_ONLY
+    reduction: str = "mean"
+
+
+@_loss_class(F.pointwise_mse_loss, legacy=False)
+class PointwiseMSELoss(_RankingLoss):
+    """rax's ``pointwise_mse_loss``: ``loss(scores, labels, where=, weights=)``."""
+
+    _: dataclasses.KW_ONLY
+    reduction: str = "mean"
 
 
 @_loss_class(F.large_margin_softmax_loss, legacy=False)
@@ -782,46 +969,4 @@ class DynamicSoftMarginLoss(_Loss):
     num_bins: int = 10
     momentum: float = 0.01
     return_histogram: bool = False
-    reduction: str = "mean"
-
-
-@_loss_class(F.sub_center_arcface_loss, legacy=False)
-class SubCenterArcFaceLoss(_Loss):
-    """pml's ``SubCenterArcFaceLoss``: ``loss(embeddings, labels, centers)`` with ``(C, K, D)`` centres."""
-    margin: float = 28.6
-    scale: float = 64.0
-# ---------------------------------------------------------------------------------------------------------
-# rax's losses: the options are fields; the per-item data (``where``, ``weights``, ``segments``) are
-# keyword arguments of the call.
-class _RankingLoss(_Loss):
-    def __call__(self, scores: Any, labels: Any, **data: Any) -> Any:
-        return type(self)._function(scores, labels, **data, **self._options())
-@_loss_class(F.poly1_softmax_loss, legacy=False)
-class Poly1SoftmaxLoss(_RankingLoss):
-    """rax's ``poly1_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
-    epsilon: float = 1.0
-@_loss_class(F.unique_softmax_loss, legacy=False)
-class UniqueSoftmaxLoss(_RankingLoss):
-    """rax's ``unique_softmax_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
-    gain_fn: Callable[..., Any] | None = F.unique_softmax_loss.__kwdefaults__["gain_fn"]
-@_loss_class(F.pairwise_soft_zero_one_loss, legacy=False)
-class PairwiseSoftZeroOneLoss(_RankingLoss):
-    """rax's ``pairwise_soft_zero_one_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
-    lambdaweight_fn: Callable[..., Any] | None = None
-@_loss_class(F.pairwise_mse_loss, legacy=False)
-class PairwiseMSELoss(_RankingLoss):
-    """rax's ``pairwise_mse_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
-    lambdaweight_fn: Callable[..., Any] | None = None
-@_loss_class(F.pairwise_qr_loss, legacy=False)
-class PairwiseQRLoss(_RankingLoss):
-    """rax's ``pairwise_qr_loss``: ``loss(scores, labels, where=, weights=, segments=)``."""
-    tau: float = 0.5
-    squared: bool = False
-    lambdaweight_fn: Callable[..., Any] | None = None
-@_loss_class(F.pointwise_sigmoid_loss, legacy=False)
-class PointwiseSigmoidLoss(_RankingLoss):
-    """rax's ``pointwise_sigmoid_loss``: ``loss(scores, labels, where=, weights=)``."""
-@_loss_class(F.pointwise_mse_loss, legacy=False)
-class PointwiseMSELoss(_RankingLoss):
-    """rax's ``pointwise_mse_loss``: ``loss(scores, labels, where=, weights=)``."""
     reduction: str = "mean"
