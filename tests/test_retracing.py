@@ -54,7 +54,9 @@ def test_jitted_loss_traces_once(spec):
         new = _shifted(args, k)
         kw_new = _shifted([kwargs[n] for n in array_kwargs], k)
         outs.append(run([new[i] for i in positions], kw_new))
-    assert run._cache_size() == 1
+    # at most one compiled entry (the trace count above is the guard against retracing; the C++ dispatch
+    # cache can be bypassed, size 0, after another test in the same worker changed thread-local state)
+    assert run._cache_size() <= 1
     for leaf in jax.tree_util.tree_leaves(outs):
         assert np.all(np.isfinite(np.asarray(leaf, np.float64))), spec.qualname
 
