@@ -17,7 +17,6 @@ checks below.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 
 import jax
@@ -254,19 +253,15 @@ def _check_smoothing(loss: str, label_smoothing) -> float:
 
 
 def _check_indices(loss: str, target: jax.Array, num_classes: int, ignore_index: int) -> None:
-    """torch's run-time ``Target k is out of bounds`` check, as a data check.
-
-    A concrete target seen while tracing (a constant closed over by a jitted function) is checked eagerly:
-    ``ensure_compile_time_eval`` keeps the predicate from being staged into the computation.
-    """
-    context = jax.ensure_compile_time_eval() if V.is_concrete(target) else contextlib.nullcontext()
-    with context:
-        V.data_check(
-            loss,
-            lambda t: ((t >= 0) & (t < num_classes)) | (t == ignore_index),
-            f"target values must be in [0, {num_classes}) or equal ignore_index={ignore_index}",
-            target,
-        )
+    """torch's run-time ``Target k is out of bounds`` check, as a data check (a concrete target closed over
+    by a jitted function is checked at trace time: :func:`jaxloss._validation.data_check` evaluates real
+    values with ``ensure_compile_time_eval``)."""
+    V.data_check(
+        loss,
+        lambda t: ((t >= 0) & (t < num_classes)) | (t == ignore_index),
+        f"target values must be in [0, {num_classes}) or equal ignore_index={ignore_index}",
+        target,
+    )
 
 
 def _classify_target(
