@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from jaxloss._ctc import ctc_loss, optax_ctc_loss
+from jaxloss._src.families.ctc import ctc_loss, optax_ctc_loss
 
 
 def _contenders(T, B, K, S):

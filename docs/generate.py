@@ -30,7 +30,7 @@ FAMILY_TITLES = {
 
 
 def render() -> str:
-    from jaxloss._registry import entries
+    from jaxloss._src.catalogue import entries
 
     specs = entries()
     families = sorted({s.family for s in specs}, key=lambda f: (list(FAMILY_TITLES).index(f) if f in FAMILY_TITLES else 99, f))

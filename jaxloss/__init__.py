@@ -14,7 +14,7 @@ The namespaces are imported on first use, so ``import jaxloss`` stays cheap.
 
 import importlib
 
-from jaxloss._validation import checked
+from jaxloss._src.core.validation import checked
 
 __version__ = "0.1.0"
 
@@ -38,7 +38,7 @@ def __getattr__(name):
     if name in _LAZY_MODULES:
         return importlib.import_module(f"jaxloss.{name}")
     if name in _LAZY_WRAPPERS:
-        return getattr(importlib.import_module("jaxloss._wrappers"), name)
+        return getattr(importlib.import_module("jaxloss._src.wrappers"), name)
     raise AttributeError(f"module 'jaxloss' has no attribute {name!r}")
 
 

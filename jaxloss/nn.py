@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from jaxloss import _reduction as R
+from jaxloss._src.core import reduction as R
 from jaxloss import losses as F
 
 __all__ = [

@@ -4,7 +4,7 @@ Replace ``optax.losses`` by ``jaxloss.optax_losses`` and nothing changes, except
 each such difference is listed, with its reason and its test, in ``docs/optax_differences.md``:
 
 * ``dice_loss(..., apply_softmax=False)`` (and ``binary_dice_loss(..., apply_sigmoid=False)``) work under
-  ``jit``; the probability check is a :func:`jaxloss._validation.data_check`, and a single channel is checked
+  ``jit``; the probability check is a :func:`jaxloss._src.core.validation.data_check`, and a single channel is checked
   for values in ``[0, 1]`` instead of "sums to 1";
 * ``sigmoid_binary_cross_entropy``, ``sigmoid_focal_loss`` and ``hinge_loss`` raise ``ValueError`` for a pair of
   shapes that broadcast to neither (``(4, 1)`` with ``(4,)``) instead of silently returning ``(4, 4)``;
@@ -26,24 +26,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxloss import (
-    _classification,
-    _detection,
-    _divergence,
-    _hinge,
-    _metric,
-    _multiclass,
-    _ranking,
-    _regression,
-    _segmentation,
-)
-from jaxloss import _fenchel_young as _fy
-from jaxloss import _reduction as R
-from jaxloss import _validation as V
-from jaxloss._ctc import optax_ctc_loss as ctc_loss
-from jaxloss._ctc import optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
-from jaxloss._fenchel_young import make_fenchel_young_loss
-from jaxloss._registry import register
+from jaxloss._src.core import reduction as R
+from jaxloss._src.core import validation as V
+from jaxloss._src.families import detection as _detection
+from jaxloss._src.families import divergence as _divergence
+from jaxloss._src.families import fenchel_young as _fy
+from jaxloss._src.families import hinge as _hinge
+from jaxloss._src.families import metric as _metric
+from jaxloss._src.families import multiclass as _multiclass
+from jaxloss._src.families import ranking as _ranking
+from jaxloss._src.families import regression as _regression
+from jaxloss._src.families import segmentation as _segmentation
+from jaxloss._src.families.classification import cross_entropy as _classification
+from jaxloss._src.families.ctc import optax_ctc_loss as ctc_loss
+from jaxloss._src.families.ctc import optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
+from jaxloss._src.families.fenchel_young import make_fenchel_young_loss
+from jaxloss._src.core.registry import register
 
 __all__ = [
     "binary_dice_loss",
@@ -187,7 +185,7 @@ def _check_axis(loss: str, axis, ndim: int) -> None:
 def _cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -> jax.Array:
     """optax's cosine similarity: each vector over ``sqrt(max(||v||^2, epsilon))``, then their dot product.
 
-    Unlike torch's kernel (:func:`jaxloss._distance._cosine_similarity`), ``epsilon`` bounds the *squared*
+    Unlike torch's kernel (:func:`jaxloss._src.families.distance._cosine_similarity`), ``epsilon`` bounds the *squared*
     norm and the clip passes no gradient below it, as in optax. A squared norm that is still ``0`` after the
     clip (a zero vector, or a fully masked one, with ``epsilon=0``) is divided by ``1`` instead of ``0``: the
     vector stays ``0``, so the similarity is ``0`` and its gradient finite (optax gives ``nan``).

@@ -18,7 +18,7 @@ jax.config.update("jax_enable_x64", True)
 
 import jaxloss  # noqa: E402
 from jaxloss import losses as L  # noqa: E402
-from jaxloss._registry import entries  # noqa: E402
+from jaxloss._src.catalogue import entries  # noqa: E402
 
 assert len(jax.devices()) == 8, jax.devices()
 mesh = Mesh(np.array(jax.devices()).reshape(2, 4), ("data", "model"))

@@ -24,7 +24,7 @@ import torch.nn.functional as TF
 
 import jaxloss
 import jaxloss.losses as L
-from jaxloss._registry import entries
+from jaxloss._src.catalogue import entries
 
 TORCH_SPECS = [s for s in entries("losses") if s.torch]
 TORCH_IDS = [s.name for s in TORCH_SPECS]

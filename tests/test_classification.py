@@ -10,13 +10,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._classification import (
+from jaxloss._src.families.classification.cross_entropy import (
     _cross_entropy_indices,
     _cross_entropy_probs,
     cross_entropy,
     nll_loss,
 )
-from jaxloss._validation import checked
+from jaxloss._src.core.validation import checked
 from tests.torch_parity import compare
 
 REDUCTIONS = ["none", "mean", "sum"]

@@ -26,7 +26,7 @@ def test_check_runs_and_reports(capsys):
 
 
 def test_check_reports_a_failure(capsys, monkeypatch):
-    from jaxloss import _registry
+    from jaxloss._src.core import registry as _registry
 
     spec = _registry.CATALOGUE["jaxloss.losses.l1_loss"]
     broken = _registry.LossSpec(**{**spec.__dict__, "fn": lambda x, y, **k: (x - y).sum() * 1.001 + 0.0})

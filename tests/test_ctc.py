@@ -1,4 +1,4 @@
-"""CTC: jaxloss._ctc against torch 2.13's F.ctc_loss and optax 0.2.8's ctc_loss[_with_forward_probs].
+"""CTC: jaxloss._src.families.ctc against torch 2.13's F.ctc_loss and optax 0.2.8's ctc_loss[_with_forward_probs].
 
 Every reference value is computed in the test run by the installed torch / optax on the same inputs.
 """
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import jaxloss
-from jaxloss._ctc import ctc_loss, optax_ctc_loss, optax_ctc_loss_with_forward_probs
+from jaxloss._src.families.ctc import ctc_loss, optax_ctc_loss, optax_ctc_loss_with_forward_probs
 from tests.torch_parity import compare
 
 F32 = {

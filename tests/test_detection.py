@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._detection import (
+from jaxloss._src.families.detection import (
     _sigmoid_focal,
     complete_box_iou_loss,
     distance_box_iou_loss,

@@ -20,7 +20,7 @@ import scipy.spatial.distance
 import torch
 import torch.nn.functional as F
 
-from jaxloss._distillation import (
+from jaxloss._src.families.distillation import (
     _generalized_kl,
     distillation_loss,
     generalized_kl_divergence,

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._divergence import _kl_pointwise, kl_div
+from jaxloss._src.families.divergence import _kl_pointwise, kl_div
 from tests.torch_parity import compare
 
 CONFIGS = pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
+from jaxloss._src.families.classification.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
 from tests.torch_parity import compare
 
 N, H, C = 11, 4, 7
@@ -336,7 +336,7 @@ def test_vocab_parallel_shard_map():
         import jax.numpy as jnp, numpy as np
         from functools import partial
         from jax.sharding import NamedSharding, PartitionSpec as P
-        from jaxloss._linear_cross_entropy import linear_cross_entropy, LinearCrossEntropyOptions
+        from jaxloss._src.families.classification.linear_cross_entropy import linear_cross_entropy, LinearCrossEntropyOptions
         mesh = jax.make_mesh((8,), ("v",))
         jax.set_mesh(mesh)
         rng = np.random.default_rng(0)

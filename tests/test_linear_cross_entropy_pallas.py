@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxloss._linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
-from jaxloss import _linear_cross_entropy_pallas as pallas_module
-from jaxloss._linear_cross_entropy_pallas import linear_ce_stats
+from jaxloss._src.families.classification.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
+from jaxloss._src.families.classification import linear_cross_entropy_pallas as pallas_module
+from jaxloss._src.families.classification.linear_cross_entropy_pallas import linear_ce_stats
 
 N, H, V = 13, 8, 40
 ROWS, COLS = 8, 16  # 13 rows -> 2 row blocks (3 padded rows), 40 classes -> 3 class tiles (8 padded)

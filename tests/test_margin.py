@@ -14,8 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._distance import cosine_similarity
-from jaxloss._margin import (
+from jaxloss._src.families.distance import cosine_similarity
+from jaxloss._src.families.margin import (
     _triplet_margin,
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -25,8 +25,8 @@ from jaxloss._margin import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from jaxloss._registry import CATALOGUE
-from jaxloss._validation import checked
+from jaxloss._src.core.registry import CATALOGUE
+from jaxloss._src.core.validation import checked
 from tests.torch_parity import compare
 
 DTYPES = [np.float64, np.float32]

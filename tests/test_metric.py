@@ -21,8 +21,8 @@ from pytorch_metric_learning import distances as pml_distances
 from pytorch_metric_learning import losses as pml
 from pytorch_metric_learning import reducers as pml_reducers
 
-from jaxloss import _metric as M
-from jaxloss._metric import (
+from jaxloss._src.families import metric as M
+from jaxloss._src.families.metric import (
     arcface_loss,
     circle_loss,
     contrastive_loss,
@@ -33,7 +33,7 @@ from jaxloss._metric import (
     ntxent_loss,
     supervised_contrastive_loss,
 )
-from jaxloss._validation import checked
+from jaxloss._src.core.validation import checked
 from tests.torch_parity import TOL, compare
 
 DTYPES = [np.float64, np.float32]
@@ -800,9 +800,9 @@ def test_errors(rng):
 def test_catalogue_examples_run():
     """Each registered example is valid and gives a finite loss (the generated transform tests take
     them through jit/vmap/grad)."""
-    from jaxloss._registry import CATALOGUE
+    from jaxloss._src.core.registry import CATALOGUE
 
-    specs = [s for s in CATALOGUE.values() if s.fn.__module__ == "jaxloss._metric"]
+    specs = [s for s in CATALOGUE.values() if s.fn.__module__ == "jaxloss._src.families.metric"]
     assert {s.name for s in specs} == set(M.__all__)
     for spec in specs:
         args, kwargs = spec.example(np.random.default_rng(0))

@@ -23,7 +23,7 @@ import pytest
 import torch
 from jax.test_util import check_grads
 
-from jaxloss._multiclass import (
+from jaxloss._src.families.multiclass import (
     _binary_sparsemax_loss,
     _entmax15,
     _sparsemax,
@@ -374,7 +374,7 @@ def test_bi_tempered_reduces_to_cross_entropy_and_converges(rng):
         rtol=1e-13,
     )
     # converged normaliser: tempered probabilities sum to one, and the gradient matches finite differences
-    from jaxloss._multiclass import _exp_t, _tempered_normalization
+    from jaxloss._src.families.multiclass import _exp_t, _tempered_normalization
 
     for t in (1.5, 0.6):
         lam = _tempered_normalization(jnp.asarray(a), t, 60)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 import jaxloss
 from jaxloss import losses, nn, optax_losses
-from jaxloss._registry import entries
+from jaxloss._src.catalogue import entries
 
 TESTS = pathlib.Path(__file__).parent
 DOCS = TESTS.parent / "docs"

@@ -73,7 +73,7 @@ def test_ssim_matches_pytorch_msssim_defaults(rng, dtype, size_average, jit):
 
 
 def test_default_window_is_bit_identical_to_the_reference():
-    from jaxloss._quality import _gaussian_window
+    from jaxloss._src.families.quality import _gaussian_window
 
     np.testing.assert_array_equal(_gaussian_window(11, 1.5), _fspecial_gauss_1d(11, 1.5).numpy().ravel())
 

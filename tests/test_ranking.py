@@ -18,7 +18,7 @@ import optax
 import pytest
 import rax
 
-from jaxloss._ranking import (
+from jaxloss._src.families.ranking import (
     _listwise_softmax,
     approx_ndcg_loss,
     listmle_loss,

@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._regression import (
+from jaxloss._src.families.regression import (
     _huber,
     _log_cosh,
     _squared_error,
@@ -33,7 +33,7 @@ from jaxloss._regression import (
     smooth_l1_loss,
     tweedie_nll_loss,
 )
-from jaxloss._validation import checked
+from jaxloss._src.core.validation import checked
 from tests.torch_parity import TOL, compare
 
 DTYPES = [np.float64, np.float32]

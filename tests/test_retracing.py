@@ -1,6 +1,6 @@
 """No silent retracing: a jitted loss called again with same-shaped inputs reuses its trace.
 
-* Every catalogue entry (``jaxloss._registry.entries()``), jitted over its array arguments, is called three times
+* Every catalogue entry (``jaxloss._src.catalogue.entries()``), jitted over its array arguments, is called three times
   with the same shapes and new values and must be traced once (``chex.assert_max_traces``).
 * ``jaxloss.nn`` objects are static arguments of ``jax.jit``: a new but equal object must hit the cache, a
   different option must not.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from jaxloss import nn
-from jaxloss._registry import entries
+from jaxloss._src.catalogue import entries
 
 SPECS = entries()
 IDS = [s.qualname.removeprefix("jaxloss.") for s in SPECS]

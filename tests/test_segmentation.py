@@ -25,7 +25,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxloss._segmentation import (
+from jaxloss._src.families.segmentation import (
     _dice_kernel,
     _safe_ratio,
     dice_loss,

@@ -15,7 +15,7 @@ import pytest
 from jax import lax
 from jax.test_util import check_grads
 
-from jaxloss._registry import entries
+from jaxloss._src.catalogue import entries
 
 SPECS = entries()
 IDS = [s.qualname.removeprefix("jaxloss.") for s in SPECS]

@@ -9,7 +9,7 @@ It adapts what griffe reads statically to what Python sees at run time, without 
   renders: ``.. math::`` blocks and ``:math:`...``` roles become MathJax ``$$ ... $$`` / ``\\( ... \\)``
   (pymdownx.arithmatex), cross-reference roles (``:func:`x```, ``:class:`x```...) become inline code;
 * the wrappers that ``jaxloss/__init__.py`` imports lazily (module ``__getattr__``) become aliases of
-  ``jaxloss._wrappers``, so ``::: jaxloss.per_example`` resolves.
+  ``jaxloss._src.wrappers``, so ``::: jaxloss.per_example`` resolves.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _rst_to_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-_LAZY = {"jaxloss": ("jaxloss._wrappers", ("make_loss_fn", "make_value_fn", "masked_mean", "per_example"))}
+_LAZY = {"jaxloss": ("jaxloss._src.wrappers", ("make_loss_fn", "make_value_fn", "masked_mean", "per_example"))}
 
 
 def _runtime_doc(obj: griffe.Object) -> str | None:

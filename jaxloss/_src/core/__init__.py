@@ -1,0 +1,1 @@
+"""Core: what every family shares. Imports nothing from the families, the faces or the CLI."""
