@@ -293,6 +293,8 @@ def convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
       ...     warnings.simplefilter("ignore")
       ...     print(float(convex_kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([0.5, 0.5]))))
       0.0
+
+    Reference: optax.losses.convex_kl_divergence (optax 0.2.8).
     """
     warnings.warn(
         "The function convex_kl_divergence is deprecated. Please use generalized_kl_divergence instead.",
@@ -328,6 +330,8 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
       >>> from jaxloss.optax_losses import cosine_distance
       >>> print(cosine_distance(jnp.array([[1.0, 0.0]]), jnp.array([[0.0, 2.0]])))
       [1.]
+
+    Reference: optax.losses.cosine_distance (optax 0.2.8).
     """
     return 1.0 - cosine_similarity(predictions, targets, epsilon=epsilon, axis=axis, where=where)
 
@@ -361,6 +365,8 @@ def cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None)
       >>> from jaxloss.optax_losses import cosine_similarity
       >>> print(cosine_similarity(jnp.array([[3.0, 4.0], [0.0, 0.0]]), jnp.array([[3.0, 4.0], [1.0, 0.0]])))
       [1. 0.]
+
+    Reference: optax.losses.cosine_similarity (optax 0.2.8).
     """
     name = "cosine_similarity"
     predictions = _floating(name, "predictions", predictions)
@@ -481,6 +487,8 @@ def generalized_kl_divergence(log_predictions, targets, axis=-1, where=None):
       >>> from jaxloss.optax_losses import generalized_kl_divergence
       >>> print(float(generalized_kl_divergence(jnp.log(jnp.array([1.0, 2.0])), jnp.array([1.0, 2.0]))))
       0.0
+
+    Reference: optax.losses.generalized_kl_divergence (optax 0.2.8).
     """
     log_predictions = _floating("generalized_kl_divergence", "log_predictions", log_predictions)
     targets = _floating("generalized_kl_divergence", "targets", targets)
@@ -514,6 +522,8 @@ def hinge_loss(predictor_outputs, targets):
       >>> from jaxloss.optax_losses import hinge_loss
       >>> print(hinge_loss(jnp.array([2.0, 0.5, -1.0]), jnp.array([1.0, 1.0, 1.0])))
       [0.  0.5 2. ]
+
+    Reference: optax.losses.hinge_loss (optax 0.2.8).
     """
     name = "hinge_loss"
     scores = V.as_array(name, "predictor_outputs", predictor_outputs)
@@ -547,6 +557,8 @@ def huber_loss(predictions, targets=None, *, delta=1.0):
       >>> from jaxloss.optax_losses import huber_loss
       >>> print(huber_loss(jnp.array([0.5, 3.0])))
       [0.125 2.5  ]
+
+    Reference: optax.losses.huber_loss (optax 0.2.8).
     """
     name = "huber_loss"
     predictions = _floating(name, "predictions", predictions)
@@ -580,6 +592,8 @@ def kl_divergence(log_predictions, targets, axis=-1, where=None):
       >>> from jaxloss.optax_losses import kl_divergence
       >>> print(round(float(kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([1.0, 0.0]))), 4))
       0.6931
+
+    Reference: optax.losses.kl_divergence (optax 0.2.8).
     """
     log_predictions = _floating("kl_divergence", "log_predictions", log_predictions)
     targets = _floating("kl_divergence", "targets", targets)
@@ -616,6 +630,8 @@ def kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=
       >>> lp = jnp.log(jnp.array([0.5, 0.5]))
       >>> print(float(kl_divergence_with_log_targets(lp, lp)))
       0.0
+
+    Reference: optax.losses.kl_divergence_with_log_targets (optax 0.2.8).
     """
     log_predictions = _floating(
         "kl_divergence_with_log_targets", "log_predictions", log_predictions
@@ -650,6 +666,8 @@ def l2_loss(predictions, targets=None):
       >>> from jaxloss.optax_losses import l2_loss
       >>> print(l2_loss(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
       [0.5 2. ]
+
+    Reference: optax.losses.l2_loss (optax 0.2.8).
     """
     return 0.5 * squared_error(predictions, targets)
 
@@ -677,6 +695,8 @@ def log_cosh(predictions, targets=None):
       >>> from jaxloss.optax_losses import log_cosh
       >>> print(log_cosh(jnp.array([0.0, 1000.0])).round(4))
       [  0.      999.30676]
+
+    Reference: optax.losses.log_cosh (optax 0.2.8).
     """
     name = "log_cosh"
     predictions = _floating(name, "predictions", predictions)
@@ -902,6 +922,8 @@ def perceptron_loss(predictor_outputs, targets):
       >>> from jaxloss.optax_losses import perceptron_loss
       >>> print(perceptron_loss(jnp.array([2.0, -0.5]), jnp.array([1.0, 1.0])))
       [0.  0.5]
+
+    Reference: optax.losses.perceptron_loss (optax 0.2.8).
     """
     name = "perceptron_loss"
     scores = V.as_array(name, "predictor_outputs", predictor_outputs)
@@ -1021,6 +1043,8 @@ def safe_softmax_cross_entropy(logits, labels):
       >>> print(round(float(safe_softmax_cross_entropy(jnp.array([-jnp.inf, 0.0, 0.0]),
       ...                                              jnp.array([0.0, 1.0, 0.0]))), 4))
       0.6931
+
+    Reference: optax.losses.safe_softmax_cross_entropy (optax 0.2.8).
     """
     name = "safe_softmax_cross_entropy"
     logits = _floating(name, "logits", logits)
@@ -1054,6 +1078,8 @@ def sigmoid_binary_cross_entropy(logits, labels):
       >>> from jaxloss.optax_losses import sigmoid_binary_cross_entropy
       >>> print(sigmoid_binary_cross_entropy(jnp.array([0.0, 100.0]), jnp.array([1.0, 1.0])).round(4))
       [0.6931 0.    ]
+
+    Reference: optax.losses.sigmoid_binary_cross_entropy (optax 0.2.8).
     """
     name = "sigmoid_binary_cross_entropy"
     logits = _floating(name, "logits", logits)
@@ -1156,6 +1182,8 @@ def softmax_cross_entropy(logits, labels, axis=-1, where=None):
       >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
       >>> print(softmax_cross_entropy(logits, labels).round(4))
       [0.27609998 2.9517999 ]
+
+    Reference: optax.losses.softmax_cross_entropy (optax 0.2.8).
     """
     logits = _floating("softmax_cross_entropy", "logits", logits)
     labels = V.as_array("softmax_cross_entropy", "labels", labels)
@@ -1195,6 +1223,8 @@ def softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=Non
       >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
       >>> print(softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1])).round(4))
       [0.27609998 2.9517999 ]
+
+    Reference: optax.losses.softmax_cross_entropy_with_integer_labels (optax 0.2.8).
     """
     name = "softmax_cross_entropy_with_integer_labels"
     logits = _floating(name, "logits", logits)
@@ -1281,6 +1311,8 @@ def squared_error(predictions, targets=None):
       >>> from jaxloss.optax_losses import squared_error
       >>> print(squared_error(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
       [1. 4.]
+
+    Reference: optax.losses.squared_error (optax 0.2.8).
     """
     predictions = _floating("squared_error", "predictions", predictions)
     if targets is None:

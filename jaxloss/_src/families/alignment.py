@@ -194,6 +194,8 @@ def sequence_log_probs(logits, labels, mask=None, *, average: bool = False) -> j
       >>> logits = jnp.log(jnp.array([[[0.5, 0.5], [0.25, 0.75]]]))
       >>> print(f"{float(sequence_log_probs(logits, jnp.array([[0, 1]]))[0]):.4f}")  # log(0.5 * 0.75)
       -0.9808
+
+    Reference: TRL DPOTrainer.get_batch_logps (per-sequence sum / mean of the label log-probabilities).
     """
     name = "sequence_log_probs"
     logits = V.as_float(name, "logits", logits)
@@ -307,6 +309,8 @@ def dpo_loss(
       >>> rc, rr = jnp.array([-11.0, -12.0]), jnp.array([-13.0, -12.0])
       >>> print(f"{float(dpo_loss(pc, pr, rc, rr, beta=0.5)):.4f}")
       0.6437
+
+    Reference: TRL DPOTrainer.dpo_loss (Rafailov et al. 2023; cDPO; robust DPO 2403.00409; hinge; IPO 2310.12036).
     """
     name = "dpo_loss"
     R.validate_reduction(name, reduction)
@@ -379,6 +383,8 @@ def simpo_loss(
       >>> from jaxloss._src.families.alignment import simpo_loss
       >>> print(f"{float(simpo_loss(jnp.array([-0.5]), jnp.array([-1.5]), beta=2.0, gamma=1.0)):.4f}")
       0.3133
+
+    Reference: TRL CPOTrainer.cpo_loss with loss_type='simpo' (Meng et al. 2024, SimPO).
     """
     name = "simpo_loss"
     R.validate_reduction(name, reduction)
@@ -445,6 +451,8 @@ def cpo_loss(
       >>> from jaxloss._src.families.alignment import cpo_loss
       >>> print(f"{float(cpo_loss(jnp.array([-10.0]), jnp.array([-14.0]), jnp.array(1.5))):.4f}")
       2.0130
+
+    Reference: TRL CPOTrainer.cpo_loss + cpo_alpha * NLL (Xu et al. 2024, CPO).
     """
     name = "cpo_loss"
     R.validate_reduction(name, reduction)
@@ -513,6 +521,8 @@ def orpo_loss(
       >>> from jaxloss._src.families.alignment import orpo_loss
       >>> print(f"{float(orpo_loss(jnp.array([-0.5]), jnp.array([-1.5]), jnp.array(0.8))):.4f}")
       0.8171
+
+    Reference: TRL ORPOTrainer.odds_ratio_loss (Hong et al. 2024, ORPO).
     """
     name = "orpo_loss"
     R.validate_reduction(name, reduction)
@@ -592,6 +602,8 @@ def kto_loss(
       >>> loss = kto_loss(jnp.array([-10.0]), jnp.array([-14.0]), jnp.array([-11.0]), jnp.array([-13.0]), 0.5)
       >>> print(f"{float(loss):.4f}")
       0.4750
+
+    Reference: TRL KTOTrainer.kto_loss (Ethayarajh et al. 2024, KTO).
     """
     name = "kto_loss"
     R.validate_reduction(name, reduction)

@@ -146,6 +146,8 @@ def clip_loss(
       >>> img = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(clip_loss(img, img, jnp.log(10.0))), 4)
       0.0
+
+    Reference: Radford et al. 2021 (CLIP); open_clip ClipLoss (loss.py), written float64 torch reference.
     """
     name = "clip_loss"
     R.validate_reduction(name, reduction)
@@ -218,6 +220,8 @@ def siglip_loss(
       >>> img = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(siglip_loss(img, img, jnp.log(10.0), -10.0)), 4)
       0.6932
+
+    Reference: Zhai et al. 2023 (SigLIP, arXiv:2303.15343); big_vision siglip / open_clip SigLipLoss, written float64 torch reference.
     """
     name = "siglip_loss"
     R.validate_reduction(name, reduction)

@@ -807,6 +807,8 @@ def optax_ctc_loss(logits, logit_paddings, labels, label_paddings, *, blank_id=0
       >>> loss = ctc_loss(jnp.zeros((1, 3, 2)), jnp.zeros((1, 3)), jnp.array([[1]]), jnp.zeros((1, 1)))
       >>> round(float(loss[0]), 4)  # -log(6 / 8)
       0.2877
+
+    Reference: optax.losses.ctc_loss (optax 0.2.8).
     """
     return _optax_ctc(
         "ctc_loss", logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon, False

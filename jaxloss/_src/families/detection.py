@@ -114,6 +114,8 @@ def sigmoid_focal_loss(
       >>> loss = sigmoid_focal_loss(jnp.array([2.0, -1.0]), jnp.array([1.0, 0.0]))
       >>> print([f"{v:.5f}" for v in loss.tolist()])
       ['0.00045', '0.01699']
+
+    Reference: torchvision.ops.sigmoid_focal_loss (torchvision 0.2x).
     """
     name = "sigmoid_focal_loss"
     R.validate_reduction(name, reduction)
@@ -302,6 +304,8 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
       >>> a = jnp.array([[0.0, 0.0, 2.0, 2.0]]); b = jnp.array([[1.0, 1.0, 3.0, 3.0]])
       >>> print(f"{generalized_box_iou_loss(a, b)[0]:.4f}")  # 1 - 1/7 + (9 - 7)/9
       1.0794
+
+    Reference: torchvision.ops.generalized_box_iou_loss (torchvision 0.2x).
     """
     name = "generalized_box_iou_loss"
     boxes1, boxes2 = _prepare_boxes(name, boxes1, boxes2, reduction)
@@ -340,6 +344,8 @@ def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
       >>> a = jnp.array([[0.0, 0.0, 2.0, 2.0]]); b = jnp.array([[1.0, 1.0, 3.0, 3.0]])
       >>> print(f"{distance_box_iou_loss(a, b)[0]:.4f}")  # 1 - 1/7 + 2/18
       0.9683
+
+    Reference: torchvision.ops.distance_box_iou_loss (torchvision 0.2x).
     """
     name = "distance_box_iou_loss"
     boxes1, boxes2 = _prepare_boxes(name, boxes1, boxes2, reduction)
@@ -385,6 +391,8 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
       >>> a = jnp.array([[0.0, 0.0, 2.0, 1.0]]); b = jnp.array([[1.0, 1.0, 3.0, 3.0]])
       >>> print(f"{complete_box_iou_loss(a, b)[0]:.4f}")
       1.1822
+
+    Reference: torchvision.ops.complete_box_iou_loss (torchvision 0.2x).
     """
     name = "complete_box_iou_loss"
     boxes1, boxes2 = _prepare_boxes(name, boxes1, boxes2, reduction)

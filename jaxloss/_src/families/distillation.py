@@ -109,6 +109,8 @@ def distillation_loss(
       0.0395
       >>> print(f"{distillation_loss(s, t, jnp.array([0]), temperature=2.0, alpha=0.7):.4f}")
       0.1694
+
+    Reference: Hinton, Vinyals & Dean 2015, Distilling the Knowledge in a Neural Network.
     """
     name = "distillation_loss"
     R.validate_reduction(name, reduction)
@@ -223,6 +225,8 @@ def js_divergence(p, q, *, log_inputs: bool = False, reduction: str = "mean"):
       >>> from jaxloss._src.families.distillation import js_divergence
       >>> print(f"{js_divergence(jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0])):.6f}")  # log 2
       0.693147
+
+    Reference: Lin 1991, Divergence measures based on the Shannon entropy; scipy.spatial.distance.jensenshannon**2.
     """
     name = "js_divergence"
     R.validate_reduction(name, reduction)
@@ -283,6 +287,8 @@ def generalized_kl_divergence(log_predictions, targets, *, reduction: str = "mea
       >>> from jaxloss._src.families.distillation import generalized_kl_divergence
       >>> print(f"{generalized_kl_divergence(jnp.log(jnp.array([2.0, 1.0])), jnp.array([1.0, 1.0])):.4f}")
       0.3069
+
+    Reference: optax.losses.generalized_kl_divergence (optax 0.2.8); Bregman divergence of x log x - x.
     """
     name = "generalized_kl_divergence"
     R.validate_reduction(name, reduction)

@@ -141,6 +141,8 @@ def gan_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Ar
       >>> from jaxloss._src.families.gan import gan_discriminator_loss
       >>> print(f"{float(gan_discriminator_loss(jnp.array([0.0]), jnp.array([0.0]))):.4f}")  # 2 log 2
       1.3863
+
+    Reference: Goodfellow et al. 2014, GAN discriminator (BCE on logits).
     """
     name = "gan_discriminator_loss"
     R.validate_reduction(name, reduction)
@@ -174,6 +176,8 @@ def gan_generator_loss(d_fake, *, saturating: bool = False, reduction: str = "me
       >>> from jaxloss._src.families.gan import gan_generator_loss
       >>> print(f"{float(gan_generator_loss(jnp.array([0.0, 2.0]))):.4f}")
       0.4100
+
+    Reference: Goodfellow et al. 2014, generator loss (non-saturating and minimax).
     """
     name = "gan_generator_loss"
     R.validate_reduction(name, reduction)
@@ -210,6 +214,8 @@ def hinge_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.
       >>> from jaxloss._src.families.gan import hinge_discriminator_loss
       >>> print(f"{float(hinge_discriminator_loss(jnp.array([0.5, 2.0]), jnp.array([-0.5, 0.0]))):.4f}")
       1.0000
+
+    Reference: Miyato et al. 2018 (SN-GAN) / Lim & Ye 2017, hinge discriminator loss.
     """
     name = "hinge_discriminator_loss"
     R.validate_reduction(name, reduction)
@@ -239,6 +245,8 @@ def hinge_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
       >>> from jaxloss._src.families.gan import hinge_generator_loss
       >>> print(f"{float(hinge_generator_loss(jnp.array([0.5, -1.5]))):.4f}")
       0.5000
+
+    Reference: Miyato et al. 2018 (SN-GAN), hinge generator loss -D(G(z)).
     """
     name = "hinge_generator_loss"
     R.validate_reduction(name, reduction)
@@ -279,6 +287,8 @@ def least_squares_discriminator_loss(
       >>> from jaxloss._src.families.gan import least_squares_discriminator_loss
       >>> print(f"{float(least_squares_discriminator_loss(jnp.array([0.5]), jnp.array([0.5]))):.4f}")
       0.2500
+
+    Reference: Mao et al. 2017 (LSGAN), eq. 2, discriminator.
     """
     name = "least_squares_discriminator_loss"
     R.validate_reduction(name, reduction)
@@ -313,6 +323,8 @@ def least_squares_generator_loss(d_fake, *, c: float = 1.0, reduction: str = "me
       >>> from jaxloss._src.families.gan import least_squares_generator_loss
       >>> print(f"{float(least_squares_generator_loss(jnp.array([0.0, 1.0]))):.4f}")
       0.2500
+
+    Reference: Mao et al. 2017 (LSGAN), eq. 2, generator.
     """
     name = "least_squares_generator_loss"
     R.validate_reduction(name, reduction)
@@ -351,6 +363,8 @@ def wasserstein_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -
       >>> from jaxloss._src.families.gan import wasserstein_discriminator_loss
       >>> print(f"{float(wasserstein_discriminator_loss(jnp.array([2.0, 1.0]), jnp.array([0.5]))):.4f}")
       -1.0000
+
+    Reference: Arjovsky et al. 2017 (WGAN), critic loss E[D(G(z))] - E[D(x)].
     """
     name = "wasserstein_discriminator_loss"
     R.validate_reduction(name, reduction)
@@ -380,6 +394,8 @@ def wasserstein_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
       >>> from jaxloss._src.families.gan import wasserstein_generator_loss
       >>> print(f"{float(wasserstein_generator_loss(jnp.array([0.5, 1.5]))):.4f}")
       -1.0000
+
+    Reference: Arjovsky et al. 2017 (WGAN), generator loss -E[D(G(z))].
     """
     name = "wasserstein_generator_loss"
     R.validate_reduction(name, reduction)
@@ -466,6 +482,8 @@ def r1_penalty(discriminator, real, *, gamma: float = 10.0, reduction: str = "me
       >>> discriminator = lambda x: jnp.sum(x ** 2, axis=-1)  # gradient 2x
       >>> print(f"{float(r1_penalty(discriminator, jnp.array([[1.0, 0.0], [0.0, 2.0]]), gamma=1.0)):.4f}")
       5.0000
+
+    Reference: Mescheder et al. 2018, R1 = gamma/2 E_real ||grad D||^2.
     """
     return _sq_norm_penalty("r1_penalty", discriminator, real, "real", gamma, reduction)
 
@@ -500,6 +518,8 @@ def r2_penalty(discriminator, fake, *, gamma: float = 10.0, reduction: str = "me
       >>> discriminator = lambda x: 3.0 * x[:, 0]
       >>> print(f"{float(r2_penalty(discriminator, jnp.ones((4, 2)))):.4f}")  # 10 / 2 * 9
       45.0000
+
+    Reference: Mescheder et al. 2018, R2 = gamma/2 E_fake ||grad D||^2.
     """
     return _sq_norm_penalty("r2_penalty", discriminator, fake, "fake", gamma, reduction)
 
@@ -541,6 +561,8 @@ def wgan_gp_penalty(
       >>> critic = lambda x: 2.0 * x[:, 0]  # gradient norm 2 everywhere
       >>> print(f"{float(wgan_gp_penalty(critic, jnp.ones((3, 2)), jnp.zeros((3, 2)), jnp.full(3, 0.5))):.4f}")
       10.0000
+
+    Reference: Gulrajani et al. 2017 (WGAN-GP), lambda (||grad D(x_hat)|| - 1)^2.
     """
     name = "wgan_gp_penalty"
     R.validate_reduction(name, reduction)

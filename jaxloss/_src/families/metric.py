@@ -253,6 +253,8 @@ def contrastive_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
       >>> round(float(contrastive_loss(x, jnp.array([0, 0, 1]))), 4)
       1.6488
+
+    Reference: Hadsell et al. 2006; pytorch-metric-learning 2.9 ContrastiveLoss.
     """
     name = "contrastive_loss"
     R.validate_reduction(name, reduction)
@@ -357,6 +359,8 @@ def ntxent_loss(embeddings, labels, *, temperature=0.07, reduction: str = "mean"
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(ntxent_loss(x, jnp.array([0, 0, 1, 1]), temperature=0.5)), 4)
       0.4302
+
+    Reference: Chen et al. 2020 (SimCLR); optax.losses.ntxent (optax 0.2.8); pytorch-metric-learning 2.9 NTXentLoss.
     """
     name = "ntxent_loss"
     R.validate_reduction(name, reduction)
@@ -431,6 +435,8 @@ def info_nce_loss(
       >>> q = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(info_nce_loss(q, q, temperature=1.0)), 4)
       0.3133
+
+    Reference: Oord et al. 2018 (CPC); info-nce-pytorch 0.1.4 info_nce.
     """
     name = "info_nce_loss"
     R.validate_reduction(name, reduction)
@@ -534,6 +540,8 @@ def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, reductio
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
       >>> round(float(supervised_contrastive_loss(x, jnp.array([0, 0, 1]), temperature=1.0)), 4)
       0.4846
+
+    Reference: Khosla et al. 2020; pytorch-metric-learning 2.9 SupConLoss.
     """
     name = "supervised_contrastive_loss"
     R.validate_reduction(name, reduction)
@@ -600,6 +608,8 @@ def npairs_loss(embeddings, labels, *, normalize: bool = True, reduction: str = 
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(npairs_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       0.4093
+
+    Reference: Sohn 2016; pytorch-metric-learning 2.9 NPairsLoss.
     """
     name = "npairs_loss"
     R.validate_reduction(name, reduction)
@@ -722,6 +732,8 @@ def arcface_loss(embeddings, labels, weight, *, margin=28.6, scale=64.0, reducti
       >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(arcface_loss(x, jnp.array([0, 1]), w, scale=4.0)), 4)
       0.0751
+
+    Reference: Deng et al. 2019 (ArcFace); pytorch-metric-learning 2.9 ArcFaceLoss.
     """
     name = "arcface_loss"
     R.validate_reduction(name, reduction)
@@ -767,6 +779,8 @@ def cosface_loss(embeddings, labels, weight, *, margin=0.35, scale=64.0, reducti
       >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(cosface_loss(x, jnp.array([0, 1]), w, scale=4.0)), 4)
       0.1345
+
+    Reference: Wang et al. 2018 (CosFace); pytorch-metric-learning 2.9 CosFaceLoss.
     """
     name = "cosface_loss"
     R.validate_reduction(name, reduction)
@@ -859,6 +873,8 @@ def circle_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(circle_loss(x, jnp.array([0, 0, 1, 1]), gamma=4.0)), 4)
       0.8299
+
+    Reference: Sun et al. 2020; pytorch-metric-learning 2.9 CircleLoss; keras.losses.Circle (Keras 3).
     """
     name = "circle_loss"
     R.validate_reduction(name, reduction)
@@ -923,6 +939,8 @@ def multi_similarity_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(multi_similarity_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       0.2688
+
+    Reference: Wang et al. 2019; pytorch-metric-learning 2.9 MultiSimilarityLoss.
     """
     name = "multi_similarity_loss"
     R.validate_reduction(name, reduction)
@@ -1061,6 +1079,8 @@ def lifted_structure_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       1.4328
+
+    Reference: Oh Song et al. 2016; pytorch-metric-learning 2.9 LiftedStructureLoss.
     """
     name = "lifted_structure_loss"
     R.validate_reduction(name, reduction)
@@ -1111,6 +1131,8 @@ def generalized_lifted_structure_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(generalized_lifted_structure_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       0.9731
+
+    Reference: Hermans et al. 2017; pytorch-metric-learning 2.9 GeneralizedLiftedStructureLoss.
     """
     name = "generalized_lifted_structure_loss"
     R.validate_reduction(name, reduction)
@@ -1177,6 +1199,8 @@ def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: 
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(margin_loss(x, jnp.array([0, 0, 1, 1]), 0.8)), 4)
       0.0471
+
+    Reference: Wu et al. 2017; pytorch-metric-learning 2.9 MarginLoss.
     """
     name = "margin_loss"
     R.validate_reduction(name, reduction)
@@ -1277,6 +1301,8 @@ def nca_loss(embeddings, labels, *, softmax_scale=1.0, reduction: str = "mean"):
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(nca_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       0.4302
+
+    Reference: Goldberger et al. 2005; pytorch-metric-learning 2.9 NCALoss.
     """
     name = "nca_loss"
     R.validate_reduction(name, reduction)
@@ -1321,6 +1347,8 @@ def proxy_nca_loss(embeddings, labels, proxies, *, softmax_scale=1.0, reduction:
       >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(proxy_nca_loss(x, jnp.array([0, 0, 1]), p)), 4)
       0.2556
+
+    Reference: Movshovitz-Attias et al. 2017; pytorch-metric-learning 2.9 ProxyNCALoss.
     """
     name = "proxy_nca_loss"
     R.validate_reduction(name, reduction)
@@ -1378,6 +1406,8 @@ def proxy_anchor_loss(
       >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(proxy_anchor_loss(x, jnp.array([0, 0, 1]), p)), 4)
       12.82
+
+    Reference: Kim et al. 2020; pytorch-metric-learning 2.9 ProxyAnchorLoss.
     """
     name = "proxy_anchor_loss"
     R.validate_reduction(name, reduction)
@@ -1444,6 +1474,8 @@ def soft_triple_loss(
       >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.2]], [[0.0, 1.0], [0.3, 1.0]]])
       >>> round(float(soft_triple_loss(x, jnp.array([0, 1]), c, la=2.0)), 4)
       0.2001
+
+    Reference: Qian et al. 2019; pytorch-metric-learning 2.9 SoftTripleLoss.
     """
     name = "soft_triple_loss"
     R.validate_reduction(name, reduction)
@@ -1504,6 +1536,8 @@ def fast_ap_loss(embeddings, labels, *, num_bins: int = 10, reduction: str = "me
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(fast_ap_loss(x, jnp.array([0, 1, 0, 1]))), 4)
       0.5833
+
+    Reference: Cakir et al. 2019; pytorch-metric-learning 2.9 FastAPLoss.
     """
     name = "fast_ap_loss"
     R.validate_reduction(name, reduction)
@@ -1574,6 +1608,8 @@ def tuplet_margin_loss(embeddings, labels, *, margin=5.73, scale=64.0, reduction
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(tuplet_margin_loss(x, jnp.array([0, 0, 1, 1]), scale=4.0)), 4)
       0.1828
+
+    Reference: Yu & Tao 2019; pytorch-metric-learning 2.9 TupletMarginLoss.
     """
     name = "tuplet_margin_loss"
     R.validate_reduction(name, reduction)
@@ -1630,6 +1666,8 @@ def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
       >>> round(float(instance_loss(x, jnp.array([5, 5, 7]), gamma=2.0)), 4)
       1.0008
+
+    Reference: Zheng et al. 2020; pytorch-metric-learning 2.9 InstanceLoss.
     """
     name = "instance_loss"
     R.validate_reduction(name, reduction)
@@ -1683,6 +1721,8 @@ def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(angular_loss(x, jnp.array([0, 0, 1, 1]))), 4)
       0.3124
+
+    Reference: Wang et al. 2017; pytorch-metric-learning 2.9 AngularLoss.
     """
     name = "angular_loss"
     R.validate_reduction(name, reduction)
@@ -1742,6 +1782,8 @@ def intra_pair_variance_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(intra_pair_variance_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
       0.1027
+
+    Reference: Yu et al. 2019; pytorch-metric-learning 2.9 IntraPairVarianceLoss.
     """
     name = "intra_pair_variance_loss"
     R.validate_reduction(name, reduction)
@@ -1796,6 +1838,8 @@ def signal_to_noise_ratio_contrastive_loss(
       >>> x = jnp.array([[1.0, 0.0, 2.0], [0.8, 0.6, 1.0], [0.0, 1.0, -1.0]])
       >>> round(float(signal_to_noise_ratio_contrastive_loss(x, jnp.array([0, 0, 1]))), 4)
       2.5715
+
+    Reference: Yuan et al. 2019; pytorch-metric-learning 2.9 SignalToNoiseRatioContrastiveLoss.
     """
     name = "signal_to_noise_ratio_contrastive_loss"
     R.validate_reduction(name, reduction)
@@ -1851,6 +1895,8 @@ def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, red
       >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(normalized_softmax_loss(x, jnp.array([0, 1]), w, temperature=0.5)), 4)
       0.1717
+
+    Reference: Zhai & Wu 2019; pytorch-metric-learning 2.9 NormalizedSoftmaxLoss.
     """
     name = "normalized_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -1897,6 +1943,8 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
       >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(p2s_grad_loss(x, jnp.array([0, 1]), w)), 4)
       0.0122
+
+    Reference: Zhang et al. 2019; pytorch-metric-learning 2.9 P2SGradLoss.
     """
     name = "p2s_grad_loss"
     R.validate_reduction(name, reduction)
@@ -1962,6 +2010,8 @@ def threshold_consistent_margin_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(threshold_consistent_margin_loss(x, jnp.array([0, 0, 1, 1, 0]))), 4)
       0.3667
+
+    Reference: Zhang et al. 2023; pytorch-metric-learning 2.9 ThresholdConsistentMarginLoss.
     """
     name = "threshold_consistent_margin_loss"
     R.validate_reduction(name, reduction)
@@ -2016,6 +2066,8 @@ def sub_center_arcface_loss(
       >>> c = jnp.array([[[1.0, 0.0], [1.0, 0.5]], [[0.0, 1.0], [-0.3, 1.0]]])
       >>> round(float(sub_center_arcface_loss(x, jnp.array([0, 1]), c, scale=4.0)), 4)
       0.1839
+
+    Reference: Deng et al. 2020 (sub-center ArcFace); pytorch-metric-learning 2.9 SubCenterArcFaceLoss.
     """
     name = "sub_center_arcface_loss"
     R.validate_reduction(name, reduction)
@@ -2126,6 +2178,8 @@ def large_margin_softmax_loss(
       >>> w = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(large_margin_softmax_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
       0.3676
+
+    Reference: Liu et al. 2016 (L-Softmax); pytorch-metric-learning 2.9 LargeMarginSoftmaxLoss.
     """
     name = "large_margin_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -2168,6 +2222,8 @@ def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, r
       >>> w = jnp.array([[2.0, 0.0], [0.0, 3.0]])
       >>> round(float(sphereface_loss(x, jnp.array([0, 1]), w, margin=2)), 4)
       0.3676
+
+    Reference: Liu et al. 2017 (SphereFace); pytorch-metric-learning 2.9 SphereFaceLoss.
     """
     name = "sphereface_loss"
     R.validate_reduction(name, reduction)
@@ -2234,6 +2290,8 @@ def batch_all_triplet_margin_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(batch_all_triplet_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.5)), 4)
       0.3471
+
+    Reference: Weinberger & Saul 2009; Schroff et al. 2015; pytorch-metric-learning 2.9 TripletMarginLoss.
     """
     name = "batch_all_triplet_margin_loss"
     R.validate_reduction(name, reduction)
@@ -2314,6 +2372,8 @@ def vicreg_loss(
       >>> z = jnp.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]])
       >>> round(float(vicreg_loss(z, z + 0.1)), 4)
       6.6238
+
+    Reference: Bardes et al. 2022 (VICReg); pytorch-metric-learning 2.9 VICRegLoss.
     """
     name = "vicreg_loss"
     R.validate_reduction(name, reduction, ("mean", "sum"))
@@ -2414,6 +2474,8 @@ def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "m
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(histogram_loss(x, jnp.array([0, 0, 1, 1, 0]), n_bins=10)), 4)
       0.175
+
+    Reference: Ustinova & Lempitsky 2016; pytorch-metric-learning 2.9 HistogramLoss.
     """
     name = "histogram_loss"
     R.validate_reduction(name, reduction)
@@ -2504,6 +2566,8 @@ def ranked_list_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(ranked_list_loss(x, jnp.array([0, 0, 1, 1, 0]), margin=0.4, Tn=1.0)), 4)
       0.1516
+
+    Reference: Wang et al. 2019 (RLL); pytorch-metric-learning 2.9 RankedListLoss.
     """
     name = "ranked_list_loss"
     R.validate_reduction(name, reduction)
@@ -2584,6 +2648,8 @@ def pnp_loss(
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8], [0.6, 0.8]])
       >>> round(float(pnp_loss(x, jnp.array([0, 0, 1, 1, 0]), anneal=0.1)), 4)
       0.1681
+
+    Reference: Li et al. 2022 (PNP); pytorch-metric-learning 2.9 PNPLoss.
     """
     name = "pnp_loss"
     R.validate_reduction(name, reduction)
@@ -2659,6 +2725,8 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
       >>> x = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
       >>> round(float(smooth_ap_loss(x, jnp.array([0, 0, 1, 1]), temperature=0.1)), 4)
       0.019
+
+    Reference: Brown et al. 2020 (Smooth-AP); pytorch-metric-learning 2.9 SmoothAPLoss.
     """
     name = "smooth_ap_loss"
     R.validate_reduction(name, reduction)
@@ -2742,6 +2810,8 @@ def manifold_loss(
       >>> p = jnp.array([[1.0, 0.0], [0.0, 1.0]])
       >>> round(float(manifold_loss(x, jnp.array([1, 0, 0]), p)), 4)
       1.0157
+
+    Reference: Aziere & Todorovic 2019; pytorch-metric-learning 2.9 ManifoldLoss.
     """
     name = "manifold_loss"
     R.validate_reduction(name, reduction, ("mean", "sum"))
@@ -2836,6 +2906,8 @@ def dynamic_soft_margin_loss(
       >>> loss, h = dynamic_soft_margin_loss(x, jnp.array([0, 0, 1, 1, 0]), return_histogram=True)
       >>> round(float(loss), 4), h.shape
       (-0.2412, (10,))
+
+    Reference: Zhang & Rusinkiewicz 2019; pytorch-metric-learning 2.9 DynamicSoftMarginLoss.
     """
     name = "dynamic_soft_margin_loss"
     R.validate_reduction(name, reduction)

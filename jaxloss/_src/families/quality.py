@@ -337,6 +337,8 @@ def ssim(
       >>> x = jnp.linspace(0.0, 1.0, 256).reshape(1, 1, 16, 16)
       >>> round(float(ssim(x, x, data_range=1.0)), 4), round(float(ssim(x, 1.0 - x, data_range=1.0)), 4)
       (1.0, -0.8262)
+
+    Reference: pytorch-msssim 1.0.0 pytorch_msssim.ssim.
     """
     values, out_dtype = _ssim_per_channel("ssim", X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim)
     out = jnp.mean(values) if size_average else jnp.mean(values, axis=1)
@@ -382,6 +384,8 @@ def ssim_loss(
       >>> x = jnp.linspace(0.0, 1.0, 256).reshape(1, 1, 16, 16)
       >>> round(float(ssim_loss(x, x, data_range=1.0)), 4)
       0.0
+
+    Reference: 1 - pytorch-msssim 1.0.0 pytorch_msssim.ssim.
     """
     name = "ssim_loss"
     R.validate_reduction(name, reduction)
@@ -434,6 +438,8 @@ def ms_ssim(
       >>> x = jnp.linspace(0.0, 1.0, 34 * 34).reshape(1, 1, 34, 34)
       >>> round(float(ms_ssim(x, x, data_range=1.0, win_size=3)), 4)
       1.0
+
+    Reference: pytorch-msssim 1.0.0 pytorch_msssim.ms_ssim.
     """
     values, out_dtype = _ms_ssim_per_channel("ms_ssim", X, Y, data_range, win_size, win_sigma, win, weights, K)
     out = jnp.mean(values) if size_average else jnp.mean(values, axis=1)
@@ -479,6 +485,8 @@ def ms_ssim_loss(
       >>> x = jnp.linspace(0.0, 1.0, 34 * 34).reshape(1, 1, 34, 34)
       >>> round(float(ms_ssim_loss(x, x, data_range=1.0, win_size=3)), 4)
       0.0
+
+    Reference: 1 - pytorch-msssim 1.0.0 pytorch_msssim.ms_ssim.
     """
     name = "ms_ssim_loss"
     R.validate_reduction(name, reduction)
@@ -513,6 +521,8 @@ def psnr(image, target, max_val) -> jax.Array:
       >>> from jaxloss._src.families.quality import psnr
       >>> round(float(psnr(jnp.ones(1), 1.2 * jnp.ones(1), 2.0)), 4)
       20.0
+
+    Reference: kornia 0.9.0 kornia.metrics.psnr.
     """
     image, target, out_dtype = _prepare_pair("psnr", "image", image, "target", target)
     mse = jnp.mean((image - target) ** 2)
@@ -539,6 +549,8 @@ def psnr_loss(image, target, max_val) -> jax.Array:
       >>> from jaxloss._src.families.quality import psnr_loss
       >>> round(float(psnr_loss(jnp.ones(1), 1.2 * jnp.ones(1), 2.0)), 4)
       -20.0
+
+    Reference: kornia 0.9.0 kornia.losses.psnr_loss.
     """
     image, target, out_dtype = _prepare_pair("psnr_loss", "image", image, "target", target)
     mse = jnp.mean((image - target) ** 2)
@@ -567,6 +579,8 @@ def total_variation(img, reduction: str = "sum") -> jax.Array:
       >>> from jaxloss._src.families.quality import total_variation
       >>> total_variation(jnp.array([[0.0, 1.0], [3.0, 3.0]])).tolist()
       6.0
+
+    Reference: kornia 0.9.0 kornia.losses.total_variation.
     """
     name = "total_variation"
     R.validate_reduction(name, reduction, ("mean", "sum"))
@@ -614,6 +628,8 @@ def charbonnier_loss(img1, img2, reduction: str = "none") -> jax.Array:
       >>> from jaxloss._src.families.quality import charbonnier_loss
       >>> charbonnier_loss(jnp.array([0.0, 3.0]), jnp.array([0.0, -1.0]), reduction="sum").round(4).tolist()
       3.1231
+
+    Reference: kornia 0.9.0 kornia.losses.charbonnier_loss.
     """
     name = "charbonnier_loss"
     R.validate_reduction(name, reduction)
@@ -688,6 +704,8 @@ def image_gradient_loss(
       >>> ramp = jnp.tile(jnp.arange(4.0), (4, 1)).reshape(1, 1, 4, 4)
       >>> round(float(image_gradient_loss(ramp, jnp.zeros((1, 1, 4, 4)))), 4)
       0.375
+
+    Reference: F.l1_loss of kornia 0.9.0 kornia.filters.spatial_gradient maps.
     """
     name = "image_gradient_loss"
     R.validate_reduction(name, reduction)
@@ -800,6 +818,8 @@ def multi_resolution_stft_loss(
       >>> kw = dict(fft_sizes=(16, 32), hop_sizes=(4, 8), win_lengths=(12, 24))
       >>> round(float(multi_resolution_stft_loss(x, x, **kw)), 4)
       0.0
+
+    Reference: auraloss 0.4.0 auraloss.freq.MultiResolutionSTFTLoss.
     """
     name = "multi_resolution_stft_loss"
     R.validate_reduction(name, reduction, ("mean", "sum"))

@@ -435,6 +435,8 @@ def listwise_softmax_loss(
       >>> from jaxloss._src.families.ranking import listwise_softmax_loss
       >>> round(float(listwise_softmax_loss(jnp.array([2.0, 1.0, 3.0]), jnp.array([1.0, 0.0, 0.0]))), 4)
       1.4076
+
+    Reference: rax.softmax_loss (rax 0.4); optax.losses.ranking_softmax_loss.
     """
     name = "listwise_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -518,6 +520,8 @@ def pairwise_hinge_loss(
       >>> where = jnp.array([[True, True, False], [True, True, True]])
       >>> round(float(pairwise_hinge_loss(scores, labels, where=where)), 4)
       0.1667
+
+    Reference: rax.pairwise_hinge_loss (rax 0.4).
     """
     return _pairwise_face(
         "pairwise_hinge_loss",
@@ -567,6 +571,8 @@ def pairwise_logistic_loss(
       >>> from jaxloss._src.families.ranking import pairwise_logistic_loss
       >>> round(float(pairwise_logistic_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       1.3133
+
+    Reference: rax.pairwise_logistic_loss (rax 0.4).
     """
     return _pairwise_face(
         "pairwise_logistic_loss",
@@ -608,6 +614,8 @@ def listmle_loss(
       >>> from jaxloss._src.families.ranking import listmle_loss
       >>> round(float(listmle_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       1.3133
+
+    Reference: rax.listmle_loss (rax 0.4).
     """
     name = "listmle_loss"
     R.validate_reduction(name, reduction)
@@ -652,6 +660,8 @@ def approx_ndcg_loss(
       >>> from jaxloss._src.families.ranking import approx_ndcg_loss
       >>> round(float(approx_ndcg_loss(jnp.array([-1.0, 1.0, 0.0]), jnp.array([0.0, 0.0, 1.0]))), 4)
       -0.6309
+
+    Reference: -rax.approx_t12n(rax.ndcg_metric) (rax 0.4).
     """
     name = "approx_ndcg_loss"
     R.validate_reduction(name, reduction)
@@ -706,6 +716,8 @@ def poly1_softmax_loss(
       >>> from jaxloss._src.families.ranking import poly1_softmax_loss
       >>> round(float(poly1_softmax_loss(jnp.array([2.0, 1.0, 3.0]), jnp.array([1.0, 0.0, 0.0]))), 4)
       2.1629
+
+    Reference: rax.poly1_softmax_loss (rax 0.4).
     """
     name = "poly1_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -762,6 +774,8 @@ def unique_softmax_loss(
       >>> from jaxloss._src.families.ranking import unique_softmax_loss
       >>> round(float(unique_softmax_loss(jnp.array([2.0, 1.0, 3.0]), jnp.array([1.0, 0.0, 2.0]))), 4)
       1.5361
+
+    Reference: rax.unique_softmax_loss (rax 0.4).
     """
     name = "unique_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -811,6 +825,8 @@ def pairwise_soft_zero_one_loss(
       >>> from jaxloss._src.families.ranking import pairwise_soft_zero_one_loss
       >>> round(float(pairwise_soft_zero_one_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       0.7311
+
+    Reference: rax.pairwise_soft_zero_one_loss (rax 0.4).
     """
     return _pairwise_face(
         "pairwise_soft_zero_one_loss",
@@ -860,6 +876,8 @@ def pairwise_mse_loss(
       >>> from jaxloss._src.families.ranking import pairwise_mse_loss
       >>> round(float(pairwise_mse_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       2.0
+
+    Reference: rax.pairwise_mse_loss (rax 0.4).
     """
     return _pairwise_face(
         "pairwise_mse_loss",
@@ -914,6 +932,8 @@ def pairwise_qr_loss(
       >>> from jaxloss._src.families.ranking import pairwise_qr_loss
       >>> round(float(pairwise_qr_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0]))), 4)
       1.0
+
+    Reference: rax.pairwise_qr_loss (rax 0.4).
     """
     name = "pairwise_qr_loss"
     V.check_option(
@@ -987,6 +1007,8 @@ def pointwise_sigmoid_loss(
       >>> from jaxloss._src.families.ranking import pointwise_sigmoid_loss
       >>> round(float(pointwise_sigmoid_loss(jnp.array([0.0, 2.0]), jnp.array([1.0, 0.0]))), 4)
       1.41
+
+    Reference: rax.pointwise_sigmoid_loss (rax 0.4).
     """
     return _pointwise_face(
         "pointwise_sigmoid_loss", _sigmoid_ce, scores, labels, where, weights, segments, reduction
@@ -1015,6 +1037,8 @@ def pointwise_mse_loss(
       >>> from jaxloss._src.families.ranking import pointwise_mse_loss
       >>> round(float(pointwise_mse_loss(jnp.array([0.0, 2.0]), jnp.array([1.0, 0.0]))), 4)
       2.5
+
+    Reference: rax.pointwise_mse_loss (rax 0.4).
     """
     return _pointwise_face(
         "pointwise_mse_loss", _square_error, scores, labels, where, weights, segments, reduction

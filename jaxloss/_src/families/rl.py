@@ -270,6 +270,8 @@ def lambda_returns(r_t, discount_t, v_t, lambda_=1.0, stop_target_gradients: boo
       >>> lambda_returns(jnp.array([1.0, 0.0, 2.0]), jnp.array([0.9, 0.9, 0.0]), jnp.array([0.5, 1.0, 3.0]),
       ...                lambda_=0.5)
       Array([1.8325   , 1.3499999, 2.       ], dtype=float32)
+
+    Reference: rlax.lambda_returns (rlax 0.1.9).
     """
     name = "lambda_returns"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -307,6 +309,8 @@ def td_lambda(v_tm1, r_t, discount_t, v_t, lambda_, stop_target_gradients: bool 
       >>> td_lambda(jnp.array([1.0, 1.0]), jnp.array([1.0, 0.0]), jnp.array([0.9, 0.0]),
       ...           jnp.array([2.0, 0.5]), 0.5)
       Array([ 0.9, -1. ], dtype=float32)
+
+    Reference: rlax.td_lambda (rlax 0.1.9).
     """
     name = "td_lambda"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -373,6 +377,8 @@ def n_step_bootstrapped_returns(
       >>> r, d, v = jnp.array([1.0, 1.0, 1.0]), jnp.array([0.5, 0.5, 0.5]), jnp.array([4.0, 4.0, 4.0])
       >>> n_step_bootstrapped_returns(r, d, v, 2)
       Array([2.5, 2.5, 3. ], dtype=float32)
+
+    Reference: rlax.n_step_bootstrapped_returns (rlax 0.1.9).
     """
     name = "n_step_bootstrapped_returns"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -433,6 +439,8 @@ def truncated_generalized_advantage_estimation(
       >>> from jaxloss._src.families.rl import truncated_generalized_advantage_estimation as gae
       >>> gae(jnp.array([1.0, 1.0]), jnp.array([0.9, 0.9]), 0.5, jnp.array([0.0, 1.0, 2.0]))
       Array([2.71, 1.8 ], dtype=float32)
+
+    Reference: rlax.truncated_generalized_advantage_estimation (rlax 0.1.9).
     """
     name = "truncated_generalized_advantage_estimation"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -539,6 +547,8 @@ def vtrace(
       >>> vtrace(jnp.array([0.0, 0.5]), jnp.array([0.5, 1.0]), jnp.array([1.0, 1.0]), jnp.array([0.9, 0.9]),
       ...        jnp.array([2.0, 0.5]))
       Array([2.08      , 0.70000005], dtype=float32)
+
+    Reference: rlax.vtrace (rlax 0.1.9).
     """
     name = "vtrace"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -601,6 +611,8 @@ def vtrace_td_error_and_advantage(
       ...     jnp.array([1.0, 1.0]), jnp.array([0.9, 0.9]), jnp.array([2.0, 0.5]))
       >>> out.pg_advantage
       Array([2.08, 0.7 ], dtype=float32)
+
+    Reference: rlax.vtrace_td_error_and_advantage (rlax 0.1.9).
     """
     name = "vtrace_td_error_and_advantage"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -657,6 +669,8 @@ def q_learning(q_tm1, a_tm1, r_t, discount_t, q_t, stop_target_gradients: bool =
       >>> from jaxloss._src.families.rl import q_learning
       >>> q_learning(jnp.array([1.0, 2.0]), jnp.array(0), jnp.array(1.0), jnp.array(0.5), jnp.array([3.0, 4.0]))
       Array(2., dtype=float32)
+
+    Reference: rlax.q_learning (rlax 0.1.9).
     """
     name = "q_learning"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -694,6 +708,8 @@ def double_q_learning(
       >>> double_q_learning(jnp.array([1.0, 2.0]), jnp.array(1), jnp.array(1.0), jnp.array(0.5),
       ...                   jnp.array([3.0, 4.0]), jnp.array([1.0, 0.0]))
       Array(0.5, dtype=float32)
+
+    Reference: rlax.double_q_learning (rlax 0.1.9).
     """
     name = "double_q_learning"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -731,6 +747,8 @@ def expected_sarsa(
       >>> expected_sarsa(jnp.array([1.0, 2.0]), jnp.array(0), jnp.array(1.0), jnp.array(0.5),
       ...                jnp.array([3.0, 4.0]), jnp.array([0.5, 0.5]))
       Array(1.75, dtype=float32)
+
+    Reference: rlax.expected_sarsa (rlax 0.1.9).
     """
     name = "expected_sarsa"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
@@ -778,6 +796,8 @@ def policy_gradient_loss(
       >>> round(float(policy_gradient_loss(jnp.zeros((2, 2)), jnp.array([0, 1]), jnp.array([1.0, 2.0]),
       ...                                  jnp.ones(2))), 4)
       1.0397
+
+    Reference: rlax.policy_gradient_loss (rlax 0.1.9).
     """
     name = "policy_gradient_loss"
     R.validate_reduction(name, reduction)
@@ -822,6 +842,8 @@ def entropy_loss(logits_t, w_t, *, reduction: str = "mean") -> jax.Array:
       >>> from jaxloss._src.families.rl import entropy_loss
       >>> round(float(entropy_loss(jnp.zeros((1, 4)), jnp.ones(1))), 4)  # -log 4
       -1.3863
+
+    Reference: rlax.entropy_loss (rlax 0.1.9).
     """
     name = "entropy_loss"
     R.validate_reduction(name, reduction)
@@ -873,6 +895,8 @@ def clipped_surrogate_pg_loss(
       >>> from jaxloss._src.families.rl import clipped_surrogate_pg_loss
       >>> clipped_surrogate_pg_loss(jnp.array([0.5, 1.5]), jnp.array([1.0, 1.0]), 0.2, reduction="none")
       Array([-0.5, -1.2], dtype=float32)
+
+    Reference: rlax.clipped_surrogate_pg_loss (rlax 0.1.9).
     """
     name = "clipped_surrogate_pg_loss"
     R.validate_reduction(name, reduction)
@@ -920,6 +944,8 @@ def clipped_value_loss(
       >>> from jaxloss._src.families.rl import clipped_value_loss
       >>> clipped_value_loss(jnp.array([1.5]), jnp.array([1.0]), jnp.array([2.0]), 0.2, reduction="none")
       Array([0.32], dtype=float32)
+
+    Reference: PPO value clipping, OpenAI baselines ppo2 / CleanRL ppo (0.5 max of the squared errors).
     """
     name = "clipped_value_loss"
     R.validate_reduction(name, reduction)

@@ -311,6 +311,8 @@ def dice_loss(
       >>> labels = jnp.array([[0, 1, 1]])
       >>> [round(v, 4) for v in dice_loss(probs, labels, reduction='none').tolist()]
       [0.3333, 0.2727]
+
+    Reference: keras.losses.Dice (Keras 3.15); Milletari et al. 2016 (V-Net).
     """
     smooth_, eps_ = smooth, eps
 
@@ -371,6 +373,8 @@ def jaccard_loss(
       >>> labels = jnp.array([[0, 1, 1]])
       >>> [round(v, 4) for v in jaccard_loss(probs, labels, reduction='none').tolist()]
       [0.5, 0.4286]
+
+    Reference: soft Jaccard / IoU loss (Rahman & Wang 2016); written-out float64 reference.
     """
     smooth_, eps_ = smooth, eps
 
@@ -458,6 +462,8 @@ def tversky_loss(
       >>> labels = jnp.array([[0, 1, 1]])
       >>> [round(v, 4) for v in tversky_loss(probs, labels, alpha=0.3, beta=0.7, reduction='none').tolist()]
       [0.2562, 0.3296]
+
+    Reference: keras.losses.Tversky (Keras 3.15) with alpha and beta swapped; Salehi et al. 2017.
     """
     name = "tversky_loss"
     _check_alpha_beta(name, alpha, beta)
@@ -534,6 +540,8 @@ def focal_tversky_loss(
       >>> loss = focal_tversky_loss(probs, labels, alpha=0.3, beta=0.7, gamma=0.75, reduction='none')
       >>> [round(v, 4) for v in loss.tolist()]
       [0.3601, 0.435]
+
+    Reference: focal Tversky loss (Abraham & Khan 2019); written-out float64 reference.
     """
     name = "focal_tversky_loss"
     _check_alpha_beta(name, alpha, beta)
@@ -636,6 +644,8 @@ def lovasz_softmax_loss(
       >>> labels = jnp.array([[0, 1, 1]])
       >>> round(float(lovasz_softmax_loss(probs, labels)), 4)
       0.3833
+
+    Reference: Berman et al. 2018, lovasz_softmax (reference PyTorch code); written-out float64 reference.
     """
     name = "lovasz_softmax_loss"
     R.validate_reduction(name, reduction)
@@ -751,6 +761,8 @@ def lovasz_hinge_loss(
       >>> labels = jnp.array([[1, 0, 0, 1]])
       >>> round(float(lovasz_hinge_loss(logits, labels)), 4)
       0.9333
+
+    Reference: Berman et al. 2018, lovasz_hinge (reference PyTorch code); written-out float64 reference.
     """
     name = "lovasz_hinge_loss"
     R.validate_reduction(name, reduction)

@@ -351,6 +351,8 @@ def nll_loss(
       >>> logp = jnp.log(jnp.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]))
       >>> round(float(nll_loss(logp, jnp.array([0, 1]))), 6)  # torch 2.13.0: 0.458145
       0.458145
+
+    Reference: torch.nn.functional.nll_loss (torch 2.13).
     """
     name = "nll_loss"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
@@ -468,6 +470,8 @@ def cross_entropy(
       0.395495
       >>> round(float(cross_entropy(logits, jnp.array([0, 1]), label_smoothing=0.1)), 6)  # torch: 0.495495
       0.495495
+
+    Reference: torch.nn.functional.cross_entropy (torch 2.13).
     """
     name = "cross_entropy"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)

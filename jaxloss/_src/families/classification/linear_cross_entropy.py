@@ -952,6 +952,8 @@ def linear_cross_entropy(
       1.066198
       >>> round(float(linear_cross_entropy(x, w, t, options=LinearCrossEntropyOptions(batch_chunk_size=2))), 6)
       1.066198
+
+    Reference: torch.nn.functional.linear_cross_entropy (torch 2.13).
     """
     name = "linear_cross_entropy"
     R.validate_reduction(name, reduction)
