@@ -107,7 +107,8 @@ def _split_batch(batch: Any) -> tuple[Any, Any, Any]:
     if isinstance(batch, dict):
         return batch["inputs"], batch["targets"], batch.get("where")
     if len(batch) == 3:
-        return tuple(batch)  # type: ignore[return-value]
+        inputs, targets, where = batch
+        return inputs, targets, where
     inputs, targets = batch
     return inputs, targets, None
 
@@ -174,4 +175,8 @@ def make_value_fn(
       0.0
     """
     fn = make_loss_fn(apply_fn, loss_fn, axis_name=axis_name)
-    return functools.partial(fn, batch=batch)
+
+    def value_fn(params: Any) -> jax.Array:
+        return fn(params, batch)
+
+    return value_fn

@@ -36,10 +36,10 @@ class Case:
     name: str
     sizes: dict[str, dict[str, int]]
     make: Callable[[np.random.Generator, dict[str, int]], dict[str, np.ndarray]]
-    jaxloss: Callable[[dict[str, Any]], Callable[..., Any]]
+    jaxloss: Callable[[dict[str, Any] | None], Callable[..., Any]]
     diff: tuple[str, ...]
-    torch: Callable[[dict[str, Any]], Callable[..., Any]] | None = None
-    optax: Callable[[dict[str, Any]], Callable[..., Any]] | None = None
+    torch: Callable[[dict[str, Any] | None], Callable[..., Any]] | None = None
+    optax: Callable[[dict[str, Any] | None], Callable[..., Any]] | None = None
     elementwise_bytes: Callable[[dict[str, int]], int] | None = None
     repeats_scale: float = 1.0
 

@@ -83,8 +83,8 @@ def train(
     import optax
 
     fn = _loss_choices()[loss]
-    x, y = spirals(seed=seed)
-    x, y = jnp.asarray(x), jnp.asarray(y)
+    x_np, y_np = spirals(seed=seed)
+    x, y = jnp.asarray(x_np), jnp.asarray(y_np)
     params = _init_mlp(jax.random.PRNGKey(seed), (2, 64, 64, NUM_CLASSES))
     opt = optax.adam(learning_rate)
     state = opt.init(params)

@@ -162,8 +162,8 @@ class LinearCrossEntropyOptions:
                 num_rows if self.batch_chunk_size is None else min(self.batch_chunk_size, num_rows)
             )
             return max(1, size)
-        _, _, factor = method.partition(":")
-        factor = int(factor) if factor else 1
+        _, _, factor_text = method.partition(":")
+        factor = int(factor_text) if factor_text else 1
         ratio = -(-num_classes // in_features)
         target = -(-num_rows // ratio)
         size = max(1, min((1 << max(target - 1, 0).bit_length()) // factor, num_rows))
