@@ -38,7 +38,7 @@ class _Loss:
     """Base of every loss object: immutable, compared and hashed by its options."""
 
     _function: ClassVar[Callable[..., Any]]
-    #: the function's data parameters, as the object's call takes them
+    #: the function's data parameters, and the signature of the object's call that takes them
     _data: ClassVar[tuple[inspect.Parameter, ...]]
     _call: ClassVar[inspect.Signature]
     #: whether the class takes torch's deprecated ``size_average``/``reduce`` (mapped to ``reduction``)
@@ -142,10 +142,11 @@ def _loss_class(
         default = {} if p.default is p.empty else {"default": p.default}
         spec = dataclasses.field(kw_only=kw_only or p.kind is p.KEYWORD_ONLY, **default)
         fields.append((p.name, _annotation(p), spec))
-    call = tuple(
+    # the call takes the data arguments; a keyword-only one with a default may also come positionally
+    call = inspect.Signature([
         p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind is p.KEYWORD_ONLY and p.default is not p.empty else p
         for p in params[:data]
-    )
+    ])
     module = sys._getframe(1).f_globals.get("__name__", __name__)
     cls = dataclasses.make_dataclass(
         name,
@@ -155,8 +156,8 @@ def _loss_class(
             "__module__": module,
             "__doc__": f"{doc}\n\nCalls :func:`jaxloss.losses.{function.__name__}`.",
             "_function": staticmethod(function),
-            "_data": call,
-            "_call": inspect.Signature(call),
+            "_data": tuple(params[:data]),
+            "_call": call,
             "_legacy": "size_average" in hyper,
             "_reductions": reductions,
             "_choices": dict(choices or {}),
