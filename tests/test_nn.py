@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from jaxloss import losses as jl
 from jaxloss import nn as jnn
 from tests.torch_parity import compare
 
@@ -213,7 +214,7 @@ REQUIRED = {"ClippedSurrogatePGLoss": {"epsilon": 0.1}, "ClippedValueLoss": {"ep
 def test_fields_are_the_functions_hyper_parameters(name):
     cls = getattr(jnn, name)
     function = cls._function
-    assert function is getattr(jnn.F, function.__name__)
+    assert function is getattr(jl, function.__name__)
     params = list(inspect.signature(function).parameters.values())
     data = len(cls._data)
     assert [p.name for p in params[:data]] == list(cls._call.parameters)
@@ -276,7 +277,7 @@ def test_legacy_arguments_map_as_torch_maps_them(name):
 def test_call_takes_the_data_arguments_positionally_or_by_name():
     x, y = jnp.asarray(R.standard_normal((3, 4))), jnp.asarray(R.standard_normal((3, 4)))
     loss = jnn.MSELoss(reduction="sum")
-    assert float(loss(x, y)) == float(loss(input=x, target=y)) == float(jnn.F.mse_loss(x, y, reduction="sum"))
+    assert float(loss(x, y)) == float(loss(input=x, target=y)) == float(jl.mse_loss(x, y, reduction="sum"))
     with pytest.raises(TypeError):
         loss(x, y, reduction="mean")  # an option is not a call argument
     with pytest.raises(TypeError):
@@ -285,7 +286,7 @@ def test_call_takes_the_data_arguments_positionally_or_by_name():
     where = jnp.array([True, True, False, True, True])
     ranking = jnn.PairwiseQRLoss(tau=0.3)
     assert float(ranking(scores, labels, where=where)) == float(
-        jnn.F.pairwise_qr_loss(scores, labels, where=where, tau=0.3)
+        jl.pairwise_qr_loss(scores, labels, where=where, tau=0.3)
     )
 
 
@@ -306,7 +307,7 @@ def test_objects_are_static_fields_of_a_haiku_module():
     params = net.init(jax.random.key(0), x, y)
     value = jax.jit(net.apply)(params, x, y)
     (linear,) = params.values()
-    expected = jnn.F.cross_entropy(x @ linear["w"] + linear["b"][None], y, label_smoothing=0.1)
+    expected = jl.cross_entropy(x @ linear["w"] + linear["b"][None], y, label_smoothing=0.1)
     np.testing.assert_allclose(float(value), float(expected), rtol=1e-6)
 
 

@@ -4,8 +4,7 @@ A loss object only stores options and hands them to its function, so its class i
 signature: after the ``data`` leading data arguments, every parameter is a field, with its name, order, default
 and keyword-only-ness; the object's call takes the data arguments. A class whose torch counterpart differs from
 the function says so with an option (``exclude``, ``order``, ``kw_only``, ``defaults``, ``choices``,
-``reductions``) instead of
-being written by hand.
+``reductions``) instead of being written by hand.
 
 The classes are frozen dataclasses (``dataclasses.fields``, ``replace`` and ``repr`` work), compare and hash by
 their options (arrays by identity), pickle by name, and so are safe as static fields of Flax/Haiku/Equinox
@@ -61,7 +60,8 @@ class _Loss:
                 raise ValueError(f"{name}: {field} must be {expected}; got {getattr(self, field)!r}")
 
     def _options(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _LEGACY}
+        legacy = _LEGACY if self._legacy else ()
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in legacy}
 
     def __call__(self, *args: Any, **data: Any) -> Any:
         bound = self._call.bind(*args, **data).arguments
@@ -69,10 +69,10 @@ class _Loss:
         # function's parameter is keyword-only)
         positional: list[Any] = []
         named: dict[str, Any] = {}
-        for p in self._data:
+        for i, p in enumerate(self._data):
             if p.name not in bound:
                 continue
-            if p.kind is p.KEYWORD_ONLY or named or len(positional) < self._data.index(p):
+            if p.kind is p.KEYWORD_ONLY or len(positional) < i:
                 named[p.name] = bound[p.name]
             else:
                 positional.append(bound[p.name])
@@ -90,6 +90,7 @@ class _Loss:
 
 
 def _annotation(p: inspect.Parameter) -> Any:
+    """A field's annotation: the parameter's, else its default's type, else ``Any``."""
     if p.annotation is not p.empty:
         return p.annotation
     if isinstance(p.default, (bool, int, float, str)):
@@ -125,11 +126,10 @@ def _loss_class(
       reductions: the allowed ``reduction`` values.
     """
     params = list(inspect.signature(function).parameters.values())
-    hyper = {p.name: p for p in params[data:] if p.name not in exclude}
-    missing = [n for n in exclude if n not in {p.name for p in params[data:]}]
-    required = [p.name for p in params[data:] if p.name in exclude and p.default is p.empty]
-    if missing or required:
-        raise TypeError(f"{name}: cannot exclude {missing or required} from {function.__name__}")
+    tail = {p.name: p for p in params[data:]}
+    if bad := [n for n in exclude if n not in tail or tail[n].default is tail[n].empty]:
+        raise TypeError(f"{name}: {function.__name__} has no parameter with a default to exclude named {bad}")
+    hyper = {n: p for n, p in tail.items() if n not in exclude}
     if order is not None:
         if sorted(order) != sorted(hyper):
             raise TypeError(f"{name}: order {order} is not a permutation of {tuple(hyper)}")
