@@ -36,6 +36,11 @@ def _key(value: Any) -> Any:
 class _Loss:
     """Base of every loss object: immutable, compared and hashed by its options."""
 
+    # set by the factory on each class (declared here for type checkers)
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+    reduction: str
+    size_average: Any
+    reduce: Any
     _function: ClassVar[Callable[..., Any]]
     #: the function's data parameters, and the signature of the object's call that takes them
     _data: ClassVar[tuple[inspect.Parameter, ...]]
