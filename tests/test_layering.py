@@ -5,7 +5,8 @@ Layers, lowest first (a module may import only from its own layer's rules and th
 1. ``jaxloss._src.core.*``: imports only core;
 2. ``jaxloss._src.families.<family>``: imports only core, and within a family package its own modules; families
    never import each other;
-3. the faces ``jaxloss``, ``jaxloss.losses``, ``jaxloss.nn``, ``jaxloss.optax_losses``, ``jaxloss._src.wrappers``:
+3. the faces ``jaxloss``, ``jaxloss.losses``, ``jaxloss.nn``, ``jaxloss.optax_losses``, ``jaxloss._src.wrappers``,
+   ``jaxloss._src.objects`` (the machinery of ``jaxloss.nn``):
    import core, families and faces;
 4. ``jaxloss._src.catalogue``: imports the faces and core;
 5. ``jaxloss.cli.*`` and ``jaxloss.__main__``: may import anything; nothing else imports them.
@@ -21,7 +22,14 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "jaxloss"
-FACES = {"jaxloss", "jaxloss.losses", "jaxloss.nn", "jaxloss.optax_losses", "jaxloss._src.wrappers"}
+FACES = {
+    "jaxloss",
+    "jaxloss.losses",
+    "jaxloss.nn",
+    "jaxloss.optax_losses",
+    "jaxloss._src.wrappers",
+    "jaxloss._src.objects",
+}
 
 
 def _modules() -> dict[str, pathlib.Path]:

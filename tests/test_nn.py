@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 import warnings
 
 import jax
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from jaxloss import losses as jl
 from jaxloss import nn as jnn
 from tests.torch_parity import compare
 
@@ -162,19 +164,151 @@ def test_bad_options_raise(factory, match):
         factory()
 
 
-def test_constructor_signatures_match_torch():
-    for name in jnn.__all__:
-        if name == "LinearCrossEntropyLoss":
-            continue  # torch's owns the layer's parameters; ours takes them at call time
-        if not hasattr(torch.nn, name):
-            continue  # a loss torch does not have (alignment, GAN): no torch signature to match
-        ours = inspect.signature(getattr(jnn, name)).parameters
-        theirs = dict(inspect.signature(getattr(torch.nn, name).__init__).parameters)
-        theirs.pop("self")
-        assert list(ours) == list(theirs), name
-        for p in theirs.values():
-            assert ours[p.name].default == p.default, (name, p.name)
-            assert ours[p.name].kind == p.kind, (name, p.name)
+# torch.nn's loss modules that jaxloss.nn does not have, and why
+NOT_PORTED = {"NLLLoss2d": "deprecated by torch (FutureWarning); NLLLoss is its drop-in replacement"}
+# LinearCrossEntropyLoss: torch's class owns the linear layer; ours takes its parameters at call time
+LAYER_PARAMETERS = ("in_features", "num_classes", "out_features", "bias", "device", "dtype")
+
+
+def _torch_loss_modules():
+    from torch.nn.modules import loss
+
+    return sorted(
+        name for name, cls in vars(loss).items()
+        if inspect.isclass(cls) and issubclass(cls, loss._Loss) and not name.startswith("_")
+    )
+
+
+def test_the_torch_loss_modules_are_found():
+    assert {"MSELoss", "CrossEntropyLoss", "CTCLoss", "LinearCrossEntropyLoss"} <= set(_torch_loss_modules())
+
+
+@pytest.mark.parametrize("name", _torch_loss_modules())
+def test_every_torch_loss_module_has_its_constructor_signature(name):
+    if name in NOT_PORTED:
+        assert not hasattr(jnn, name)
+        return
+    ours = list(inspect.signature(getattr(jnn, name)).parameters.values())
+    theirs = list(inspect.signature(getattr(torch.nn, name).__init__).parameters.values())[1:]
+    if name == "LinearCrossEntropyLoss":
+        theirs = [p for p in theirs if p.name not in LAYER_PARAMETERS]
+    assert [p.name for p in ours] == [p.name for p in theirs]
+    for a, b in zip(ours, theirs):
+        assert a.kind == b.kind, (name, a.name)
+        assert a.default == b.default and type(a.default) is type(b.default), (name, a.name)
+
+
+# where a class deliberately differs from its function: parameters torch's class (or the reference's) lacks,
+# fields keyword-only where the function's parameter is not, fields in another order
+EXCLUDED = {
+    "L1Loss": {"weight"}, "MSELoss": {"weight"}, "HuberLoss": {"weight"},
+    **{n: {"return_rewards"} for n in ("DPOLoss", "SimPOLoss", "CPOLoss", "ORPOLoss", "KTOLoss")},
+}
+KEYWORD_ONLY = {"GaussianNLLLoss", "PolicyGradientLoss", "ClippedSurrogatePGLoss", "ClippedValueLoss"}
+REORDERED = {"LinearCrossEntropyLoss"}
+REQUIRED = {"ClippedSurrogatePGLoss": {"epsilon": 0.1}, "ClippedValueLoss": {"epsilon": 0.2},
+            "RankedListLoss": {"margin": 0.4, "Tn": 1.0}}
+
+
+@pytest.mark.parametrize("name", jnn.__all__)
+def test_fields_are_the_functions_hyper_parameters(name):
+    cls = getattr(jnn, name)
+    function = cls._function
+    assert function is getattr(jl, function.__name__)
+    params = list(inspect.signature(function).parameters.values())
+    data = len(cls._data)
+    assert [p.name for p in params[:data]] == list(cls._call.parameters)
+    hyper = [p for p in params[data:] if p.name not in EXCLUDED.get(name, set())]
+    assert {p.name for p in params[data:]} - {p.name for p in hyper} == EXCLUDED.get(name, set())
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    names = [p.name for p in hyper]
+    assert (sorted(fields) == sorted(names)) if name in REORDERED else (list(fields) == names)
+    for p in hyper:
+        f = fields[p.name]
+        default = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        assert default == p.default, (name, p.name)
+        assert f.kw_only == (p.kind is p.KEYWORD_ONLY or name in KEYWORD_ONLY), (name, p.name)
+    assert cls.__module__ == "jaxloss.nn" and cls.__qualname__ == name
+    assert inspect.getdoc(cls).endswith(f"Calls :func:`jaxloss.losses.{function.__name__}`.")
+
+
+@pytest.mark.parametrize("name", jnn.__all__)
+def test_objects_compare_hash_pickle_replace_and_repr_by_options(name):
+    cls = getattr(jnn, name)
+    options = REQUIRED.get(name, {})
+    obj = cls(**options)
+    assert obj == cls(**options) and hash(obj) == hash(cls(**options))
+    assert pickle.loads(pickle.dumps(obj)) == obj
+    other = dataclasses.replace(obj, reduction="sum" if obj.reduction != "sum" else "none")
+    assert type(other) is cls and other != obj and other.reduction != obj.reduction
+    assert dataclasses.replace(other, reduction=obj.reduction) == obj
+    assert pickle.loads(pickle.dumps(other)) == other
+    text = repr(other)
+    assert text.startswith(f"{name}(") and f"reduction={other.reduction!r}" in text
+    assert all(f"{f.name}=" in text for f in dataclasses.fields(cls))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        obj.reduction = "sum"  # type: ignore[misc]
+
+
+def test_a_dataclasses_replace_of_a_legacy_object_does_not_warn():
+    loss = jnn.CrossEntropyLoss(label_smoothing=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dataclasses.replace(loss, reduction="sum") == jnn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1)
+
+
+LEGACY = [n for n in _torch_loss_modules() if n not in NOT_PORTED and "size_average" in inspect.signature(getattr(torch.nn, n)).parameters]
+
+
+@pytest.mark.parametrize("name", LEGACY)
+def test_legacy_arguments_map_as_torch_maps_them(name):
+    assert len(LEGACY) >= 15
+    for size_average in (None, True, False):
+        for reduce in (None, True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ours = getattr(jnn, name)(size_average=size_average, reduce=reduce, reduction="sum")
+                theirs = getattr(torch.nn, name)(size_average=size_average, reduce=reduce, reduction="sum")
+            assert ours.reduction == theirs.reduction, (name, size_average, reduce)
+            assert ours.size_average is None and ours.reduce is None
+    assert "size_average" not in inspect.signature(jnn.HuberLoss).parameters  # torch's HuberLoss has none
+
+
+def test_call_takes_the_data_arguments_positionally_or_by_name():
+    x, y = jnp.asarray(R.standard_normal((3, 4))), jnp.asarray(R.standard_normal((3, 4)))
+    loss = jnn.MSELoss(reduction="sum")
+    assert float(loss(x, y)) == float(loss(input=x, target=y)) == float(jl.mse_loss(x, y, reduction="sum"))
+    with pytest.raises(TypeError):
+        loss(x, y, reduction="mean")  # an option is not a call argument
+    with pytest.raises(TypeError):
+        loss(x, y, x)
+    scores, labels = jnp.asarray(R.standard_normal(5)), jnp.asarray(R.integers(0, 3, 5) * 1.0)
+    where = jnp.array([True, True, False, True, True])
+    ranking = jnn.PairwiseQRLoss(tau=0.3)
+    assert float(ranking(scores, labels, where=where)) == float(
+        jl.pairwise_qr_loss(scores, labels, where=where, tau=0.3)
+    )
+
+
+def test_objects_are_static_fields_of_a_haiku_module():
+    import haiku as hk
+
+    class Head(hk.Module):
+        def __init__(self, loss_fn):
+            super().__init__()
+            self.loss_fn = loss_fn
+
+        def __call__(self, x, y):
+            return self.loss_fn(hk.Linear(3)(x), y)
+
+    loss_fn = jnn.CrossEntropyLoss(label_smoothing=0.1)
+    net = hk.without_apply_rng(hk.transform(lambda x, y: Head(loss_fn)(x, y)))
+    x, y = jnp.asarray(R.standard_normal((4, 5))), jnp.array([0, 2, 1, 0])
+    params = net.init(jax.random.key(0), x, y)
+    value = jax.jit(net.apply)(params, x, y)
+    (linear,) = params.values()
+    expected = jl.cross_entropy(x @ linear["w"] + linear["b"][None], y, label_smoothing=0.1)
+    np.testing.assert_allclose(float(value), float(expected), rtol=1e-6)
 
 
 def test_kldiv_batchmean_allowed():

@@ -8,12 +8,15 @@ It adapts what griffe reads statically to what Python sees at run time, without 
 * reStructuredText the docstrings use for the Sphinx-minded reader is turned into what the Markdown build
   renders: ``.. math::`` blocks and ``:math:`...``` roles become MathJax ``$$ ... $$`` / ``\\( ... \\)``
   (pymdownx.arithmatex), cross-reference roles (``:func:`x```, ``:class:`x```...) become inline code;
+* classes made by a factory (``MSELoss = _loss_class(...)`` in ``jaxloss/nn.py``), which griffe reads statically as
+  module attributes, become classes with their run-time docstring and their dataclass fields;
 * the wrappers that ``jaxloss/__init__.py`` imports lazily (module ``__getattr__``) become aliases of
   ``jaxloss._src.wrappers``, so ``::: jaxloss.per_example`` resolves.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import re
@@ -98,6 +101,27 @@ class JaxlossDocs(griffe.Extension):
 
     def on_module(self, *, mod: griffe.Module, **kwargs: Any) -> None:
         self._fix(mod)
+
+    def on_module_members(self, *, mod: griffe.Module, **kwargs: Any) -> None:
+        factory_made = [n for n, m in mod.members.items() if isinstance(m, griffe.Attribute) and m.value is not None
+                        and str(m.value).startswith("_loss_class(")]
+        if not factory_made:
+            return
+        module = importlib.import_module(mod.path)
+        for name in factory_made:
+            attr, runtime = mod.members[name], getattr(module, name)
+            cls = griffe.Class(name, lineno=attr.lineno, endlineno=attr.endlineno,
+                               bases=[b.__name__ for b in runtime.__bases__])
+            cls.docstring = griffe.Docstring(inspect.cleandoc(runtime.__doc__), lineno=attr.lineno,
+                                             endlineno=attr.endlineno, parent=cls)
+            for field in dataclasses.fields(runtime):
+                default = None if field.default is dataclasses.MISSING else (
+                    field.default.__name__ if inspect.isfunction(field.default) else repr(field.default))
+                member = griffe.Attribute(field.name, value=default, lineno=attr.lineno, endlineno=attr.endlineno)
+                member.labels |= {"class-attribute", "instance-attribute"}
+                cls.set_member(field.name, member)
+            mod.set_member(name, cls)
+            self._fix(cls)
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         if pkg.name in _LAZY:
