@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxloss._src.core import reduction as R
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.registry import register
 from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind
@@ -133,3 +134,158 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # the legacy flags replaced 'batchmean' by another reduction
         out = out / input_shape[0]
     return out.astype(out_dtype)
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+def _optax_log_probs_example(rng: np.random.Generator):
+    (logits, labels), _ = OX.ex_probs(rng)
+    return (logits - np.log(np.exp(logits).sum(-1, keepdims=True)), labels), {}
+
+
+@register(
+    namespace="optax_losses",
+    name="kl_divergence",
+    optax="kl_divergence",
+    family="divergence",
+    reference="optax.losses.kl_divergence (optax 0.2.8)",
+    example=_optax_log_probs_example,
+    diff=(0, 1),
+)
+def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Kullback-Leibler divergence of the predictions from the targets, ``sum t (log t - log p)``.
+
+    Args:
+      log_predictions: log-probabilities ``(*B, D)``.
+      targets: probabilities of the same shape (``0 log 0 = 0``).
+      axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import kl_divergence
+      >>> print(round(float(kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([1.0, 0.0]))), 4))
+      0.6931
+
+    Reference: optax.losses.kl_divergence (optax 0.2.8).
+    """
+    log_predictions = V.as_float("kl_divergence", "log_predictions", log_predictions)
+    targets = V.as_float("kl_divergence", "targets", targets)
+    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
+    where = OX.broadcast_where(where, targets.shape)
+    return jnp.sum(
+        _kl_pointwise(log_predictions, targets, False), axis=axis, where=where
+    )
+
+
+@register(
+    namespace="optax_losses",
+    name="kl_divergence_with_log_targets",
+    optax="kl_divergence_with_log_targets",
+    family="divergence",
+    reference="optax.losses.kl_divergence_with_log_targets (optax 0.2.8)",
+    example=lambda rng: ((_optax_log_probs_example(rng)[0][0], _optax_log_probs_example(rng)[0][0]), {}),
+    diff=(0, 1),
+)
+def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None):
+    """Kullback-Leibler divergence with targets in log space, ``sum exp(lt) (lt - lp)``.
+
+    Args:
+      log_predictions: log-probabilities ``(*B, D)``.
+      log_targets: log-probabilities of the targets, same shape.
+      axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import kl_divergence_with_log_targets
+      >>> lp = jnp.log(jnp.array([0.5, 0.5]))
+      >>> print(float(kl_divergence_with_log_targets(lp, lp)))
+      0.0
+
+    Reference: optax.losses.kl_divergence_with_log_targets (optax 0.2.8).
+    """
+    log_predictions = V.as_float(
+        "kl_divergence_with_log_targets", "log_predictions", log_predictions
+    )
+    log_targets = V.as_float("kl_divergence_with_log_targets", "log_targets", log_targets)
+    log_predictions, log_targets = OX.broadcast_all(log_predictions, log_targets)
+    where = OX.broadcast_where(where, log_targets.shape)
+    loss = _kl_pointwise(log_predictions, log_targets, True)
+    return jnp.sum(loss, axis=axis, where=where)
+
+
+@register(
+    namespace="optax_losses",
+    name="generalized_kl_divergence",
+    optax="generalized_kl_divergence",
+    family="divergence",
+    reference="optax.losses.generalized_kl_divergence (optax 0.2.8)",
+    example=_optax_log_probs_example,
+    diff=(0, 1),
+)
+def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Generalized KL divergence for unnormalised distributions (Bregman divergence of ``x log x - x``).
+
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i) + p_i - t_i
+
+    Args:
+      log_predictions: log-probabilities (possibly unnormalised), ``(*B, D)``.
+      targets: non-negative targets of the same shape.
+      axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import generalized_kl_divergence
+      >>> print(float(generalized_kl_divergence(jnp.log(jnp.array([1.0, 2.0])), jnp.array([1.0, 2.0]))))
+      0.0
+
+    Reference: optax.losses.generalized_kl_divergence (optax 0.2.8).
+    """
+    log_predictions = V.as_float("generalized_kl_divergence", "log_predictions", log_predictions)
+    targets = V.as_float("generalized_kl_divergence", "targets", targets)
+    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
+    where = OX.broadcast_where(where, targets.shape)
+    kl = jnp.sum(_kl_pointwise(log_predictions, targets, False), axis=axis, where=where)
+    return kl + jnp.sum(jnp.exp(log_predictions) - targets, axis=axis, where=where)
+
+
+@register(
+    namespace="optax_losses",
+    name="convex_kl_divergence",
+    optax="convex_kl_divergence",
+    family="divergence",
+    reference="optax.losses.convex_kl_divergence (optax 0.2.8)",
+    example=_optax_log_probs_example,
+    diff=(0, 1),
+)
+def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Deprecated alias of :func:`generalized_kl_divergence` (warns, as optax does).
+
+    Example:
+      >>> import warnings, jax.numpy as jnp
+      >>> from jaxloss.optax_losses import convex_kl_divergence
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore")
+      ...     print(float(convex_kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([0.5, 0.5]))))
+      0.0
+
+    Reference: optax.losses.convex_kl_divergence (optax 0.2.8).
+    """
+    warnings.warn(
+        "The function convex_kl_divergence is deprecated. Please use generalized_kl_divergence instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return optax_generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)

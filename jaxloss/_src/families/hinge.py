@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import validation as V
+from jaxloss._src.core.registry import register
 
 
 def _hinge(scores: jax.Array, targets: jax.Array) -> jax.Array:
@@ -44,3 +49,143 @@ def _multiclass_perceptron(scores: jax.Array, labels: jax.Array) -> jax.Array:
     """Per-example multiclass perceptron ``max_k s_k - s_y``; ``(*B, C), (*B,) -> (*B,)``."""
     one_hot = jax.nn.one_hot(labels, scores.shape[-1], dtype=scores.dtype)
     return jnp.max(scores, axis=-1) - _label_score(scores, one_hot)
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+def _optax_signs_example(rng: np.random.Generator):
+    return (rng.standard_normal((4, 3)), rng.choice([-1.0, 1.0], (4, 3))), {}
+
+
+@register(
+    namespace="optax_losses",
+    name="hinge_loss",
+    optax="hinge_loss",
+    family="margin",
+    reference="optax.losses.hinge_loss (optax 0.2.8)",
+    example=_optax_signs_example,
+    smooth=False,
+)
+def optax_hinge_loss(predictor_outputs, targets):
+    """Binary hinge loss ``max(0, 1 - s t)`` elementwise.
+
+    Args:
+      predictor_outputs: scores ``s``.
+      targets: targets ``t`` in ``{-1, 1}``, broadcastable with the scores (a pair broadcasting to neither
+        shape, such as ``(4, 1)`` with ``(4,)``, raises ``ValueError``; optax returns ``(4, 4)``).
+
+    Returns:
+      The elementwise loss, of the broadcast shape.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import hinge_loss
+      >>> print(hinge_loss(jnp.array([2.0, 0.5, -1.0]), jnp.array([1.0, 1.0, 1.0])))
+      [0.  0.5 2. ]
+
+    Reference: optax.losses.hinge_loss (optax 0.2.8).
+    """
+    name = "hinge_loss"
+    scores = V.as_array(name, "predictor_outputs", predictor_outputs)
+    targets = V.as_array(name, "targets", targets)
+    scores, targets = OX.broadcast_no_outer(name, "predictor_outputs", scores, "targets", targets)
+    return _hinge(scores, targets)
+
+
+@register(
+    namespace="optax_losses",
+    name="perceptron_loss",
+    optax="perceptron_loss",
+    family="margin",
+    reference="optax.losses.perceptron_loss (optax 0.2.8)",
+    example=_optax_signs_example,
+    smooth=False,
+)
+def optax_perceptron_loss(predictor_outputs, targets):
+    """Binary perceptron loss ``max(0, -s t)`` elementwise.
+
+    Args:
+      predictor_outputs: scores ``s``.
+      targets: targets ``t`` in ``{-1, 1}``, the same shape.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import perceptron_loss
+      >>> print(perceptron_loss(jnp.array([2.0, -0.5]), jnp.array([1.0, 1.0])))
+      [0.  0.5]
+
+    Reference: optax.losses.perceptron_loss (optax 0.2.8).
+    """
+    name = "perceptron_loss"
+    scores = V.as_array(name, "predictor_outputs", predictor_outputs)
+    targets = V.as_array(name, "targets", targets)
+    V.check_same_shape(name, "targets", targets, "predictor_outputs", scores)
+    return _perceptron(scores, targets)
+
+
+@register(
+    namespace="optax_losses",
+    name="multiclass_hinge_loss",
+    optax="multiclass_hinge_loss",
+    family="margin",
+    reference="optax.losses.multiclass_hinge_loss (optax 0.2.8)",
+    example=OX.ex_int_labels,
+    smooth=False,
+)
+def optax_multiclass_hinge_loss(scores, labels):
+    """Multiclass (Crammer-Singer) hinge loss ``max_k(s_k + [k != y]) - s_y``.
+
+    Args:
+      scores: scores ``(*B, C)``.
+      labels: integer labels ``(*B,)``.
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import multiclass_hinge_loss
+      >>> print(multiclass_hinge_loss(jnp.array([[2.0, 1.5, 0.0]]), jnp.array([0])))
+      [0.5]
+
+    Reference: Crammer & Singer, JMLR 2001; optax 0.2.8.
+    """
+    scores = V.as_array("multiclass_hinge_loss", "scores", scores)
+    labels = V.as_array("multiclass_hinge_loss", "labels", labels)
+    return _multiclass_hinge(scores, labels)
+
+
+@register(
+    namespace="optax_losses",
+    name="multiclass_perceptron_loss",
+    optax="multiclass_perceptron_loss",
+    family="margin",
+    reference="optax.losses.multiclass_perceptron_loss (optax 0.2.8)",
+    example=OX.ex_int_labels,
+    smooth=False,
+)
+def optax_multiclass_perceptron_loss(scores, labels):
+    """Multiclass perceptron loss ``max_k s_k - s_y``.
+
+    Args:
+      scores: scores ``(*B, C)``.
+      labels: integer labels ``(*B,)``.
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import multiclass_perceptron_loss
+      >>> print(multiclass_perceptron_loss(jnp.array([[2.0, 1.5, 0.0]]), jnp.array([1])))
+      [0.5]
+
+    Reference: Collins, EMNLP 2002; optax 0.2.8.
+    """
+    scores = V.as_array("multiclass_perceptron_loss", "scores", scores)
+    labels = V.as_array("multiclass_perceptron_loss", "labels", labels)
+    return _multiclass_perceptron(scores, labels)

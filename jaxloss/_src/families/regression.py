@@ -29,6 +29,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from jaxloss._src.core import reduction as R
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind, _signed_sum
@@ -965,3 +966,140 @@ def tweedie_nll_loss(input, target, *, power=1.5, log_input=True, reduction="mea
     return _keras_reduce(
         _tweedie_nll(input, target, float(power), bool(log_input)), reduction, out_dtype
     )
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@register(
+    namespace="optax_losses",
+    name="huber_loss",
+    optax="huber_loss",
+    family="regression",
+    reference="optax.losses.huber_loss (optax 0.2.8)",
+    example=OX.ex_pair,
+    diff=(0, 1),
+)
+def optax_huber_loss(predictions, targets=None, *, delta=1.0):
+    """Huber loss: ``0.5 e^2`` for ``|e| <= delta``, ``delta (|e| - 0.5 delta)`` beyond, with ``e = p - t``.
+
+    Args:
+      predictions: predictions, any shape.
+      targets: targets broadcastable with the predictions; zeros when ``None``.
+      delta: where the loss turns from quadratic to linear.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import huber_loss
+      >>> print(huber_loss(jnp.array([0.5, 3.0])))
+      [0.125 2.5  ]
+
+    Reference: optax.losses.huber_loss (optax 0.2.8).
+    """
+    name = "huber_loss"
+    predictions = V.as_float(name, "predictions", predictions)
+    targets = OX.zeros_or_broadcast(name, predictions, targets)
+    predictions, targets = OX.broadcast_all(predictions, targets)
+    return _huber(predictions, targets, delta)
+
+
+@register(
+    namespace="optax_losses",
+    name="l2_loss",
+    optax="l2_loss",
+    family="regression",
+    reference="optax.losses.l2_loss (optax 0.2.8)",
+    example=OX.ex_pair,
+    diff=(0, 1),
+)
+def optax_l2_loss(predictions, targets=None):
+    """Half the squared error, ``0.5 (p - t)^2``, elementwise.
+
+    Args:
+      predictions: predictions, any shape.
+      targets: targets of the same shape; zeros when ``None``.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import l2_loss
+      >>> print(l2_loss(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
+      [0.5 2. ]
+
+    Reference: optax.losses.l2_loss (optax 0.2.8).
+    """
+    return 0.5 * optax_squared_error(predictions, targets)
+
+
+@register(
+    namespace="optax_losses",
+    name="log_cosh",
+    optax="log_cosh",
+    family="regression",
+    reference="optax.losses.log_cosh (optax 0.2.8)",
+    example=OX.ex_pair,
+    diff=(0, 1),
+)
+def optax_log_cosh(predictions, targets=None):
+    """Log-cosh loss ``log(cosh(p - t))``, elementwise; about ``e^2/2`` near 0 and ``|e| - log 2`` far out.
+
+    Args:
+      predictions: predictions, any shape.
+      targets: targets broadcastable with the predictions; zeros when ``None``.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import log_cosh
+      >>> print(log_cosh(jnp.array([0.0, 1000.0])).round(4))
+      [  0.      999.30676]
+
+    Reference: optax.losses.log_cosh (optax 0.2.8).
+    """
+    name = "log_cosh"
+    predictions = V.as_float(name, "predictions", predictions)
+    targets = OX.zeros_or_broadcast(name, predictions, targets)
+    predictions, targets = OX.broadcast_all(predictions, targets)
+    return _log_cosh(predictions, targets)
+
+
+@register(
+    namespace="optax_losses",
+    name="squared_error",
+    optax="squared_error",
+    family="regression",
+    reference="optax.losses.squared_error (optax 0.2.8)",
+    example=OX.ex_pair,
+    diff=(0, 1),
+)
+def optax_squared_error(predictions, targets=None):
+    """Elementwise squared error ``(p - t)^2`` (``p^2`` without targets).
+
+    Args:
+      predictions: predictions, any shape.
+      targets: targets of the same shape, or ``None``.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import squared_error
+      >>> print(squared_error(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
+      [1. 4.]
+
+    Reference: optax.losses.squared_error (optax 0.2.8).
+    """
+    predictions = V.as_float("squared_error", "predictions", predictions)
+    if targets is None:
+        return _squared_error(predictions, jnp.zeros((), predictions.dtype))
+    targets = V.as_array("squared_error", "targets", targets)
+    V.check_same_shape("squared_error", "targets", targets, "predictions", predictions)
+    return _squared_error(predictions, targets)
