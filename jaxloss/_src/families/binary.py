@@ -468,6 +468,8 @@ def multilabel_soft_margin_loss(
 def optax_sigmoid_binary_cross_entropy(logits, labels):
     """Elementwise sigmoid cross-entropy ``-y log sigmoid(x) - (1 - y) log sigmoid(-x)``.
 
+    .. math:: \\ell = -y \\log \\sigma(x) - (1 - y) \\log \\sigma(-x)
+
     Args:
       logits: logits, any shape.
       labels: binary labels or probabilities broadcastable with the logits (a pair broadcasting to neither

@@ -414,6 +414,12 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
 def optax_sigmoid_focal_loss(logits, labels, *, alpha=None, gamma=2.0):
     """Sigmoid focal loss ``alpha_t (1 - p_t)^gamma BCE(x, y)``, with ``(1 - p_t)`` computed in log space.
 
+    .. math::
+
+        \\ell = \\alpha_t (1 - p_t)^\\gamma\\, \\ell_{\\mathrm{BCE}}(x, y),
+        \\quad p_t = y\\, \\sigma(x) + (1 - y)(1 - \\sigma(x)),
+        \\quad \\alpha_t = \\alpha y + (1 - \\alpha)(1 - y)
+
     Args:
       logits: logits, any shape.
       labels: labels in ``[0, 1]`` broadcastable with the logits (a pair broadcasting to neither shape

@@ -188,7 +188,10 @@ def _optax_cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -
 def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     """Cosine similarity between predictions and targets over ``axis``.
 
-    .. math:: s = \\frac{a}{\\sqrt{\\max(\\|a\\|^2, \\epsilon)}} \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
+    .. math::
+
+        s = \\frac{a}{\\sqrt{\\max(\\|a\\|^2, \\epsilon)}}
+        \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
 
     Args:
       predictions: vectors of shape ``(*B, D)``.
@@ -228,6 +231,11 @@ def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where
 )
 def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     """Cosine distance ``1 - cos(angle)`` between predictions and targets over ``axis``.
+
+    .. math::
+
+        d = 1 - \\frac{a}{\\sqrt{\\max(\\|a\\|^2, \\epsilon)}}
+        \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
 
     Args:
       predictions: vectors of shape ``(*B, D)``.

@@ -156,6 +156,8 @@ def _optax_log_probs_example(rng: np.random.Generator):
 def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
     """Kullback-Leibler divergence of the predictions from the targets, ``sum t (log t - log p)``.
 
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i)
+
     Args:
       log_predictions: log-probabilities ``(*B, D)``.
       targets: probabilities of the same shape (``0 log 0 = 0``).
@@ -193,6 +195,8 @@ def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
 )
 def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None):
     """Kullback-Leibler divergence with targets in log space, ``sum exp(lt) (lt - lp)``.
+
+    .. math:: D(t \\| p) = \\sum_i e^{\\log t_i} (\\log t_i - \\log p_i)
 
     Args:
       log_predictions: log-probabilities ``(*B, D)``.
@@ -272,6 +276,18 @@ def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=Non
 )
 def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
     """Deprecated alias of :func:`generalized_kl_divergence` (warns, as optax does).
+
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i) + p_i - t_i
+
+    Args:
+      log_predictions: log-probabilities (possibly unnormalised), ``(*B, D)``.
+      targets: non-negative targets of the same shape.
+      axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``, as :func:`generalized_kl_divergence`; a ``DeprecationWarning`` is
+      issued first.
 
     Example:
       >>> import warnings, jax.numpy as jnp

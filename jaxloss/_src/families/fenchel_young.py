@@ -99,6 +99,8 @@ def _safe_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
 def optax_safe_softmax_cross_entropy(logits, labels):
     """Softmax cross-entropy over the last axis with ``0 log 0 = 0`` (a ``-inf`` logit with label 0 is fine).
 
+    .. math:: \\ell = -\\sum_c y_c \\log \\operatorname{softmax}(x)_c, \\quad 0 \\log 0 = 0
+
     Args:
       logits: ``(*B, C)``; may contain ``-inf`` where the label is ``0``.
       labels: probabilities broadcastable to the logits.

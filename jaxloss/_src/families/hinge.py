@@ -7,7 +7,8 @@ Shape legend: ``B`` batch dimensions (any number), ``C`` classes.
 * multiclass: ``max_k(s_k + [k != y]) - s_y`` (Crammer-Singer hinge) and ``max_k s_k - s_y`` (perceptron)
   for scores ``s`` of shape ``(*B, C)`` and integer labels ``y`` of shape ``(*B,)``.
 
-The faces live in :mod:`jaxloss.optax_losses`; these kernels take arrays already converted and checked.
+The kernels take arrays already converted and checked; the ``optax_*`` faces at the end of this module
+convert and check them, and :mod:`jaxloss.optax_losses` binds those under optax's names.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def _optax_signs_example(rng: np.random.Generator):
 def optax_hinge_loss(predictor_outputs, targets):
     """Binary hinge loss ``max(0, 1 - s t)`` elementwise.
 
+    .. math:: \\ell = \\max(0, 1 - s t)
+
     Args:
       predictor_outputs: scores ``s``.
       targets: targets ``t`` in ``{-1, 1}``, broadcastable with the scores (a pair broadcasting to neither
@@ -105,6 +108,8 @@ def optax_hinge_loss(predictor_outputs, targets):
 def optax_perceptron_loss(predictor_outputs, targets):
     """Binary perceptron loss ``max(0, -s t)`` elementwise.
 
+    .. math:: \\ell = \\max(0, -s t)
+
     Args:
       predictor_outputs: scores ``s``.
       targets: targets ``t`` in ``{-1, 1}``, the same shape.
@@ -139,6 +144,8 @@ def optax_perceptron_loss(predictor_outputs, targets):
 def optax_multiclass_hinge_loss(scores, labels):
     """Multiclass (Crammer-Singer) hinge loss ``max_k(s_k + [k != y]) - s_y``.
 
+    .. math:: \\ell = \\max_k \\big(s_k + [k \\ne y]\\big) - s_y
+
     Args:
       scores: scores ``(*B, C)``.
       labels: integer labels ``(*B,)``.
@@ -170,6 +177,8 @@ def optax_multiclass_hinge_loss(scores, labels):
 )
 def optax_multiclass_perceptron_loss(scores, labels):
     """Multiclass perceptron loss ``max_k s_k - s_y``.
+
+    .. math:: \\ell = \\max_k s_k - s_y
 
     Args:
       scores: scores ``(*B, C)``.

@@ -766,6 +766,11 @@ def optax_triplet_margin_loss(
 ):
     """Triplet margin loss ``max(d(a, p) - d(a, n) + margin, 0)`` with ``d(x, y) = (sum |x - y|^q + eps)^(1/q)``.
 
+    .. math::
+
+        \\ell = \\max\\big(d(a, p) - d(a, n) + m, 0\\big),
+        \\quad d(x, y) = \\Big(\\sum_i |x_i - y_i|^q + \\epsilon\\Big)^{1/q}
+
     Args:
       anchors: ``(B, D)``.
       positives: ``(B, D)``.

@@ -927,6 +927,8 @@ def generalized_cross_entropy(logits, labels, *, q: float = 0.7, reduction: str 
 def optax_sparsemax_loss(logits, labels):
     """Binary sparsemax loss ``sparse_plus(-x)`` for label 1 and ``sparse_plus(x)`` for label 0.
 
+    .. math:: \\ell = \\operatorname{sparse\\_plus}\\big((1 - 2 [y \\ne 0])\\, x\\big)
+
     Args:
       logits: logits, any shape.
       labels: labels in ``{0, 1}`` (any non-zero counts as 1), broadcastable with the logits.
@@ -960,7 +962,10 @@ def optax_sparsemax_loss(logits, labels):
 def optax_multiclass_sparsemax_loss(scores, labels):
     """Multiclass sparsemax loss, the Fenchel-Young loss of the Gini entropy.
 
-    .. math:: \\ell = \\langle p, s - s_y \\rangle + \\tfrac12 (1 - \\|p\\|^2), \\quad p = \\operatorname{sparsemax}(s)
+    .. math::
+
+        \\ell = \\langle p, s - s_y \\rangle + \\tfrac12 (1 - \\|p\\|^2),
+        \\quad p = \\operatorname{sparsemax}(s)
 
     Args:
       scores: scores ``(*B, C)``.

@@ -1085,6 +1085,8 @@ for _fn in (
 def optax_ranking_softmax_loss(logits, labels, *, where=None, weights=None, reduce_fn=jnp.mean):
     """Listwise softmax ranking loss ``-sum_i y_i log softmax(s)_i`` per list, then ``reduce_fn``.
 
+    .. math:: \\ell = -\\sum_i y_i \\log \\operatorname{softmax}(s)_i
+
     Args:
       logits: scores ``(*B, L)``.
       labels: relevance labels ``(*B, L)``.

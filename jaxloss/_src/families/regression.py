@@ -983,6 +983,12 @@ def tweedie_nll_loss(input, target, *, power=1.5, log_input=True, reduction="mea
 def optax_huber_loss(predictions, targets=None, *, delta=1.0):
     """Huber loss: ``0.5 e^2`` for ``|e| <= delta``, ``delta (|e| - 0.5 delta)`` beyond, with ``e = p - t``.
 
+    .. math::
+
+        \\ell = \\begin{cases} \\tfrac12 e^2 & |e| \\le \\delta \\\\
+        \\delta (|e| - \\tfrac12 \\delta) & |e| > \\delta \\end{cases},
+        \\quad e = p - t
+
     Args:
       predictions: predictions, any shape.
       targets: targets broadcastable with the predictions; zeros when ``None``.
@@ -1018,6 +1024,8 @@ def optax_huber_loss(predictions, targets=None, *, delta=1.0):
 def optax_l2_loss(predictions, targets=None):
     """Half the squared error, ``0.5 (p - t)^2``, elementwise.
 
+    .. math:: \\ell = \\tfrac12 (p - t)^2
+
     Args:
       predictions: predictions, any shape.
       targets: targets of the same shape; zeros when ``None``.
@@ -1047,6 +1055,8 @@ def optax_l2_loss(predictions, targets=None):
 )
 def optax_log_cosh(predictions, targets=None):
     """Log-cosh loss ``log(cosh(p - t))``, elementwise; about ``e^2/2`` near 0 and ``|e| - log 2`` far out.
+
+    .. math:: \\ell = \\log \\cosh(p - t)
 
     Args:
       predictions: predictions, any shape.
@@ -1081,6 +1091,8 @@ def optax_log_cosh(predictions, targets=None):
 )
 def optax_squared_error(predictions, targets=None):
     """Elementwise squared error ``(p - t)^2`` (``p^2`` without targets).
+
+    .. math:: \\ell = (p - t)^2
 
     Args:
       predictions: predictions, any shape.

@@ -933,6 +933,11 @@ def optax_dice_loss(
 def optax_binary_dice_loss(predictions, targets, *, smooth=1.0, apply_sigmoid=True):
     """Binary Dice loss: :func:`dice_loss` with a single (sigmoid) channel, averaged over it.
 
+    .. math::
+
+        \\ell = 1 - \\frac{\\sum_i p_i t_i + s}{\\tfrac12 \\sum_i p_i + \\tfrac12 \\sum_i t_i + s},
+        \\quad p = \\sigma(x)
+
     Args:
       predictions: logits (or probabilities with ``apply_sigmoid=False``) of shape ``(B, ...)`` or
         ``(B, ..., 1)``.
@@ -973,6 +978,11 @@ def optax_multiclass_generalized_dice_loss(
     predictions, targets, *, smooth=1.0, apply_softmax=True, ignore_background=False
 ):
     """Generalized Dice loss: :func:`dice_loss` per class weighted by inverse squared class frequency.
+
+    .. math::
+
+        \\ell = \\operatorname{mean}_{b, c}\\, w_c \\ell_{bc},
+        \\quad w_c = \\frac{C\\, (f_c^2 + 10^{-7})^{-1}}{\\sum_k (f_k^2 + 10^{-7})^{-1}}
 
     The weights are ``1 / (f_c^2 + 1e-7)`` normalised to sum to ``C``, with ``f_c`` the total target mass
     of class ``c``; the result is the mean of the weighted per-class, per-example losses.

@@ -516,6 +516,8 @@ def cross_entropy(
 def optax_softmax_cross_entropy(logits, labels, axis=-1, where=None):
     """Softmax cross-entropy with probability labels, ``-sum_c y_c log softmax(x)_c``.
 
+    .. math:: \\ell = -\\sum_c y_c \\log \\operatorname{softmax}(x)_c
+
     Args:
       logits: ``(*B, C)``.
       labels: probabilities broadcastable to the logits.
@@ -558,6 +560,8 @@ def optax_softmax_cross_entropy(logits, labels, axis=-1, where=None):
 )
 def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=None):
     """Softmax cross-entropy with integer labels, ``logsumexp(x) - x_y``.
+
+    .. math:: \\ell = \\log \\sum_c e^{x_c} - x_y
 
     Args:
       logits: ``(*B, C)``; with a tuple ``axis`` the class axes are flattened (C-order) and a label is a flat
@@ -620,6 +624,11 @@ def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, whe
 def optax_poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None):
     """Poly-1 loss: softmax cross-entropy plus ``epsilon`` times ``sum y (1 - p)``.
 
+    .. math::
+
+        \\ell = -\\sum_c y_c \\log p_c + \\epsilon \\sum_c y_c (1 - p_c),
+        \\quad p = \\operatorname{softmax}(x)
+
     Args:
       logits: ``(*B, C)``.
       labels: probabilities broadcastable to the logits.
@@ -651,6 +660,8 @@ def optax_poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where
 def optax_smooth_labels(labels, alpha, *, axis=-1, where=None):
     """Label smoothing: ``(1 - alpha) y + alpha / K`` with ``K`` the number of (selected) classes.
 
+    .. math:: \\tilde y = (1 - \\alpha)\\, y + \\frac{\\alpha}{K}
+
     Args:
       labels: one-hot labels ``(*B, C)``.
       alpha: smoothing factor.
@@ -666,6 +677,8 @@ def optax_smooth_labels(labels, alpha, *, axis=-1, where=None):
       >>> from jaxloss.optax_losses import smooth_labels
       >>> print(smooth_labels(jnp.array([0.0, 1.0]), 0.2))
       [0.1 0.9]
+
+    Reference: optax.losses.smooth_labels (optax 0.2.8).
     """
     labels = V.as_float("smooth_labels", "labels", labels)
     if where is None:
