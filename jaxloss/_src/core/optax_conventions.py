@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import registry
 from jaxloss._src.core import validation as V
 
 
@@ -54,11 +55,14 @@ def broadcast_all(*arrays: jax.Array) -> list[jax.Array]:
     return [jnp.broadcast_to(a, shape) for a in arrays]
 
 
-def zeros_or_broadcast(loss: str, predictions: jax.Array, targets) -> jax.Array:
-    """optax's ``targets=None`` means zeros."""
+def predictions_targets(loss: str, predictions, targets) -> list[jax.Array]:
+    """Floating ``predictions`` and ``targets`` broadcast together; optax's ``targets=None`` means zeros."""
+    predictions = V.as_float(loss, "predictions", predictions)
     if targets is None:
-        return jnp.zeros((), predictions.dtype)
-    return V.as_array(loss, "targets", targets)
+        targets = jnp.zeros((), predictions.dtype)
+    else:
+        targets = V.as_array(loss, "targets", targets)
+    return broadcast_all(predictions, targets)
 
 
 def check_axis(loss: str, axis, ndim: int) -> None:
@@ -90,3 +94,15 @@ def ex_binary(rng: np.random.Generator):
 
 def ex_int_labels(rng: np.random.Generator):
     return (rng.standard_normal((4, 3)), rng.integers(0, 3, (4,))), {}
+
+
+def register(name: str, **kwargs):
+    """:func:`~jaxloss._src.core.registry.register` for ``jaxloss.optax_losses.<name>``, the match of
+    ``optax.losses.<name>`` (optax 0.2.8); ``kwargs`` as there (``family``, ``example``, ``diff``...)."""
+    return registry.register(
+        namespace="optax_losses",
+        name=name,
+        optax=name,
+        reference=f"optax.losses.{name} (optax 0.2.8)",
+        **kwargs,
+    )

@@ -452,18 +452,13 @@ def multilabel_soft_margin_loss(
     per_sample = jnp.sum(values, axis=class_axis) / input.shape[class_axis]
     return R.reduce(per_sample, reduction).astype(out_dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="sigmoid_binary_cross_entropy",
-    optax="sigmoid_binary_cross_entropy",
-    family="classification",
-    reference="optax.losses.sigmoid_binary_cross_entropy (optax 0.2.8)",
-    example=OX.ex_binary,
-    diff=(0, 1),
+@OX.register(
+    "sigmoid_binary_cross_entropy", family="classification", example=OX.ex_binary, diff=(0, 1)
 )
 def optax_sigmoid_binary_cross_entropy(logits, labels):
     """Elementwise sigmoid cross-entropy ``-y log sigmoid(x) - (1 - y) log sigmoid(-x)``.

@@ -399,18 +399,12 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
     boxes1, boxes2 = _prepare_boxes(name, boxes1, boxes2, reduction)
     return _box_reduce(_ciou(boxes1, boxes2, eps), reduction)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="sigmoid_focal_loss",
-    optax="sigmoid_focal_loss",
-    family="classification",
-    reference="optax.losses.sigmoid_focal_loss (optax 0.2.8)",
-    example=OX.ex_binary,
-)
+@OX.register("sigmoid_focal_loss", family="classification", example=OX.ex_binary)
 def optax_sigmoid_focal_loss(logits, labels, *, alpha=None, gamma=2.0):
     """Sigmoid focal loss ``alpha_t (1 - p_t)^gamma BCE(x, y)``, with ``(1 - p_t)`` computed in log space.
 

@@ -152,6 +152,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     cdt = V.compute_dtype(dtype)
     return _cosine_similarity(x1.astype(cdt), x2.astype(cdt), int(dim), eps).astype(dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
@@ -176,15 +177,14 @@ def _optax_cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -
     return jnp.sum(unit(a, a_norm2) * unit(b, b_norm2), axis=axis, where=where)
 
 
-@register(
-    namespace="optax_losses",
-    name="cosine_similarity",
-    optax="cosine_similarity",
-    family="distance",
-    reference="optax.losses.cosine_similarity (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+_OPTAX_VECTOR_ARGS = """predictions: vectors of shape ``(*B, D)``.
+      targets: vectors of the same shape.
+      epsilon: lower bound on each *squared* norm.
+      axis: axis or axes of the vectors.
+      where: elements to include."""
+
+
+@OX.register("cosine_similarity", family="distance", example=OX.ex_pair, diff=(0, 1))
 def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     """Cosine similarity between predictions and targets over ``axis``.
 
@@ -194,11 +194,7 @@ def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where
         \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
 
     Args:
-      predictions: vectors of shape ``(*B, D)``.
-      targets: vectors of the same shape.
-      epsilon: lower bound on each *squared* norm.
-      axis: axis or axes of the vectors.
-      where: elements to include.
+      {vector_args}
 
     Returns:
       Similarities of shape ``(*B,)``. A zero (or fully masked) vector with ``epsilon=0`` gives ``0``
@@ -220,15 +216,7 @@ def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where
     return _optax_cosine_similarity(predictions, targets, epsilon, axis, where)
 
 
-@register(
-    namespace="optax_losses",
-    name="cosine_distance",
-    optax="cosine_distance",
-    family="distance",
-    reference="optax.losses.cosine_distance (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+@OX.register("cosine_distance", family="distance", example=OX.ex_pair, diff=(0, 1))
 def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     """Cosine distance ``1 - cos(angle)`` between predictions and targets over ``axis``.
 
@@ -238,11 +226,7 @@ def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=N
         \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
 
     Args:
-      predictions: vectors of shape ``(*B, D)``.
-      targets: vectors of the same shape.
-      epsilon: lower bound on each *squared* norm.
-      axis: axis or axes of the vectors.
-      where: elements to include.
+      {vector_args}
 
     Returns:
       Distances of shape ``(*B,)``; ``1`` for a zero vector with ``epsilon=0`` (optax: ``nan``).
@@ -256,3 +240,8 @@ def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=N
     Reference: optax.losses.cosine_distance (optax 0.2.8).
     """
     return 1.0 - optax_cosine_similarity(predictions, targets, epsilon=epsilon, axis=axis, where=where)
+
+
+for _fn in (optax_cosine_similarity, optax_cosine_distance):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{vector_args}", _OPTAX_VECTOR_ARGS)

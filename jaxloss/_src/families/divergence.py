@@ -135,6 +135,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         out = out / input_shape[0]
     return out.astype(out_dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
@@ -144,15 +145,33 @@ def _optax_log_probs_example(rng: np.random.Generator):
     return (logits - np.log(np.exp(logits).sum(-1, keepdims=True)), labels), {}
 
 
-@register(
-    namespace="optax_losses",
-    name="kl_divergence",
-    optax="kl_divergence",
-    family="divergence",
-    reference="optax.losses.kl_divergence (optax 0.2.8)",
-    example=_optax_log_probs_example,
-    diff=(0, 1),
-)
+def _optax_log_pair_example(rng: np.random.Generator):
+    return (_optax_log_probs_example(rng)[0][0], _optax_log_probs_example(rng)[0][0]), {}
+
+
+def _optax_kl(
+    loss, targets_name, log_predictions, targets, axis, where, *, log_target, generalized=False
+):
+    """optax's KL divergences over ``axis``: ``sum t (log t - log p)`` from :func:`_kl_pointwise` (``t``
+    given as ``log t`` when ``log_target``), plus ``sum (p - t)`` when ``generalized``."""
+    log_predictions = V.as_float(loss, "log_predictions", log_predictions)
+    targets = V.as_float(loss, targets_name, targets)
+    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
+    where = OX.broadcast_where(where, targets.shape)
+    kl = jnp.sum(_kl_pointwise(log_predictions, targets, log_target), axis=axis, where=where)
+    if generalized:
+        kl = kl + jnp.sum(jnp.exp(log_predictions) - targets, axis=axis, where=where)
+    return kl
+
+
+_OPTAX_AXIS_WHERE = """axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``."""
+
+
+@OX.register("kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1))
 def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
     """Kullback-Leibler divergence of the predictions from the targets, ``sum t (log t - log p)``.
 
@@ -161,11 +180,7 @@ def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
     Args:
       log_predictions: log-probabilities ``(*B, D)``.
       targets: probabilities of the same shape (``0 log 0 = 0``).
-      axis: axis or axes to sum over.
-      where: elements to include.
-
-    Returns:
-      Divergences of shape ``(*B,)``.
+      {axis_where}
 
     Example:
       >>> import jax.numpy as jnp
@@ -175,23 +190,13 @@ def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
 
     Reference: optax.losses.kl_divergence (optax 0.2.8).
     """
-    log_predictions = V.as_float("kl_divergence", "log_predictions", log_predictions)
-    targets = V.as_float("kl_divergence", "targets", targets)
-    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
-    where = OX.broadcast_where(where, targets.shape)
-    return jnp.sum(
-        _kl_pointwise(log_predictions, targets, False), axis=axis, where=where
+    return _optax_kl(
+        "kl_divergence", "targets", log_predictions, targets, axis, where, log_target=False
     )
 
 
-@register(
-    namespace="optax_losses",
-    name="kl_divergence_with_log_targets",
-    optax="kl_divergence_with_log_targets",
-    family="divergence",
-    reference="optax.losses.kl_divergence_with_log_targets (optax 0.2.8)",
-    example=lambda rng: ((_optax_log_probs_example(rng)[0][0], _optax_log_probs_example(rng)[0][0]), {}),
-    diff=(0, 1),
+@OX.register(
+    "kl_divergence_with_log_targets", family="divergence", example=_optax_log_pair_example, diff=(0, 1)
 )
 def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None):
     """Kullback-Leibler divergence with targets in log space, ``sum exp(lt) (lt - lp)``.
@@ -201,11 +206,7 @@ def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, 
     Args:
       log_predictions: log-probabilities ``(*B, D)``.
       log_targets: log-probabilities of the targets, same shape.
-      axis: axis or axes to sum over.
-      where: elements to include.
-
-    Returns:
-      Divergences of shape ``(*B,)``.
+      {axis_where}
 
     Example:
       >>> import jax.numpy as jnp
@@ -216,24 +217,14 @@ def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, 
 
     Reference: optax.losses.kl_divergence_with_log_targets (optax 0.2.8).
     """
-    log_predictions = V.as_float(
-        "kl_divergence_with_log_targets", "log_predictions", log_predictions
+    return _optax_kl(
+        "kl_divergence_with_log_targets", "log_targets", log_predictions, log_targets, axis, where,
+        log_target=True,
     )
-    log_targets = V.as_float("kl_divergence_with_log_targets", "log_targets", log_targets)
-    log_predictions, log_targets = OX.broadcast_all(log_predictions, log_targets)
-    where = OX.broadcast_where(where, log_targets.shape)
-    loss = _kl_pointwise(log_predictions, log_targets, True)
-    return jnp.sum(loss, axis=axis, where=where)
 
 
-@register(
-    namespace="optax_losses",
-    name="generalized_kl_divergence",
-    optax="generalized_kl_divergence",
-    family="divergence",
-    reference="optax.losses.generalized_kl_divergence (optax 0.2.8)",
-    example=_optax_log_probs_example,
-    diff=(0, 1),
+@OX.register(
+    "generalized_kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1)
 )
 def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=None):
     """Generalized KL divergence for unnormalised distributions (Bregman divergence of ``x log x - x``).
@@ -243,11 +234,7 @@ def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=Non
     Args:
       log_predictions: log-probabilities (possibly unnormalised), ``(*B, D)``.
       targets: non-negative targets of the same shape.
-      axis: axis or axes to sum over.
-      where: elements to include.
-
-    Returns:
-      Divergences of shape ``(*B,)``.
+      {axis_where}
 
     Example:
       >>> import jax.numpy as jnp
@@ -257,22 +244,14 @@ def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=Non
 
     Reference: optax.losses.generalized_kl_divergence (optax 0.2.8).
     """
-    log_predictions = V.as_float("generalized_kl_divergence", "log_predictions", log_predictions)
-    targets = V.as_float("generalized_kl_divergence", "targets", targets)
-    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
-    where = OX.broadcast_where(where, targets.shape)
-    kl = jnp.sum(_kl_pointwise(log_predictions, targets, False), axis=axis, where=where)
-    return kl + jnp.sum(jnp.exp(log_predictions) - targets, axis=axis, where=where)
+    return _optax_kl(
+        "generalized_kl_divergence", "targets", log_predictions, targets, axis, where,
+        log_target=False, generalized=True,
+    )
 
 
-@register(
-    namespace="optax_losses",
-    name="convex_kl_divergence",
-    optax="convex_kl_divergence",
-    family="divergence",
-    reference="optax.losses.convex_kl_divergence (optax 0.2.8)",
-    example=_optax_log_probs_example,
-    diff=(0, 1),
+@OX.register(
+    "convex_kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1)
 )
 def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
     """Deprecated alias of :func:`generalized_kl_divergence` (warns, as optax does).
@@ -280,14 +259,13 @@ def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
     .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i) + p_i - t_i
 
     Args:
-      log_predictions: log-probabilities (possibly unnormalised), ``(*B, D)``.
-      targets: non-negative targets of the same shape.
-      axis: axis or axes to sum over.
-      where: elements to include.
+      log_predictions: log of the (possibly unnormalised) predictions, ``(*B, D)``.
+      targets: non-negative targets, same shape.
+      axis: the axis or axes summed.
+      where: the elements included.
 
     Returns:
-      Divergences of shape ``(*B,)``, as :func:`generalized_kl_divergence`; a ``DeprecationWarning`` is
-      issued first.
+      :func:`generalized_kl_divergence`'s ``(*B,)`` divergences, after a ``DeprecationWarning``.
 
     Example:
       >>> import warnings, jax.numpy as jnp
@@ -305,3 +283,12 @@ def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
         stacklevel=2,
     )
     return optax_generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
+
+
+for _fn in (
+    optax_kl_divergence,
+    optax_kl_divergence_with_log_targets,
+    optax_generalized_kl_divergence,
+):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{axis_where}", _OPTAX_AXIS_WHERE)

@@ -22,7 +22,6 @@ import jax.numpy as jnp
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
 
 
 def make_fenchel_young_loss(max_fun: Callable[..., Any]) -> Callable[..., jax.Array]:
@@ -83,18 +82,13 @@ def _safe_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Per-example ``-sum_c y_c log softmax(x)_c`` over the last axis with ``0 log 0 = 0``."""
     return -jnp.sum(_weighted_log_softmax(logits, labels), axis=-1)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="safe_softmax_cross_entropy",
-    optax="safe_softmax_cross_entropy",
-    family="classification",
-    reference="optax.losses.safe_softmax_cross_entropy (optax 0.2.8)",
-    example=OX.ex_probs,
-    diff=(0, 1),
+@OX.register(
+    "safe_softmax_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1)
 )
 def optax_safe_softmax_cross_entropy(logits, labels):
     """Softmax cross-entropy over the last axis with ``0 log 0 = 0`` (a ``-inf`` logit with label 0 is fine).

@@ -19,7 +19,6 @@ import numpy as np
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
 
 
 def _hinge(scores: jax.Array, targets: jax.Array) -> jax.Array:
@@ -51,6 +50,7 @@ def _multiclass_perceptron(scores: jax.Array, labels: jax.Array) -> jax.Array:
     one_hot = jax.nn.one_hot(labels, scores.shape[-1], dtype=scores.dtype)
     return jnp.max(scores, axis=-1) - _label_score(scores, one_hot)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
@@ -59,15 +59,7 @@ def _optax_signs_example(rng: np.random.Generator):
     return (rng.standard_normal((4, 3)), rng.choice([-1.0, 1.0], (4, 3))), {}
 
 
-@register(
-    namespace="optax_losses",
-    name="hinge_loss",
-    optax="hinge_loss",
-    family="margin",
-    reference="optax.losses.hinge_loss (optax 0.2.8)",
-    example=_optax_signs_example,
-    smooth=False,
-)
+@OX.register("hinge_loss", family="margin", example=_optax_signs_example, smooth=False)
 def optax_hinge_loss(predictor_outputs, targets):
     """Binary hinge loss ``max(0, 1 - s t)`` elementwise.
 
@@ -96,15 +88,7 @@ def optax_hinge_loss(predictor_outputs, targets):
     return _hinge(scores, targets)
 
 
-@register(
-    namespace="optax_losses",
-    name="perceptron_loss",
-    optax="perceptron_loss",
-    family="margin",
-    reference="optax.losses.perceptron_loss (optax 0.2.8)",
-    example=_optax_signs_example,
-    smooth=False,
-)
+@OX.register("perceptron_loss", family="margin", example=_optax_signs_example, smooth=False)
 def optax_perceptron_loss(predictor_outputs, targets):
     """Binary perceptron loss ``max(0, -s t)`` elementwise.
 
@@ -132,26 +116,26 @@ def optax_perceptron_loss(predictor_outputs, targets):
     return _perceptron(scores, targets)
 
 
-@register(
-    namespace="optax_losses",
-    name="multiclass_hinge_loss",
-    optax="multiclass_hinge_loss",
-    family="margin",
-    reference="optax.losses.multiclass_hinge_loss (optax 0.2.8)",
-    example=OX.ex_int_labels,
-    smooth=False,
-)
+def _optax_multiclass(loss: str, kernel, scores, labels) -> jax.Array:
+    """A multiclass kernel on optax's ``(scores, labels)``, converted to arrays."""
+    return kernel(V.as_array(loss, "scores", scores), V.as_array(loss, "labels", labels))
+
+
+_OPTAX_SCORES_LABELS = """scores: scores ``(*B, C)``.
+      labels: integer labels ``(*B,)``.
+
+    Returns:
+      Losses of shape ``(*B,)``."""
+
+
+@OX.register("multiclass_hinge_loss", family="margin", example=OX.ex_int_labels, smooth=False)
 def optax_multiclass_hinge_loss(scores, labels):
     """Multiclass (Crammer-Singer) hinge loss ``max_k(s_k + [k != y]) - s_y``.
 
     .. math:: \\ell = \\max_k \\big(s_k + [k \\ne y]\\big) - s_y
 
     Args:
-      scores: scores ``(*B, C)``.
-      labels: integer labels ``(*B,)``.
-
-    Returns:
-      Losses of shape ``(*B,)``.
+      {scores_labels}
 
     Example:
       >>> import jax.numpy as jnp
@@ -161,40 +145,30 @@ def optax_multiclass_hinge_loss(scores, labels):
 
     Reference: Crammer & Singer, JMLR 2001; optax 0.2.8.
     """
-    scores = V.as_array("multiclass_hinge_loss", "scores", scores)
-    labels = V.as_array("multiclass_hinge_loss", "labels", labels)
-    return _multiclass_hinge(scores, labels)
+    return _optax_multiclass("multiclass_hinge_loss", _multiclass_hinge, scores, labels)
 
 
-@register(
-    namespace="optax_losses",
-    name="multiclass_perceptron_loss",
-    optax="multiclass_perceptron_loss",
-    family="margin",
-    reference="optax.losses.multiclass_perceptron_loss (optax 0.2.8)",
-    example=OX.ex_int_labels,
-    smooth=False,
-)
+@OX.register("multiclass_perceptron_loss", family="margin", example=OX.ex_int_labels, smooth=False)
 def optax_multiclass_perceptron_loss(scores, labels):
     """Multiclass perceptron loss ``max_k s_k - s_y``.
 
     .. math:: \\ell = \\max_k s_k - s_y
 
     Args:
-      scores: scores ``(*B, C)``.
-      labels: integer labels ``(*B,)``.
-
-    Returns:
-      Losses of shape ``(*B,)``.
+      {scores_labels}
 
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss.optax_losses import multiclass_perceptron_loss
-      >>> print(multiclass_perceptron_loss(jnp.array([[2.0, 1.5, 0.0]]), jnp.array([1])))
-      [0.5]
+      >>> scores = jnp.array([[2.0, 1.5, 0.0], [0.0, 1.0, 3.0]])
+      >>> print(multiclass_perceptron_loss(scores, jnp.array([1, 2])))
+      [0.5 0. ]
 
     Reference: Collins, EMNLP 2002; optax 0.2.8.
     """
-    scores = V.as_array("multiclass_perceptron_loss", "scores", scores)
-    labels = V.as_array("multiclass_perceptron_loss", "labels", labels)
-    return _multiclass_perceptron(scores, labels)
+    return _optax_multiclass("multiclass_perceptron_loss", _multiclass_perceptron, scores, labels)
+
+
+for _fn in (optax_multiclass_hinge_loss, optax_multiclass_perceptron_loss):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{scores_labels}", _OPTAX_SCORES_LABELS)

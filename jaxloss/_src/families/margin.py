@@ -747,16 +747,14 @@ def triplet_margin_with_distance_loss(
     values = _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin)
     return R.reduce(values, reduction).astype(out_dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="triplet_margin_loss",
-    optax="triplet_margin_loss",
+@OX.register(
+    "triplet_margin_loss",
     family="margin",
-    reference="optax.losses.triplet_margin_loss (optax 0.2.8)",
     example=lambda rng: (tuple(rng.standard_normal((3, 4, 5))), {}),
     diff=(0, 1, 2),
     smooth=False,

@@ -2956,16 +2956,14 @@ def dynamic_soft_margin_loss(
     loss = _finish(values, reduction, valid, out_dtype)
     return (loss, updated.astype(out_dtype)) if return_histogram else loss
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="ntxent",
-    optax="ntxent",
+@OX.register(
+    "ntxent",
     family="metric",
-    reference="optax.losses.ntxent (optax 0.2.8)",
     example=lambda rng: ((rng.standard_normal((4, 3)), np.array([0, 0, 1, 1])), {}),
 )
 def optax_ntxent(embeddings, labels, temperature=0.07):

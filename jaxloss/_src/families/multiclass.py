@@ -911,19 +911,12 @@ def generalized_cross_entropy(logits, labels, *, q: float = 0.7, reduction: str 
     values = jnp.sum(targets * (-jnp.expm1(q * log_p) / q), axis=-1)
     return _finish(name, values, reduction, out_dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="sparsemax_loss",
-    optax="sparsemax_loss",
-    family="classification",
-    reference="optax.losses.sparsemax_loss (optax 0.2.8)",
-    example=OX.ex_binary,
-    smooth=False,
-)
+@OX.register("sparsemax_loss", family="classification", example=OX.ex_binary, smooth=False)
 def optax_sparsemax_loss(logits, labels):
     """Binary sparsemax loss ``sparse_plus(-x)`` for label 1 and ``sparse_plus(x)`` for label 0.
 
@@ -950,14 +943,8 @@ def optax_sparsemax_loss(logits, labels):
     return jax.nn.sparse_plus(jnp.where(labels, -logits, logits))
 
 
-@register(
-    namespace="optax_losses",
-    name="multiclass_sparsemax_loss",
-    optax="multiclass_sparsemax_loss",
-    family="classification",
-    reference="optax.losses.multiclass_sparsemax_loss (optax 0.2.8)",
-    example=OX.ex_int_labels,
-    smooth=False,
+@OX.register(
+    "multiclass_sparsemax_loss", family="classification", example=OX.ex_int_labels, smooth=False
 )
 def optax_multiclass_sparsemax_loss(scores, labels):
     """Multiclass sparsemax loss, the Fenchel-Young loss of the Gini entropy.

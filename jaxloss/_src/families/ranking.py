@@ -1070,18 +1070,12 @@ for _fn in (
             .replace("{pointwise}", _POINTWISE_ARGS)
         )
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="ranking_softmax_loss",
-    optax="ranking_softmax_loss",
-    family="ranking",
-    reference="optax.losses.ranking_softmax_loss (optax 0.2.8)",
-    example=OX.ex_binary,
-)
+@OX.register("ranking_softmax_loss", family="ranking", example=OX.ex_binary)
 def optax_ranking_softmax_loss(logits, labels, *, where=None, weights=None, reduce_fn=jnp.mean):
     """Listwise softmax ranking loss ``-sum_i y_i log softmax(s)_i`` per list, then ``reduce_fn``.
 

@@ -967,19 +967,16 @@ def tweedie_nll_loss(input, target, *, power=1.5, log_input=True, reduction="mea
         _tweedie_nll(input, target, float(power), bool(log_input)), reduction, out_dtype
     )
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="huber_loss",
-    optax="huber_loss",
-    family="regression",
-    reference="optax.losses.huber_loss (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+_OPTAX_PREDICTIONS_TARGETS = """predictions: predictions, any shape.
+      targets: targets broadcastable with the predictions; zeros when ``None``."""
+
+
+@OX.register("huber_loss", family="regression", example=OX.ex_pair, diff=(0, 1))
 def optax_huber_loss(predictions, targets=None, *, delta=1.0):
     """Huber loss: ``0.5 e^2`` for ``|e| <= delta``, ``delta (|e| - 0.5 delta)`` beyond, with ``e = p - t``.
 
@@ -990,8 +987,7 @@ def optax_huber_loss(predictions, targets=None, *, delta=1.0):
         \\quad e = p - t
 
     Args:
-      predictions: predictions, any shape.
-      targets: targets broadcastable with the predictions; zeros when ``None``.
+      {predictions_targets}
       delta: where the loss turns from quadratic to linear.
 
     Returns:
@@ -1005,38 +1001,26 @@ def optax_huber_loss(predictions, targets=None, *, delta=1.0):
 
     Reference: optax.losses.huber_loss (optax 0.2.8).
     """
-    name = "huber_loss"
-    predictions = V.as_float(name, "predictions", predictions)
-    targets = OX.zeros_or_broadcast(name, predictions, targets)
-    predictions, targets = OX.broadcast_all(predictions, targets)
-    return _huber(predictions, targets, delta)
+    return _huber(*OX.predictions_targets("huber_loss", predictions, targets), delta)
 
 
-@register(
-    namespace="optax_losses",
-    name="l2_loss",
-    optax="l2_loss",
-    family="regression",
-    reference="optax.losses.l2_loss (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+@OX.register("l2_loss", family="regression", example=OX.ex_pair, diff=(0, 1))
 def optax_l2_loss(predictions, targets=None):
     """Half the squared error, ``0.5 (p - t)^2``, elementwise.
 
     .. math:: \\ell = \\tfrac12 (p - t)^2
 
     Args:
-      predictions: predictions, any shape.
-      targets: targets of the same shape; zeros when ``None``.
+      predictions: as in :func:`squared_error`.
+      targets: as in :func:`squared_error`.
 
     Returns:
-      The elementwise loss.
+      Half of :func:`squared_error`, elementwise.
 
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss.optax_losses import l2_loss
-      >>> print(l2_loss(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
+      >>> print(l2_loss(jnp.array([1.0, -2.0])))
       [0.5 2. ]
 
     Reference: optax.losses.l2_loss (optax 0.2.8).
@@ -1044,23 +1028,14 @@ def optax_l2_loss(predictions, targets=None):
     return 0.5 * optax_squared_error(predictions, targets)
 
 
-@register(
-    namespace="optax_losses",
-    name="log_cosh",
-    optax="log_cosh",
-    family="regression",
-    reference="optax.losses.log_cosh (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+@OX.register("log_cosh", family="regression", example=OX.ex_pair, diff=(0, 1))
 def optax_log_cosh(predictions, targets=None):
     """Log-cosh loss ``log(cosh(p - t))``, elementwise; about ``e^2/2`` near 0 and ``|e| - log 2`` far out.
 
     .. math:: \\ell = \\log \\cosh(p - t)
 
     Args:
-      predictions: predictions, any shape.
-      targets: targets broadcastable with the predictions; zeros when ``None``.
+      {predictions_targets}
 
     Returns:
       The elementwise loss.
@@ -1073,22 +1048,15 @@ def optax_log_cosh(predictions, targets=None):
 
     Reference: optax.losses.log_cosh (optax 0.2.8).
     """
-    name = "log_cosh"
-    predictions = V.as_float(name, "predictions", predictions)
-    targets = OX.zeros_or_broadcast(name, predictions, targets)
-    predictions, targets = OX.broadcast_all(predictions, targets)
-    return _log_cosh(predictions, targets)
+    return _log_cosh(*OX.predictions_targets("log_cosh", predictions, targets))
 
 
-@register(
-    namespace="optax_losses",
-    name="squared_error",
-    optax="squared_error",
-    family="regression",
-    reference="optax.losses.squared_error (optax 0.2.8)",
-    example=OX.ex_pair,
-    diff=(0, 1),
-)
+for _fn in (optax_huber_loss, optax_log_cosh):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{predictions_targets}", _OPTAX_PREDICTIONS_TARGETS)
+
+
+@OX.register("squared_error", family="regression", example=OX.ex_pair, diff=(0, 1))
 def optax_squared_error(predictions, targets=None):
     """Elementwise squared error ``(p - t)^2`` (``p^2`` without targets).
 

@@ -791,6 +791,7 @@ def lovasz_hinge_loss(
     values = _lovasz_extension(errors, fg, valid, transform=jax.nn.relu)
     return _lovasz_reduce(name, values, per_image, reduction, out_dtype)
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
@@ -837,14 +838,7 @@ def _optax_check_probabilities(loss: str, probs: jax.Array) -> None:
         )
 
 
-@register(
-    namespace="optax_losses",
-    name="dice_loss",
-    optax="dice_loss",
-    family="segmentation",
-    reference="optax.losses.dice_loss (optax 0.2.8)",
-    example=_optax_segmentation_example,
-)
+@OX.register("dice_loss", family="segmentation", example=_optax_segmentation_example)
 def optax_dice_loss(
     predictions,
     targets,
@@ -922,12 +916,9 @@ def optax_dice_loss(
     return jnp.mean(per_class, axis=-1) if reduction == "mean" else jnp.sum(per_class, axis=-1)
 
 
-@register(
-    namespace="optax_losses",
-    name="binary_dice_loss",
-    optax="binary_dice_loss",
+@OX.register(
+    "binary_dice_loss",
     family="segmentation",
-    reference="optax.losses.binary_dice_loss (optax 0.2.8)",
     example=lambda rng: ((rng.standard_normal((2, 4, 4)), rng.integers(0, 2, (2, 4, 4)) * 1.0), {}),
 )
 def optax_binary_dice_loss(predictions, targets, *, smooth=1.0, apply_sigmoid=True):
@@ -966,13 +957,8 @@ def optax_binary_dice_loss(predictions, targets, *, smooth=1.0, apply_sigmoid=Tr
     )
 
 
-@register(
-    namespace="optax_losses",
-    name="multiclass_generalized_dice_loss",
-    optax="multiclass_generalized_dice_loss",
-    family="segmentation",
-    reference="optax.losses.multiclass_generalized_dice_loss (optax 0.2.8)",
-    example=_optax_segmentation_example,
+@OX.register(
+    "multiclass_generalized_dice_loss", family="segmentation", example=_optax_segmentation_example
 )
 def optax_multiclass_generalized_dice_loss(
     predictions, targets, *, smooth=1.0, apply_softmax=True, ignore_background=False

@@ -500,19 +500,12 @@ def cross_entropy(
         out_dtype,
     )
 
+
 # ----------------------------------------------------------------------------------------- optax faces
 # jaxloss.optax_losses binds each optax_<name> below as <name>.
 
 
-@register(
-    namespace="optax_losses",
-    name="softmax_cross_entropy",
-    optax="softmax_cross_entropy",
-    family="classification",
-    reference="optax.losses.softmax_cross_entropy (optax 0.2.8)",
-    example=OX.ex_probs,
-    diff=(0, 1),
-)
+@OX.register("softmax_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1))
 def optax_softmax_cross_entropy(logits, labels, axis=-1, where=None):
     """Softmax cross-entropy with probability labels, ``-sum_c y_c log softmax(x)_c``.
 
@@ -550,13 +543,8 @@ def optax_softmax_cross_entropy(logits, labels, axis=-1, where=None):
     return -(labels * log_probs).sum(axis, where=where)
 
 
-@register(
-    namespace="optax_losses",
-    name="softmax_cross_entropy_with_integer_labels",
-    optax="softmax_cross_entropy_with_integer_labels",
-    family="classification",
-    reference="optax.losses.softmax_cross_entropy_with_integer_labels (optax 0.2.8)",
-    example=OX.ex_int_labels,
+@OX.register(
+    "softmax_cross_entropy_with_integer_labels", family="classification", example=OX.ex_int_labels
 )
 def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=None):
     """Softmax cross-entropy with integer labels, ``logsumexp(x) - x_y``.
@@ -575,9 +563,8 @@ def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, whe
 
     Example:
       >>> import jax.numpy as jnp
-      >>> from jaxloss.optax_losses import softmax_cross_entropy_with_integer_labels
-      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
-      >>> print(softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1])).round(4))
+      >>> from jaxloss.optax_losses import softmax_cross_entropy_with_integer_labels as ce
+      >>> print(ce(jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]]), jnp.array([0, 1])).round(4))
       [0.27609998 2.9517999 ]
 
     Reference: optax.losses.softmax_cross_entropy_with_integer_labels (optax 0.2.8).
@@ -612,15 +599,7 @@ def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, whe
     return out
 
 
-@register(
-    namespace="optax_losses",
-    name="poly_loss_cross_entropy",
-    optax="poly_loss_cross_entropy",
-    family="classification",
-    reference="optax.losses.poly_loss_cross_entropy (optax 0.2.8)",
-    example=OX.ex_probs,
-    diff=(0, 1),
-)
+@OX.register("poly_loss_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1))
 def optax_poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None):
     """Poly-1 loss: softmax cross-entropy plus ``epsilon`` times ``sum y (1 - p)``.
 
