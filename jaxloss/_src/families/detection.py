@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxloss._src.core import reduction as R
 from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _modulating_power
 from jaxloss._src.core.registry import register

@@ -39,8 +39,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxloss._src.core import reduction as R
 from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _HIGHEST, _dot, _l2_normalize, _safe_sqrt
 from jaxloss._src.core.registry import register

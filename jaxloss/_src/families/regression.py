@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from jaxloss._src.core import reduction as R
 from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind, _signed_sum

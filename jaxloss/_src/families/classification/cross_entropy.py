@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxloss._src.core import reduction as R
 from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.registry import register
