@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
@@ -450,3 +451,40 @@ def multilabel_soft_margin_loss(
     class_axis = input.ndim - 1
     per_sample = jnp.sum(values, axis=class_axis) / input.shape[class_axis]
     return R.reduce(per_sample, reduction).astype(out_dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register(
+    "sigmoid_binary_cross_entropy", family="classification", example=OX.ex_binary, diff=(0, 1)
+)
+def optax_sigmoid_binary_cross_entropy(logits, labels):
+    """Elementwise sigmoid cross-entropy ``-y log sigmoid(x) - (1 - y) log sigmoid(-x)``.
+
+    .. math:: \\ell = -y \\log \\sigma(x) - (1 - y) \\log \\sigma(-x)
+
+    Args:
+      logits: logits, any shape.
+      labels: binary labels or probabilities broadcastable with the logits (a pair broadcasting to neither
+        shape, such as ``(4, 1)`` with ``(4,)``, raises ``ValueError``; optax returns ``(4, 4)``).
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import sigmoid_binary_cross_entropy
+      >>> print(sigmoid_binary_cross_entropy(jnp.array([0.0, 100.0]), jnp.array([1.0, 1.0])).round(4))
+      [0.6931 0.    ]
+
+    Reference: optax.losses.sigmoid_binary_cross_entropy (optax 0.2.8).
+    """
+    name = "sigmoid_binary_cross_entropy"
+    logits = V.as_float(name, "logits", logits)
+    labels = V.as_array(name, "labels", labels).astype(logits.dtype)
+    logits, labels = OX.broadcast_no_outer(name, "logits", logits, "labels", labels)
+    log_p = jax.nn.log_sigmoid(logits)
+    log_not_p = jax.nn.log_sigmoid(-logits)  # log(1 - sigmoid(x)) = log_sigmoid(-x), stabler
+    return -labels * log_p - (1.0 - labels) * log_not_p

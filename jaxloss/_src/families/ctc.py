@@ -784,6 +784,11 @@ def optax_ctc_loss_with_forward_probs(
 def optax_ctc_loss(logits, logit_paddings, labels, label_paddings, *, blank_id=0, log_epsilon=-1e5):
     """CTC loss per sequence, optax's ``ctc_loss``; see :func:`optax_ctc_loss_with_forward_probs`.
 
+    .. math::
+
+        \\ell = -\\log \\sum_{\\pi \\in \\mathcal{B}^{-1}(y)}
+        \\prod_t \\operatorname{softmax}(x_t)_{\\pi_t}
+
     Args:
       logits: ``(B, T, K)`` logits, blank included.
       logit_paddings: ``(B, T)``, 1.0 on padded frames.

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _modulating_power
@@ -397,3 +398,42 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
     name = "complete_box_iou_loss"
     boxes1, boxes2 = _prepare_boxes(name, boxes1, boxes2, reduction)
     return _box_reduce(_ciou(boxes1, boxes2, eps), reduction)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register("sigmoid_focal_loss", family="classification", example=OX.ex_binary)
+def optax_sigmoid_focal_loss(logits, labels, *, alpha=None, gamma=2.0):
+    """Sigmoid focal loss ``alpha_t (1 - p_t)^gamma BCE(x, y)``, with ``(1 - p_t)`` computed in log space.
+
+    .. math::
+
+        \\ell = \\alpha_t (1 - p_t)^\\gamma\\, \\ell_{\\mathrm{BCE}}(x, y),
+        \\quad p_t = y\\, \\sigma(x) + (1 - y)(1 - \\sigma(x)),
+        \\quad \\alpha_t = \\alpha y + (1 - \\alpha)(1 - y)
+
+    Args:
+      logits: logits, any shape.
+      labels: labels in ``[0, 1]`` broadcastable with the logits (a pair broadcasting to neither shape
+        raises ``ValueError``).
+      alpha: optional weight of the positives (``1 - alpha`` for the negatives).
+      gamma: focusing exponent.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import sigmoid_focal_loss
+      >>> print(sigmoid_focal_loss(jnp.array([0.0]), jnp.array([1.0])).round(4))
+      [0.1733]
+
+    Reference: Lin et al., "Focal Loss for Dense Object Detection", 2017; optax 0.2.8.
+    """
+    name = "sigmoid_focal_loss"
+    logits = V.as_float(name, "logits", logits)
+    labels = V.as_array(name, "labels", labels).astype(logits.dtype)
+    logits, labels = OX.broadcast_no_outer(name, "logits", logits, "labels", labels)
+    return _sigmoid_focal(logits, labels, alpha, gamma, log_space=True)

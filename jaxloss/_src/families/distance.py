@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.norms import _cosine_similarity, _pairwise_distance
@@ -150,3 +151,97 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         )
     cdt = V.compute_dtype(dtype)
     return _cosine_similarity(x1.astype(cdt), x2.astype(cdt), int(dim), eps).astype(dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+def _optax_cosine_similarity(a: jax.Array, b: jax.Array, epsilon, axis, where) -> jax.Array:
+    """optax's cosine similarity: each vector over ``sqrt(max(||v||^2, epsilon))``, then their dot product.
+
+    Unlike torch's kernel (:func:`jaxloss._src.core.norms._cosine_similarity`), ``epsilon`` bounds the *squared*
+    norm and the clip passes no gradient below it, as in optax. A squared norm that is still ``0`` after the
+    clip (a zero vector, or a fully masked one, with ``epsilon=0``) is divided by ``1`` instead of ``0``: the
+    vector stays ``0``, so the similarity is ``0`` and its gradient finite (optax gives ``nan``).
+    """
+    a_norm2 = jnp.sum(jnp.square(a), axis=axis, where=where, keepdims=True)
+    b_norm2 = jnp.sum(jnp.square(b), axis=axis, where=where, keepdims=True)
+
+    def unit(v, norm2):
+        clipped = jnp.clip(norm2, epsilon)
+        # double where: no sqrt(0) in the value or the gradient
+        safe = jnp.where(clipped > 0, clipped, 1)
+        return v / jnp.sqrt(safe)
+
+    return jnp.sum(unit(a, a_norm2) * unit(b, b_norm2), axis=axis, where=where)
+
+
+_OPTAX_VECTOR_ARGS = """predictions: vectors of shape ``(*B, D)``.
+      targets: vectors of the same shape.
+      epsilon: lower bound on each *squared* norm.
+      axis: axis or axes of the vectors.
+      where: elements to include."""
+
+
+@OX.register("cosine_similarity", family="distance", example=OX.ex_pair, diff=(0, 1))
+def optax_cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
+    """Cosine similarity between predictions and targets over ``axis``.
+
+    .. math::
+
+        s = \\frac{a}{\\sqrt{\\max(\\|a\\|^2, \\epsilon)}}
+        \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
+
+    Args:
+      {vector_args}
+
+    Returns:
+      Similarities of shape ``(*B,)``. A zero (or fully masked) vector with ``epsilon=0`` gives ``0``
+      with a finite gradient, where optax gives ``nan``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import cosine_similarity
+      >>> print(cosine_similarity(jnp.array([[3.0, 4.0], [0.0, 0.0]]), jnp.array([[3.0, 4.0], [1.0, 0.0]])))
+      [1. 0.]
+
+    Reference: optax.losses.cosine_similarity (optax 0.2.8).
+    """
+    name = "cosine_similarity"
+    predictions = V.as_float(name, "predictions", predictions)
+    targets = V.as_float(name, "targets", targets)
+    predictions, targets = OX.broadcast_all(predictions, targets)
+    where = OX.broadcast_where(where, predictions.shape)
+    return _optax_cosine_similarity(predictions, targets, epsilon, axis, where)
+
+
+@OX.register("cosine_distance", family="distance", example=OX.ex_pair, diff=(0, 1))
+def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
+    """Cosine distance ``1 - cos(angle)`` between predictions and targets over ``axis``.
+
+    .. math::
+
+        d = 1 - \\frac{a}{\\sqrt{\\max(\\|a\\|^2, \\epsilon)}}
+        \\cdot \\frac{b}{\\sqrt{\\max(\\|b\\|^2, \\epsilon)}}
+
+    Args:
+      {vector_args}
+
+    Returns:
+      Distances of shape ``(*B,)``; ``1`` for a zero vector with ``epsilon=0`` (optax: ``nan``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import cosine_distance
+      >>> print(cosine_distance(jnp.array([[1.0, 0.0]]), jnp.array([[0.0, 2.0]])))
+      [1.]
+
+    Reference: optax.losses.cosine_distance (optax 0.2.8).
+    """
+    return 1.0 - optax_cosine_similarity(predictions, targets, epsilon=epsilon, axis=axis, where=where)
+
+
+for _fn in (optax_cosine_similarity, optax_cosine_distance):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{vector_args}", _OPTAX_VECTOR_ARGS)

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.registry import register
@@ -133,3 +134,161 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # the legacy flags replaced 'batchmean' by another reduction
         out = out / input_shape[0]
     return out.astype(out_dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+def _optax_log_probs_example(rng: np.random.Generator):
+    (logits, labels), _ = OX.ex_probs(rng)
+    return (logits - np.log(np.exp(logits).sum(-1, keepdims=True)), labels), {}
+
+
+def _optax_log_pair_example(rng: np.random.Generator):
+    return (_optax_log_probs_example(rng)[0][0], _optax_log_probs_example(rng)[0][0]), {}
+
+
+def _optax_kl(
+    loss, targets_name, log_predictions, targets, axis, where, *, log_target, generalized=False
+):
+    """optax's KL divergences over ``axis``: ``sum t (log t - log p)`` from :func:`_kl_pointwise` (``t``
+    given as ``log t`` when ``log_target``), plus ``sum (p - t)`` when ``generalized``."""
+    log_predictions = V.as_float(loss, "log_predictions", log_predictions)
+    targets = V.as_float(loss, targets_name, targets)
+    log_predictions, targets = OX.broadcast_all(log_predictions, targets)
+    where = OX.broadcast_where(where, targets.shape)
+    kl = jnp.sum(_kl_pointwise(log_predictions, targets, log_target), axis=axis, where=where)
+    if generalized:
+        kl = kl + jnp.sum(jnp.exp(log_predictions) - targets, axis=axis, where=where)
+    return kl
+
+
+_OPTAX_AXIS_WHERE = """axis: axis or axes to sum over.
+      where: elements to include.
+
+    Returns:
+      Divergences of shape ``(*B,)``."""
+
+
+@OX.register("kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1))
+def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Kullback-Leibler divergence of the predictions from the targets, ``sum t (log t - log p)``.
+
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i)
+
+    Args:
+      log_predictions: log-probabilities ``(*B, D)``.
+      targets: probabilities of the same shape (``0 log 0 = 0``).
+      {axis_where}
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import kl_divergence
+      >>> print(round(float(kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([1.0, 0.0]))), 4))
+      0.6931
+
+    Reference: optax.losses.kl_divergence (optax 0.2.8).
+    """
+    return _optax_kl(
+        "kl_divergence", "targets", log_predictions, targets, axis, where, log_target=False
+    )
+
+
+@OX.register(
+    "kl_divergence_with_log_targets", family="divergence", example=_optax_log_pair_example, diff=(0, 1)
+)
+def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None):
+    """Kullback-Leibler divergence with targets in log space, ``sum exp(lt) (lt - lp)``.
+
+    .. math:: D(t \\| p) = \\sum_i e^{\\log t_i} (\\log t_i - \\log p_i)
+
+    Args:
+      log_predictions: log-probabilities ``(*B, D)``.
+      log_targets: log-probabilities of the targets, same shape.
+      {axis_where}
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import kl_divergence_with_log_targets
+      >>> lp = jnp.log(jnp.array([0.5, 0.5]))
+      >>> print(float(kl_divergence_with_log_targets(lp, lp)))
+      0.0
+
+    Reference: optax.losses.kl_divergence_with_log_targets (optax 0.2.8).
+    """
+    return _optax_kl(
+        "kl_divergence_with_log_targets", "log_targets", log_predictions, log_targets, axis, where,
+        log_target=True,
+    )
+
+
+@OX.register(
+    "generalized_kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1)
+)
+def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Generalized KL divergence for unnormalised distributions (Bregman divergence of ``x log x - x``).
+
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i) + p_i - t_i
+
+    Args:
+      log_predictions: log-probabilities (possibly unnormalised), ``(*B, D)``.
+      targets: non-negative targets of the same shape.
+      {axis_where}
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import generalized_kl_divergence
+      >>> print(float(generalized_kl_divergence(jnp.log(jnp.array([1.0, 2.0])), jnp.array([1.0, 2.0]))))
+      0.0
+
+    Reference: optax.losses.generalized_kl_divergence (optax 0.2.8).
+    """
+    return _optax_kl(
+        "generalized_kl_divergence", "targets", log_predictions, targets, axis, where,
+        log_target=False, generalized=True,
+    )
+
+
+@OX.register(
+    "convex_kl_divergence", family="divergence", example=_optax_log_probs_example, diff=(0, 1)
+)
+def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
+    """Deprecated alias of :func:`generalized_kl_divergence` (warns, as optax does).
+
+    .. math:: D(t \\| p) = \\sum_i t_i (\\log t_i - \\log p_i) + p_i - t_i
+
+    Args:
+      log_predictions: log of the (possibly unnormalised) predictions, ``(*B, D)``.
+      targets: non-negative targets, same shape.
+      axis: the axis or axes summed.
+      where: the elements included.
+
+    Returns:
+      :func:`generalized_kl_divergence`'s ``(*B,)`` divergences, after a ``DeprecationWarning``.
+
+    Example:
+      >>> import warnings, jax.numpy as jnp
+      >>> from jaxloss.optax_losses import convex_kl_divergence
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore")
+      ...     print(float(convex_kl_divergence(jnp.log(jnp.array([0.5, 0.5])), jnp.array([0.5, 0.5]))))
+      0.0
+
+    Reference: optax.losses.convex_kl_divergence (optax 0.2.8).
+    """
+    warnings.warn(
+        "The function convex_kl_divergence is deprecated. Please use generalized_kl_divergence instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return optax_generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
+
+
+for _fn in (
+    optax_kl_divergence,
+    optax_kl_divergence_with_log_targets,
+    optax_generalized_kl_divergence,
+):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{axis_where}", _OPTAX_AXIS_WHERE)

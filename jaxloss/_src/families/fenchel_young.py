@@ -20,6 +20,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jaxloss._src.core import optax_conventions as OX
+from jaxloss._src.core import validation as V
+
 
 def make_fenchel_young_loss(max_fun: Callable[..., Any]) -> Callable[..., jax.Array]:
     """Build the Fenchel-Young loss of a max function (optax's ``make_fenchel_young_loss``).
@@ -78,3 +81,39 @@ def _weighted_log_softmax_jvp(primals, tangents):
 def _safe_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Per-example ``-sum_c y_c log softmax(x)_c`` over the last axis with ``0 log 0 = 0``."""
     return -jnp.sum(_weighted_log_softmax(logits, labels), axis=-1)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register(
+    "safe_softmax_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1)
+)
+def optax_safe_softmax_cross_entropy(logits, labels):
+    """Softmax cross-entropy over the last axis with ``0 log 0 = 0`` (a ``-inf`` logit with label 0 is fine).
+
+    .. math:: \\ell = -\\sum_c y_c \\log \\operatorname{softmax}(x)_c, \\quad 0 \\log 0 = 0
+
+    Args:
+      logits: ``(*B, C)``; may contain ``-inf`` where the label is ``0``.
+      labels: probabilities broadcastable to the logits.
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import safe_softmax_cross_entropy
+      >>> print(round(float(safe_softmax_cross_entropy(jnp.array([-jnp.inf, 0.0, 0.0]),
+      ...                                              jnp.array([0.0, 1.0, 0.0]))), 4))
+      0.6931
+
+    Reference: optax.losses.safe_softmax_cross_entropy (optax 0.2.8).
+    """
+    name = "safe_softmax_cross_entropy"
+    logits = V.as_float(name, "logits", logits)
+    labels = V.as_array(name, "labels", labels)
+    labels = jnp.broadcast_to(labels, jnp.broadcast_shapes(labels.shape, logits.shape))
+    dtype = jnp.result_type(logits, labels)
+    return _safe_cross_entropy(logits.astype(dtype), labels.astype(dtype))

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.norms import _pairwise_distance
@@ -745,3 +746,59 @@ def triplet_margin_with_distance_loss(
         dist_swap = dist_swap.astype(cdt)
     values = _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin)
     return R.reduce(values, reduction).astype(out_dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register(
+    "triplet_margin_loss",
+    family="margin",
+    example=lambda rng: (tuple(rng.standard_normal((3, 4, 5))), {}),
+    diff=(0, 1, 2),
+    smooth=False,
+)
+def optax_triplet_margin_loss(
+    anchors, positives, negatives, axis=-1, norm_degree=2, margin=1.0, eps=1e-6
+):
+    """Triplet margin loss ``max(d(a, p) - d(a, n) + margin, 0)`` with ``d(x, y) = (sum |x - y|^q + eps)^(1/q)``.
+
+    .. math::
+
+        \\ell = \\max\\big(d(a, p) - d(a, n) + m, 0\\big),
+        \\quad d(x, y) = \\Big(\\sum_i |x_i - y_i|^q + \\epsilon\\Big)^{1/q}
+
+    Args:
+      anchors: ``(B, D)``.
+      positives: ``(B, D)``.
+      negatives: ``(B, D)``.
+      axis: the feature axis.
+      norm_degree: ``q``. jaxloss takes ``|x - y|`` (a norm); optax 0.2.8 raises the signed difference to
+        ``q``, which differs for odd or fractional ``q``.
+      margin: the margin.
+      eps: added inside the root (keeps the gradient finite at ``d = 0``).
+
+    Returns:
+      Losses of shape ``(B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import triplet_margin_loss
+      >>> a = jnp.array([[0.0, 0.0], [1.0, 1.0]])
+      >>> p = jnp.array([[0.1, 0.1], [1.1, 1.1]])
+      >>> n = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+      >>> print(triplet_margin_loss(a, p, n).round(4))
+      [0.1414 0.1414]
+
+    Reference: Balntas et al., BMVC 2016; optax 0.2.8.
+    """
+    name = "triplet_margin_loss"
+    anchors = V.as_float(name, "anchors", anchors)
+    positives = V.as_float(name, "positives", positives)
+    negatives = V.as_float(name, "negatives", negatives)
+
+    def distance(x, y):
+        return jnp.power(jnp.power(jnp.abs(x - y), norm_degree).sum(axis) + eps, 1 / norm_degree)
+
+    return jnp.maximum(distance(anchors, positives) - distance(anchors, negatives) + margin, 0)

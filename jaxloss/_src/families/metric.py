@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _HIGHEST, _dot, _l2_normalize, _safe_sqrt
@@ -2954,3 +2955,49 @@ def dynamic_soft_margin_loss(
     values = jnp.where(valid, jnp.cumsum(updated)[index] * t, 0)
     loss = _finish(values, reduction, valid, out_dtype)
     return (loss, updated.astype(out_dtype)) if return_histogram else loss
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register(
+    "ntxent",
+    family="metric",
+    example=lambda rng: ((rng.standard_normal((4, 3)), np.array([0, 0, 1, 1])), {}),
+)
+def optax_ntxent(embeddings, labels, temperature=0.07):
+    """Normalized temperature-scaled cross-entropy (NT-Xent, SimCLR), averaged over the positive pairs.
+
+    For each positive pair ``(i, j)`` (same label, ``i != j``) with cosine similarities ``c``:
+    ``-log(exp(c_ij / T) / (exp(c_ij / T) + sum_{k: label_k != label_i} exp(c_ik / T)))``.
+
+    Args:
+      embeddings: ``(B, D)``.
+      labels: ``(B,)`` group ids; equal ids are positive pairs.
+      temperature: the temperature ``T``.
+
+    Returns:
+      A scalar; ``0`` (with zero gradient) when there is no positive pair (optax: ``nan``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import ntxent
+      >>> e = jnp.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+      >>> print(round(float(ntxent(e, jnp.array([0, 0, 1, 1]))), 4))
+      0.0
+
+    Reference: Chen et al., "A Simple Framework for Contrastive Learning", 2020; optax 0.2.8.
+    """
+    name = "ntxent"
+    embeddings = V.as_float(name, "embeddings", embeddings)
+    labels = V.as_array(name, "labels", labels)
+    if labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"{name}: labels has {labels.shape[0]} rows; it must have one per embedding "
+            f"({embeddings.shape[0]})"
+        )
+    eps = jnp.finfo(embeddings.dtype).eps  # optax clips the squared norms at the input dtype's eps
+    per_pair, positives = _ntxent_pairs(embeddings, labels, temperature, eps)
+    # no positive pair: 0 / 1, not optax's 0 / 0
+    return jnp.sum(per_pair) / jnp.maximum(jnp.sum(positives), 1)

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _modulating_power
@@ -909,3 +910,67 @@ def generalized_cross_entropy(logits, labels, *, q: float = 0.7, reduction: str 
     log_p = jax.nn.log_softmax(logits, axis=-1)
     values = jnp.sum(targets * (-jnp.expm1(q * log_p) / q), axis=-1)
     return _finish(name, values, reduction, out_dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register("sparsemax_loss", family="classification", example=OX.ex_binary, smooth=False)
+def optax_sparsemax_loss(logits, labels):
+    """Binary sparsemax loss ``sparse_plus(-x)`` for label 1 and ``sparse_plus(x)`` for label 0.
+
+    .. math:: \\ell = \\operatorname{sparse\\_plus}\\big((1 - 2 [y \\ne 0])\\, x\\big)
+
+    Args:
+      logits: logits, any shape.
+      labels: labels in ``{0, 1}`` (any non-zero counts as 1), broadcastable with the logits.
+
+    Returns:
+      The elementwise loss; zero exactly when ``sparse_sigmoid(x) == y``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import sparsemax_loss
+      >>> print(sparsemax_loss(jnp.array([0.0, 2.0]), jnp.array([1, 0])))
+      [0.25 2.  ]
+
+    Reference: Blondel et al., "Learning with Fenchel-Young Losses", JMLR 2020, sec. 4.4; optax 0.2.8.
+    """
+    logits = V.as_array("sparsemax_loss", "logits", logits)
+    labels = V.as_array("sparsemax_loss", "labels", labels)
+    logits, labels = V.broadcast_pair("sparsemax_loss", "logits", logits, "labels", labels)
+    return jax.nn.sparse_plus(jnp.where(labels, -logits, logits))
+
+
+@OX.register(
+    "multiclass_sparsemax_loss", family="classification", example=OX.ex_int_labels, smooth=False
+)
+def optax_multiclass_sparsemax_loss(scores, labels):
+    """Multiclass sparsemax loss, the Fenchel-Young loss of the Gini entropy.
+
+    .. math::
+
+        \\ell = \\langle p, s - s_y \\rangle + \\tfrac12 (1 - \\|p\\|^2),
+        \\quad p = \\operatorname{sparsemax}(s)
+
+    Args:
+      scores: scores ``(*B, C)``.
+      labels: integer labels ``(*B,)``.
+
+    Returns:
+      Losses of shape ``(*B,)``, in the scores' dtype (optax 0.2.8 returns float64 for float32 scores
+      under ``jax_enable_x64`` and then cannot differentiate).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import multiclass_sparsemax_loss
+      >>> print(multiclass_sparsemax_loss(jnp.array([[2.0, 0.0, 0.0]]), jnp.array([0])))
+      [0.]
+
+    Reference: Martins & Astudillo, "From Softmax to Sparsemax", ICML 2016; optax 0.2.8.
+    """
+    scores = V.as_float("multiclass_sparsemax_loss", "scores", scores)
+    labels = V.as_int("multiclass_sparsemax_loss", "labels", labels)
+    one_hot = jax.nn.one_hot(labels, scores.shape[-1], dtype=scores.dtype)
+    return _sparsemax_loss_kernel(scores, one_hot)

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.registry import register
@@ -1068,3 +1069,51 @@ for _fn in (
             .replace("{lambdaweight}", _LAMBDAWEIGHT)
             .replace("{pointwise}", _POINTWISE_ARGS)
         )
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register("ranking_softmax_loss", family="ranking", example=OX.ex_binary)
+def optax_ranking_softmax_loss(logits, labels, *, where=None, weights=None, reduce_fn=jnp.mean):
+    """Listwise softmax ranking loss ``-sum_i y_i log softmax(s)_i`` per list, then ``reduce_fn``.
+
+    .. math:: \\ell = -\\sum_i y_i \\log \\operatorname{softmax}(s)_i
+
+    Args:
+      logits: scores ``(*B, L)``.
+      labels: relevance labels ``(*B, L)``.
+      where: valid items ``(*B, L)``; lists without a valid item are left out of the reduction.
+      weights: per-item weights multiplying the labels.
+      reduce_fn: ``jnp.mean`` (``0`` when no list is valid), ``jnp.sum`` or ``None`` (per-list losses,
+        ``0`` for lists without a valid item).
+
+    Returns:
+      The reduced loss, or ``(*B,)`` with ``reduce_fn=None``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import ranking_softmax_loss
+      >>> print(round(float(ranking_softmax_loss(jnp.array([2.0, 1.0, 3.0]), jnp.array([1.0, 0.0, 0.0]))), 3))
+      1.408
+
+    Reference: Cao et al., "Learning to Rank: From Pairwise Approach to Listwise Approach", 2007; optax.
+    """
+    name = "ranking_softmax_loss"
+    logits = V.as_float(name, "logits", logits)
+    labels = V.as_array(name, "labels", labels).astype(logits.dtype)
+    logits, labels = OX.broadcast_all(logits, labels)
+    where = OX.broadcast_where(where, logits.shape)
+    if weights is not None:
+        weights = jnp.broadcast_to(jnp.asarray(weights), labels.shape)
+    # per list; 0 for a list without valid items
+    loss = _listwise_softmax(logits, labels, where, weights)
+    valid_lists = None if where is None else jnp.any(where, axis=-1)
+    if reduce_fn is None:
+        return loss
+    out = reduce_fn(loss, where=valid_lists)
+    if reduce_fn is jnp.mean:
+        # a mean over no valid list is 0, unless the losses themselves carry a nan
+        out = jnp.where(jnp.isnan(out) & ~jnp.any(jnp.isnan(loss)), 0.0, out)
+    return out

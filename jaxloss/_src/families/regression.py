@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
@@ -965,3 +966,120 @@ def tweedie_nll_loss(input, target, *, power=1.5, log_input=True, reduction="mea
     return _keras_reduce(
         _tweedie_nll(input, target, float(power), bool(log_input)), reduction, out_dtype
     )
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+_OPTAX_PREDICTIONS_TARGETS = """predictions: predictions, any shape.
+      targets: targets broadcastable with the predictions; zeros when ``None``."""
+
+
+@OX.register("huber_loss", family="regression", example=OX.ex_pair, diff=(0, 1))
+def optax_huber_loss(predictions, targets=None, *, delta=1.0):
+    """Huber loss: ``0.5 e^2`` for ``|e| <= delta``, ``delta (|e| - 0.5 delta)`` beyond, with ``e = p - t``.
+
+    .. math::
+
+        \\ell = \\begin{cases} \\tfrac12 e^2 & |e| \\le \\delta \\\\
+        \\delta (|e| - \\tfrac12 \\delta) & |e| > \\delta \\end{cases},
+        \\quad e = p - t
+
+    Args:
+      {predictions_targets}
+      delta: where the loss turns from quadratic to linear.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import huber_loss
+      >>> print(huber_loss(jnp.array([0.5, 3.0])))
+      [0.125 2.5  ]
+
+    Reference: optax.losses.huber_loss (optax 0.2.8).
+    """
+    return _huber(*OX.predictions_targets("huber_loss", predictions, targets), delta)
+
+
+@OX.register("l2_loss", family="regression", example=OX.ex_pair, diff=(0, 1))
+def optax_l2_loss(predictions, targets=None):
+    """Half the squared error, ``0.5 (p - t)^2``, elementwise.
+
+    .. math:: \\ell = \\tfrac12 (p - t)^2
+
+    Args:
+      predictions: as in :func:`squared_error`.
+      targets: as in :func:`squared_error`.
+
+    Returns:
+      Half of :func:`squared_error`, elementwise.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import l2_loss
+      >>> print(l2_loss(jnp.array([1.0, -2.0])))
+      [0.5 2. ]
+
+    Reference: optax.losses.l2_loss (optax 0.2.8).
+    """
+    return 0.5 * optax_squared_error(predictions, targets)
+
+
+@OX.register("log_cosh", family="regression", example=OX.ex_pair, diff=(0, 1))
+def optax_log_cosh(predictions, targets=None):
+    """Log-cosh loss ``log(cosh(p - t))``, elementwise; about ``e^2/2`` near 0 and ``|e| - log 2`` far out.
+
+    .. math:: \\ell = \\log \\cosh(p - t)
+
+    Args:
+      {predictions_targets}
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import log_cosh
+      >>> print(log_cosh(jnp.array([0.0, 1000.0])).round(4))
+      [  0.      999.30676]
+
+    Reference: optax.losses.log_cosh (optax 0.2.8).
+    """
+    return _log_cosh(*OX.predictions_targets("log_cosh", predictions, targets))
+
+
+for _fn in (optax_huber_loss, optax_log_cosh):
+    if _fn.__doc__:  # None under python -OO
+        _fn.__doc__ = _fn.__doc__.replace("{predictions_targets}", _OPTAX_PREDICTIONS_TARGETS)
+
+
+@OX.register("squared_error", family="regression", example=OX.ex_pair, diff=(0, 1))
+def optax_squared_error(predictions, targets=None):
+    """Elementwise squared error ``(p - t)^2`` (``p^2`` without targets).
+
+    .. math:: \\ell = (p - t)^2
+
+    Args:
+      predictions: predictions, any shape.
+      targets: targets of the same shape, or ``None``.
+
+    Returns:
+      The elementwise loss.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import squared_error
+      >>> print(squared_error(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
+      [1. 4.]
+
+    Reference: optax.losses.squared_error (optax 0.2.8).
+    """
+    predictions = V.as_float("squared_error", "predictions", predictions)
+    if targets is None:
+        return _squared_error(predictions, jnp.zeros((), predictions.dtype))
+    targets = V.as_array("squared_error", "targets", targets)
+    V.check_same_shape("squared_error", "targets", targets, "predictions", predictions)
+    return _squared_error(predictions, targets)

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.registry import register
@@ -789,3 +790,222 @@ def lovasz_hinge_loss(
     errors = 1.0 - logits * (2.0 * fg - 1.0)
     values = _lovasz_extension(errors, fg, valid, transform=jax.nn.relu)
     return _lovasz_reduce(name, values, per_image, reduction, out_dtype)
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+def _optax_segmentation_example(rng: np.random.Generator):
+    logits = rng.standard_normal((2, 3, 3, 4))
+    targets = np.eye(4)[rng.integers(0, 4, (2, 3, 3))]
+    return (logits, targets), {}
+
+
+def _optax_dice_per_class(probs, targets, *, smooth, alpha, beta, axis):
+    """Tversky/Dice loss per class: ``1 - (I + s) / (I + alpha FP + beta FN + s)`` summed over ``axis``.
+
+    Unlike :func:`_tversky_per_class`, ``0 / 0`` (``smooth=0`` and a class absent from both) stays ``nan``,
+    as in optax.
+    """
+    intersection, pred_sum, target_sum = _dice_kernel(probs, targets, axis)
+    numerator = intersection + smooth
+    denominator = (
+        intersection
+        + alpha * (pred_sum - intersection)
+        + beta * (target_sum - intersection)
+        + smooth
+    )
+    return 1.0 - numerator / denominator
+
+
+def _optax_check_probabilities(loss: str, probs: jax.Array) -> None:
+    """``apply_softmax=False``: class probabilities sum to 1 (several channels) or lie in [0, 1] (one)."""
+    if probs.shape[-1] == 1:
+        V.data_check(
+            loss,
+            lambda p: (p >= 0) & (p <= 1),
+            "with apply_softmax=False and a single channel, predictions must be probabilities in [0, 1]",
+            probs,
+        )
+    else:
+        V.data_check(
+            loss,
+            lambda p: jnp.abs(jnp.sum(p, axis=-1) - 1) <= 1e-8 + 1e-5,  # allclose(rtol=1e-5)
+            "with apply_softmax=False, predictions must be probability distributions that sum to 1 "
+            "along the class axis (the last one)",
+            probs,
+        )
+
+
+@OX.register("dice_loss", family="segmentation", example=_optax_segmentation_example)
+def optax_dice_loss(
+    predictions,
+    targets,
+    *,
+    class_weights=None,
+    smooth=1.0,
+    alpha=0.5,
+    beta=0.5,
+    apply_softmax=True,
+    reduction="mean",
+    ignore_background=False,
+    axis=None,
+):
+    """Soft Dice (Tversky with ``alpha``, ``beta``) loss per class, reduced over the classes.
+
+    .. math:: \\ell_c = 1 - \\frac{I_c + s}{I_c + \\alpha (P_c - I_c) + \\beta (T_c - I_c) + s}
+
+    with :math:`I_c = \\sum_i p_{ic} t_{ic}`, :math:`P_c = \\sum_i p_{ic}`, :math:`T_c = \\sum_i t_{ic}`.
+
+    Args:
+      predictions: logits ``(B, ..., C)`` (sigmoid when ``C == 1``, softmax otherwise), or probabilities
+        with ``apply_softmax=False``; ``(B, ...)`` is read as one channel.
+      targets: one-hot (or binary) targets of the same shape.
+      class_weights: optional ``(C,)`` weights.
+      smooth: added to the numerator and the denominator.
+      alpha: weight of false positives.
+      beta: weight of false negatives.
+      apply_softmax: map logits to probabilities first. With ``False`` the predictions are checked (eagerly,
+        or under :func:`jaxloss.checked`); under plain ``jit`` they are used as given (optax fails there).
+      reduction: ``'mean'`` | ``'sum'`` | ``'none'`` over the classes.
+      ignore_background: drop class 0 when ``C > 1``.
+      axis: axes summed per class; by default all but the first and the last.
+
+    Returns:
+      ``(B,)`` for ``'mean'``/``'sum'``, ``(B, C)`` for ``'none'``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import dice_loss
+      >>> probs = jnp.array([[[0.9, 0.1], [0.2, 0.8]]])
+      >>> targets = jnp.array([[[1.0, 0.0], [0.0, 1.0]]])
+      >>> print(dice_loss(probs, targets, apply_softmax=False).round(4))
+      [0.075]
+
+    Reference: Milletari et al., "V-Net", 2016; Salehi et al., "Tversky loss", 2017; optax 0.2.8.
+    """
+    name = "dice_loss"
+    R.validate_reduction(name, reduction)
+    predictions = V.as_float(name, "predictions", predictions)
+    targets = V.as_array(name, "targets", targets)
+    if predictions.ndim == targets.ndim - 1:
+        predictions = predictions[..., None]
+    if targets.ndim == predictions.ndim - 1:
+        targets = targets[..., None]
+    V.check_same_shape(name, "targets", targets, "predictions", predictions)
+    if apply_softmax:
+        if predictions.shape[-1] == 1:
+            probs = jax.nn.sigmoid(predictions)
+        else:
+            probs = jax.nn.softmax(predictions, axis=-1)
+    else:
+        _optax_check_probabilities(name, predictions)
+        probs = predictions
+    if axis is None:
+        axis = tuple(range(1, probs.ndim - 1))
+    per_class = _optax_dice_per_class(probs, targets, smooth=smooth, alpha=alpha, beta=beta, axis=axis)
+    if class_weights is not None:
+        class_weights = V.as_array(name, "class_weights", class_weights)
+        V.check_ndim(name, "class_weights", class_weights, (1,))
+        per_class = per_class * jnp.broadcast_to(class_weights, per_class.shape)
+    if ignore_background and probs.shape[-1] > 1:
+        per_class = per_class[..., 1:]
+    if reduction == "none":
+        return per_class
+    return jnp.mean(per_class, axis=-1) if reduction == "mean" else jnp.sum(per_class, axis=-1)
+
+
+@OX.register(
+    "binary_dice_loss",
+    family="segmentation",
+    example=lambda rng: ((rng.standard_normal((2, 4, 4)), rng.integers(0, 2, (2, 4, 4)) * 1.0), {}),
+)
+def optax_binary_dice_loss(predictions, targets, *, smooth=1.0, apply_sigmoid=True):
+    """Binary Dice loss: :func:`dice_loss` with a single (sigmoid) channel, averaged over it.
+
+    .. math::
+
+        \\ell = 1 - \\frac{\\sum_i p_i t_i + s}{\\tfrac12 \\sum_i p_i + \\tfrac12 \\sum_i t_i + s},
+        \\quad p = \\sigma(x)
+
+    Args:
+      predictions: logits (or probabilities with ``apply_sigmoid=False``) of shape ``(B, ...)`` or
+        ``(B, ..., 1)``.
+      targets: binary targets of the same shape.
+      smooth: added to the numerator and the denominator.
+      apply_sigmoid: apply a sigmoid to ``predictions`` first.
+
+    Returns:
+      The loss per example, shape ``(B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import binary_dice_loss
+      >>> print(binary_dice_loss(jnp.array([[9.0, -9.0]]), jnp.array([[1.0, 0.0]])).round(4))
+      [0.0001]
+
+    Reference: Milletari et al., "V-Net", 2016; optax 0.2.8 ``binary_dice_loss``. With
+    ``apply_sigmoid=False`` optax requires every prediction to equal 1; jaxloss checks they lie in [0, 1].
+    """
+    predictions = V.as_float("binary_dice_loss", "predictions", predictions)
+    targets = V.as_array("binary_dice_loss", "targets", targets)
+    if predictions.ndim == targets.ndim and predictions.shape[-1] != 1:
+        predictions, targets = predictions[..., None], targets[..., None]
+    return optax_dice_loss(
+        predictions, targets, smooth=smooth, apply_softmax=apply_sigmoid, reduction="mean"
+    )
+
+
+@OX.register(
+    "multiclass_generalized_dice_loss", family="segmentation", example=_optax_segmentation_example
+)
+def optax_multiclass_generalized_dice_loss(
+    predictions, targets, *, smooth=1.0, apply_softmax=True, ignore_background=False
+):
+    """Generalized Dice loss: :func:`dice_loss` per class weighted by inverse squared class frequency.
+
+    .. math::
+
+        \\ell = \\operatorname{mean}_{b, c}\\, w_c \\ell_{bc},
+        \\quad w_c = \\frac{C\\, (f_c^2 + 10^{-7})^{-1}}{\\sum_k (f_k^2 + 10^{-7})^{-1}}
+
+    The weights are ``1 / (f_c^2 + 1e-7)`` normalised to sum to ``C``, with ``f_c`` the total target mass
+    of class ``c``; the result is the mean of the weighted per-class, per-example losses.
+
+    Args:
+      predictions: logits ``(B, ..., C)``.
+      targets: one-hot targets of the same shape.
+      smooth: added to the numerator and the denominator.
+      apply_softmax: map logits to probabilities first.
+      ignore_background: drop class 0.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import multiclass_generalized_dice_loss
+      >>> t = jnp.array([[[1.0, 0.0], [0.0, 1.0]]])
+      >>> print(round(float(multiclass_generalized_dice_loss(20 * t - 10, t)), 4))
+      0.0
+
+    Reference: Sudre et al., "Generalised Dice overlap", 2017; optax 0.2.8.
+    """
+    name = "multiclass_generalized_dice_loss"
+    predictions = V.as_float(name, "predictions", predictions)
+    targets = V.as_array(name, "targets", targets)
+    V.check_same_shape(name, "targets", targets, "predictions", predictions)
+    class_frequencies = jnp.sum(targets, axis=tuple(range(targets.ndim - 1)))
+    class_weights = 1.0 / (class_frequencies**2 + 1e-7)  # 1e-7: a class absent from the targets
+    class_weights = class_weights / jnp.sum(class_weights) * class_weights.shape[0]
+    per_class = optax_dice_loss(
+        predictions,
+        targets,
+        class_weights=class_weights,
+        smooth=smooth,
+        apply_softmax=apply_softmax,
+        reduction="none",
+        ignore_background=ignore_background,
+    )
+    return jnp.mean(per_class)

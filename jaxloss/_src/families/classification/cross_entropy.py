@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
@@ -498,3 +499,169 @@ def cross_entropy(
         label_smoothing,
         out_dtype,
     )
+
+
+# ----------------------------------------------------------------------------------------- optax faces
+# jaxloss.optax_losses binds each optax_<name> below as <name>.
+
+
+@OX.register("softmax_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1))
+def optax_softmax_cross_entropy(logits, labels, axis=-1, where=None):
+    """Softmax cross-entropy with probability labels, ``-sum_c y_c log softmax(x)_c``.
+
+    .. math:: \\ell = -\\sum_c y_c \\log \\operatorname{softmax}(x)_c
+
+    Args:
+      logits: ``(*B, C)``.
+      labels: probabilities broadcastable to the logits.
+      axis: class axis or axes (``None``: all).
+      where: elements to include, ``(*B, C)`` or ``(*B,)``; masked classes get a zero gradient for their
+        labels (optax: ``nan``).
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import softmax_cross_entropy
+      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
+      >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+      >>> print(softmax_cross_entropy(logits, labels).round(4))
+      [0.27609998 2.9517999 ]
+
+    Reference: optax.losses.softmax_cross_entropy (optax 0.2.8).
+    """
+    logits = V.as_float("softmax_cross_entropy", "logits", logits)
+    labels = V.as_array("softmax_cross_entropy", "labels", labels)
+    logits, labels = OX.broadcast_all(logits, labels)
+    if where is None:
+        axes = tuple(range(logits.ndim)) if axis is None else axis
+        return _cross_entropy_probs(logits, labels, axes)
+    where = OX.expand_where(where, logits, axis)
+    log_probs = jax.nn.log_softmax(logits, axis, where)
+    log_probs = jnp.where(where, log_probs, 0)  # masked -inf would make the labels' gradient nan
+    return -(labels * log_probs).sum(axis, where=where)
+
+
+@OX.register(
+    "softmax_cross_entropy_with_integer_labels", family="classification", example=OX.ex_int_labels
+)
+def optax_softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=None):
+    """Softmax cross-entropy with integer labels, ``logsumexp(x) - x_y``.
+
+    .. math:: \\ell = \\log \\sum_c e^{x_c} - x_y
+
+    Args:
+      logits: ``(*B, C)``; with a tuple ``axis`` the class axes are flattened (C-order) and a label is a flat
+        index into them.
+      labels: integer labels ``(*B,)``.
+      axis: class axis (int) or axes (tuple).
+      where: elements to include, ``(*B, C)`` or ``(*B,)``; fully masked rows give ``0``.
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import softmax_cross_entropy_with_integer_labels as ce
+      >>> print(ce(jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]]), jnp.array([0, 1])).round(4))
+      [0.27609998 2.9517999 ]
+
+    Reference: optax.losses.softmax_cross_entropy_with_integer_labels (optax 0.2.8).
+    """
+    name = "softmax_cross_entropy_with_integer_labels"
+    logits = V.as_float(name, "logits", logits)
+    labels = V.as_int(name, "labels", labels)
+    OX.check_axis(name, axis, logits.ndim)
+    if where is None:
+        return _cross_entropy_indices(logits, labels, axis)
+    where = OX.expand_where(where, logits, axis)
+    if isinstance(axis, tuple):
+        logits_shape = logits.shape
+        class_axes = tuple(int(a) % logits.ndim for a in axis)
+        batch_axes = tuple(a for a in range(logits.ndim) if a not in class_axes)
+        perm = batch_axes + class_axes
+        batch_shape = tuple(logits.shape[a] for a in batch_axes)
+        logits = logits.transpose(perm).reshape(batch_shape + (-1,))
+        if where is not None:
+            where = jnp.broadcast_to(where, tuple(logits_shape))
+            where = where.transpose(perm).reshape(batch_shape + (-1,))
+        axis = len(batch_axes)
+    else:
+        axis = int(axis) % logits.ndim
+    label_logits = jnp.take_along_axis(logits, jnp.expand_dims(labels, axis), axis=axis).take(
+        0, axis=axis
+    )
+    log_normalizers = jax.nn.logsumexp(logits, axis=axis, where=where)
+    out = log_normalizers - label_logits
+    if where is not None:
+        out = jnp.where(jnp.any(where, axis), out, 0.0)
+    return out
+
+
+@OX.register("poly_loss_cross_entropy", family="classification", example=OX.ex_probs, diff=(0, 1))
+def optax_poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None):
+    """Poly-1 loss: softmax cross-entropy plus ``epsilon`` times ``sum y (1 - p)``.
+
+    .. math::
+
+        \\ell = -\\sum_c y_c \\log p_c + \\epsilon \\sum_c y_c (1 - p_c),
+        \\quad p = \\operatorname{softmax}(x)
+
+    Args:
+      logits: ``(*B, C)``.
+      labels: probabilities broadcastable to the logits.
+      epsilon: coefficient of the first polynomial term.
+      axis: class axis or axes.
+      where: elements to include (``(*B, C)``, or ``(*B,)`` in :func:`softmax_cross_entropy`).
+
+    Returns:
+      Losses of shape ``(*B,)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import poly_loss_cross_entropy
+      >>> print(round(float(poly_loss_cross_entropy(jnp.zeros(2), jnp.array([1.0, 0.0]))), 4))
+      1.6931
+
+    Reference: Leng et al., "PolyLoss", ICLR 2022; optax 0.2.8.
+    """
+    logits = V.as_float("poly_loss_cross_entropy", "logits", logits)
+    labels = V.as_float("poly_loss_cross_entropy", "labels", labels)
+    logits, labels = OX.broadcast_all(logits, labels)
+    where = OX.broadcast_where(where, logits.shape)
+    probs = jax.nn.softmax(logits, axis=axis, where=where)
+    one_minus_pt = jnp.sum(labels * (1 - probs), axis=axis, where=where)
+    cross_entropy = optax_softmax_cross_entropy(logits, labels, axis=axis, where=where)
+    return cross_entropy + epsilon * one_minus_pt
+
+
+def optax_smooth_labels(labels, alpha, *, axis=-1, where=None):
+    """Label smoothing: ``(1 - alpha) y + alpha / K`` with ``K`` the number of (selected) classes.
+
+    .. math:: \\tilde y = (1 - \\alpha)\\, y + \\frac{\\alpha}{K}
+
+    Args:
+      labels: one-hot labels ``(*B, C)``.
+      alpha: smoothing factor.
+      axis: class axis or axes.
+      where: selected classes; ``K`` counts them per row (a row with none counts ``1``, so it stays finite,
+        where optax divides by ``0``).
+
+    Returns:
+      Smoothed labels of the same shape.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxloss.optax_losses import smooth_labels
+      >>> print(smooth_labels(jnp.array([0.0, 1.0]), 0.2))
+      [0.1 0.9]
+
+    Reference: optax.losses.smooth_labels (optax 0.2.8).
+    """
+    labels = V.as_float("smooth_labels", "labels", labels)
+    if where is None:
+        num_categories = jnp.size(labels, axis)
+    else:
+        num_categories = jnp.maximum(jnp.sum(where, axis, keepdims=True), 1)
+    return (1.0 - alpha) * labels + alpha / num_categories
