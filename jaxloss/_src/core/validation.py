@@ -215,6 +215,12 @@ def check_option(loss: str, name: str, value: Any, ok: bool, expected: str) -> N
         raise ValueError(f"{loss}: {name} must be {expected}; got {value!r}")
 
 
+def check_real(loss: str, name: str, value: Any) -> None:
+    """A Python or NumPy real number (not a bool) for a trace-time option (``ValueError`` otherwise)."""
+    real = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    check_option(loss, name, value, real, "a real number")
+
+
 def check_ndim(loss: str, name: str, x: jax.Array, allowed: tuple[int, ...]) -> None:
     """``x.ndim`` must be one of ``allowed``."""
     if x.ndim not in allowed:

@@ -55,15 +55,8 @@ def _check_beta(name: str, beta) -> None:
     )
 
 
-def _check_number(name: str, arg: str, value) -> None:
-    V.check_option(
-        name, arg, value, isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool),
-        "a real number",
-    )
-
-
 def _check_smoothing(name: str, label_smoothing, loss_type: str) -> None:
-    _check_number(name, "label_smoothing", label_smoothing)
+    V.check_real(name, "label_smoothing", label_smoothing)
     if loss_type == "robust":
         V.check_option(name, "label_smoothing", label_smoothing, 0 <= label_smoothing < 0.5,
                        "in [0, 0.5) for loss_type='robust' (it divides by 1 - 2 * label_smoothing)")
@@ -78,6 +71,13 @@ def _check_loss_type(name: str, loss_type, allowed: tuple[str, ...]) -> None:
     V.check_option(name, "loss_type", loss_type, loss_type in allowed, "one of " + ", ".join(map(repr, allowed)))
 
 
+def _policy_logps(name: str, reduction: str, beta, chosen, rejected):
+    """The checks and the ``(B,)`` policy log-probabilities every preference loss starts with."""
+    R.validate_reduction(name, reduction)
+    _check_beta(name, beta)
+    return _logps(name, ("policy_chosen_logps", chosen), ("policy_rejected_logps", rejected))
+
+
 def _nll(name: str, policy_nll_loss, like: jax.Array):
     """The NLL term: ``None`` (none), a scalar, or one value per example."""
     if policy_nll_loss is None:
@@ -89,6 +89,15 @@ def _nll(name: str, policy_nll_loss, like: jax.Array):
             f"policy_chosen_logps {tuple(like.shape)}"
         )
     return nll, nll.dtype
+
+
+def _with_nll(name: str, policy_nll_loss, pc: jax.Array, pr: jax.Array, out_dtype):
+    """``(pc, pr, nll, out_dtype)`` promoted with the NLL term's dtype (``nll`` is ``None`` or cast)."""
+    nll, nll_dtype = _nll(name, policy_nll_loss, pc)
+    out_dtype = jnp.promote_types(out_dtype, nll_dtype)
+    cdt = V.compute_dtype(out_dtype)
+    nll = None if nll is None else nll.astype(cdt)
+    return pc.astype(cdt), pr.astype(cdt), nll, out_dtype
 
 
 def _finish(losses, reduction, out_dtype, rewards=None):
@@ -387,12 +396,11 @@ def simpo_loss(
     Reference: TRL CPOTrainer.cpo_loss with loss_type='simpo' (Meng et al. 2024, SimPO).
     """
     name = "simpo_loss"
-    R.validate_reduction(name, reduction)
-    _check_beta(name, beta)
-    _check_number(name, "gamma", gamma)
+    V.check_real(name, "gamma", gamma)
     _check_smoothing(name, label_smoothing, "sigmoid")
-    (pc, pr), out_dtype = _logps(name, ("policy_chosen_logps", policy_chosen_logps),
-                                 ("policy_rejected_logps", policy_rejected_logps))
+    (pc, pr), out_dtype = _policy_logps(
+        name, reduction, beta, policy_chosen_logps, policy_rejected_logps
+    )
     logits = (pc - pr) - gamma / beta
     losses = _preference(logits, beta, "sigmoid", label_smoothing)
     rewards = (beta * pc, beta * pr) if return_rewards else None
@@ -455,20 +463,16 @@ def cpo_loss(
     Reference: TRL CPOTrainer.cpo_loss + cpo_alpha * NLL (Xu et al. 2024, CPO).
     """
     name = "cpo_loss"
-    R.validate_reduction(name, reduction)
-    _check_beta(name, beta)
-    _check_number(name, "alpha", alpha)
+    V.check_real(name, "alpha", alpha)
     _check_loss_type(name, loss_type, CPO_LOSS_TYPES)
     _check_smoothing(name, label_smoothing, loss_type)
-    (pc, pr), out_dtype = _logps(name, ("policy_chosen_logps", policy_chosen_logps),
-                                 ("policy_rejected_logps", policy_rejected_logps))
-    nll, nll_dtype = _nll(name, policy_nll_loss, pc)
-    out_dtype = jnp.promote_types(out_dtype, nll_dtype)
-    cdt = V.compute_dtype(out_dtype)
-    pc, pr = pc.astype(cdt), pr.astype(cdt)
+    (pc, pr), out_dtype = _policy_logps(
+        name, reduction, beta, policy_chosen_logps, policy_rejected_logps
+    )
+    pc, pr, nll, out_dtype = _with_nll(name, policy_nll_loss, pc, pr, out_dtype)
     losses = _preference(pc - pr, beta, loss_type, label_smoothing)
     if nll is not None:
-        losses = losses + alpha * nll.astype(cdt)
+        losses = losses + alpha * nll
     rewards = (beta * pc, beta * pr) if return_rewards else None
     return _finish(losses, reduction, out_dtype, rewards)
 
@@ -525,20 +529,16 @@ def orpo_loss(
     Reference: TRL ORPOTrainer.odds_ratio_loss (Hong et al. 2024, ORPO).
     """
     name = "orpo_loss"
-    R.validate_reduction(name, reduction)
-    _check_beta(name, beta)
-    (pc, pr), out_dtype = _logps(name, ("policy_chosen_logps", policy_chosen_logps),
-                                 ("policy_rejected_logps", policy_rejected_logps))
+    (pc, pr), out_dtype = _policy_logps(
+        name, reduction, beta, policy_chosen_logps, policy_rejected_logps
+    )
     for arg, x in (("policy_chosen_logps", pc), ("policy_rejected_logps", pr)):
         V.data_check(name, lambda v: v < 0, f"{arg} must be < 0 (average log-probabilities; odds need p < 1)", x)
-    nll, nll_dtype = _nll(name, policy_nll_loss, pc)
-    out_dtype = jnp.promote_types(out_dtype, nll_dtype)
-    cdt = V.compute_dtype(out_dtype)
-    pc, pr = pc.astype(cdt), pr.astype(cdt)
+    pc, pr, nll, out_dtype = _with_nll(name, policy_nll_loss, pc, pr, out_dtype)
     log_odds = (pc - pr) - (_log1mexp(pc) - _log1mexp(pr))
     losses = -beta * jax.nn.log_sigmoid(log_odds)
     if nll is not None:
-        losses = losses + nll.astype(cdt)
+        losses = losses + nll
     rewards = (beta * pc, beta * pr) if return_rewards else None
     return _finish(losses, reduction, out_dtype, rewards)
 
@@ -608,8 +608,8 @@ def kto_loss(
     name = "kto_loss"
     R.validate_reduction(name, reduction)
     _check_beta(name, beta)
-    _check_number(name, "desirable_weight", desirable_weight)
-    _check_number(name, "undesirable_weight", undesirable_weight)
+    V.check_real(name, "desirable_weight", desirable_weight)
+    V.check_real(name, "undesirable_weight", undesirable_weight)
     (pc, rc), c_dtype = _logps(name, ("policy_chosen_logps", policy_chosen_logps),
                                ("reference_chosen_logps", reference_chosen_logps))
     (pr, rr), r_dtype = _logps(name, ("policy_rejected_logps", policy_rejected_logps),

@@ -217,6 +217,13 @@ def _prepare_same_shape(loss: str, input, target, extras: dict):
     return input.astype(cdt), target.astype(cdt), extras, out_dtype
 
 
+def _reduce_weighted(values: jax.Array, extras: dict, reduction: str, out_dtype) -> jax.Array:
+    """``values`` times the optional elementwise ``weight``, reduced."""
+    if "weight" in extras:
+        values = values * extras["weight"]
+    return R.reduce(values, reduction).astype(out_dtype)
+
+
 # --------------------------------------------------------------------------------------------------
 # Public losses
 # --------------------------------------------------------------------------------------------------
@@ -272,22 +279,14 @@ def binary_cross_entropy(
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
     R.validate_reduction(name, reduction)
     input, target, extras, out_dtype = _prepare_same_shape(name, input, target, {"weight": weight})
-    V.data_check(
-        name,
-        lambda x: (x >= 0) & (x <= 1),
-        "all elements of input should be between 0 and 1",
-        input,
-    )
-    V.data_check(
-        name,
-        lambda t: (t >= 0) & (t <= 1),
-        "all elements of target should be between 0 and 1",
-        target,
-    )
-    values = _bce(input, target)
-    if "weight" in extras:
-        values = values * extras["weight"]
-    return R.reduce(values, reduction).astype(out_dtype)
+    for arg, x in (("input", input), ("target", target)):
+        V.data_check(
+            name,
+            lambda v: (v >= 0) & (v <= 1),
+            f"all elements of {arg} should be between 0 and 1",
+            x,
+        )
+    return _reduce_weighted(_bce(input, target), extras, reduction, out_dtype)
 
 
 @register(
@@ -336,9 +335,7 @@ def binary_cross_entropy_with_logits(
         name, input, target, {"weight": weight, "pos_weight": pos_weight}
     )
     values = _sigmoid_bce(input, target, extras.get("pos_weight"))
-    if "weight" in extras:
-        values = values * extras["weight"]
-    return R.reduce(values, reduction).astype(out_dtype)
+    return _reduce_weighted(values, extras, reduction, out_dtype)
 
 
 @register(

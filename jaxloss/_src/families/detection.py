@@ -263,6 +263,25 @@ def _ciou(boxes1: jax.Array, boxes2: jax.Array, eps: float) -> jax.Array:
     return diou_loss + alpha * v
 
 
+_BOX_ARGS = """boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
+      boxes2: target boxes, same shape as ``boxes1``.
+      reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
+        ``0`` (as torchvision).
+      eps: small number that keeps the divisions finite."""
+
+_BOX_RETURNS = """The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
+      integer boxes give a float32 loss (torchvision's ``_upcast_non_float``)."""
+
+
+def _box_doc(fn):
+    """Fill in the Args and Returns the IoU losses share."""
+    if fn.__doc__:  # None under python -OO
+        fn.__doc__ = fn.__doc__.replace("{box_args}", _BOX_ARGS).replace(
+            "{box_returns}", _BOX_RETURNS
+        )
+    return fn
+
+
 def _boxes_example(rng: np.random.Generator):
     def boxes(n):
         xy = rng.random((n, 2)) * 4
@@ -279,6 +298,7 @@ def _boxes_example(rng: np.random.Generator):
     diff=(0, 1),
     smooth=False,
 )
+@_box_doc
 def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Generalized IoU loss, torchvision's ``torchvision.ops.generalized_box_iou_loss``.
 
@@ -290,15 +310,11 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
     Intersection over Union*, CVPR 2019. Gradients are finite for coincident and zero-area boxes.
 
     Args:
-      boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, same shape as ``boxes1``.
-      reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
-        ``0`` (as torchvision).
-      eps: small number that keeps the divisions finite.
+      {box_args}
 
     Returns:
-      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
-      integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
+      {box_returns}
+
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss._src.families.detection import generalized_box_iou_loss
@@ -320,6 +336,7 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
     diff=(0, 1),
     smooth=False,
 )
+@_box_doc
 def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Distance IoU loss, torchvision's ``torchvision.ops.distance_box_iou_loss``.
 
@@ -330,15 +347,11 @@ def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
     *Distance-IoU Loss*, AAAI 2020. Gradients are finite for coincident and zero-area boxes.
 
     Args:
-      boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, same shape as ``boxes1``.
-      reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
-        ``0`` (as torchvision).
-      eps: small number that keeps the divisions finite.
+      {box_args}
 
     Returns:
-      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
-      integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
+      {box_returns}
+
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss._src.families.detection import distance_box_iou_loss
@@ -360,6 +373,7 @@ def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
     diff=(0, 1),
     smooth=False,
 )
+@_box_doc
 def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Complete IoU loss, torchvision's ``torchvision.ops.complete_box_iou_loss``.
 
@@ -377,15 +391,11 @@ def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 
     (values agree with torchvision wherever torchvision's are finite).
 
     Args:
-      boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``.
-      boxes2: target boxes, same shape as ``boxes1``.
-      reduction: ``'none'`` (default, as torchvision) | ``'mean'`` | ``'sum'``; the ``'mean'`` of no boxes is
-        ``0`` (as torchvision).
-      eps: small number that keeps the divisions finite.
+      {box_args}
 
     Returns:
-      The loss, of the batch shape ``(...)`` for ``'none'``, else a scalar. float16/bfloat16 and
-      integer boxes give a float32 loss (torchvision's ``_upcast_non_float``).
+      {box_returns}
+
     Example:
       >>> import jax.numpy as jnp
       >>> from jaxloss._src.families.detection import complete_box_iou_loss

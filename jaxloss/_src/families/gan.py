@@ -55,8 +55,12 @@ def _outputs(name: str, *named: tuple[str, object]):
     return [a.astype(cdt) for a in arrays], out_dtype
 
 
-def _discriminator_terms(name, real_terms, fake_terms, reduction, out_dtype):
-    """Reduce the real and the fake terms separately and add them; ``'none'`` adds them per pair."""
+def _discriminator_loss(name, terms, d_real, d_fake, reduction):
+    """``terms(d_real, d_fake) -> (real_terms, fake_terms)`` reduced separately and added; ``'none'`` adds
+    them per pair."""
+    R.validate_reduction(name, reduction)
+    (d_real, d_fake), out_dtype = _outputs(name, ("d_real", d_real), ("d_fake", d_fake))
+    real_terms, fake_terms = terms(d_real, d_fake)
     if reduction == "none":
         if real_terms.shape != fake_terms.shape:
             raise ValueError(
@@ -67,11 +71,27 @@ def _discriminator_terms(name, real_terms, fake_terms, reduction, out_dtype):
     return (R.reduce(real_terms, reduction) + R.reduce(fake_terms, reduction)).astype(out_dtype)
 
 
-def _check_number(name: str, arg: str, value) -> None:
-    V.check_option(
-        name, arg, value, isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool),
-        "a real number",
-    )
+def _generator_loss(name, term, d_fake, reduction):
+    """``term(d_fake)`` per sample, reduced."""
+    R.validate_reduction(name, reduction)
+    (d_fake,), out_dtype = _outputs(name, ("d_fake", d_fake))
+    return R.reduce(term(d_fake), reduction).astype(out_dtype)
+
+
+def _negated(d_fake: jax.Array) -> jax.Array:
+    return -d_fake
+
+
+def _bce_terms(d_real: jax.Array, d_fake: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return jax.nn.softplus(-d_real), jax.nn.softplus(d_fake)  # -log sigmoid(r), -log(1 - sigmoid(f))
+
+
+def _hinge_terms(d_real: jax.Array, d_fake: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return jax.nn.relu(1 - d_real), jax.nn.relu(1 + d_fake)
+
+
+def _wasserstein_terms(d_real: jax.Array, d_fake: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return -d_real, d_fake
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -144,10 +164,7 @@ def gan_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Ar
 
     Reference: Goodfellow et al. 2014, GAN discriminator (BCE on logits).
     """
-    name = "gan_discriminator_loss"
-    R.validate_reduction(name, reduction)
-    (d_real, d_fake), out_dtype = _outputs(name, ("d_real", d_real), ("d_fake", d_fake))
-    return _discriminator_terms(name, jax.nn.softplus(-d_real), jax.nn.softplus(d_fake), reduction, out_dtype)
+    return _discriminator_loss("gan_discriminator_loss", _bce_terms, d_real, d_fake, reduction)
 
 
 @register(family="gan", reference="Goodfellow et al. 2014, generator loss (non-saturating and minimax)",
@@ -180,11 +197,10 @@ def gan_generator_loss(d_fake, *, saturating: bool = False, reduction: str = "me
     Reference: Goodfellow et al. 2014, generator loss (non-saturating and minimax).
     """
     name = "gan_generator_loss"
-    R.validate_reduction(name, reduction)
     V.check_option(name, "saturating", saturating, isinstance(saturating, (bool, np.bool_)), "a Python bool")
-    (d_fake,), out_dtype = _outputs(name, ("d_fake", d_fake))
-    losses = -jax.nn.softplus(d_fake) if saturating else jax.nn.softplus(-d_fake)
-    return R.reduce(losses, reduction).astype(out_dtype)
+    if saturating:
+        return _generator_loss(name, lambda fake: -jax.nn.softplus(fake), d_fake, reduction)
+    return _generator_loss(name, lambda fake: jax.nn.softplus(-fake), d_fake, reduction)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -217,10 +233,7 @@ def hinge_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.
 
     Reference: Miyato et al. 2018 (SN-GAN) / Lim & Ye 2017, hinge discriminator loss.
     """
-    name = "hinge_discriminator_loss"
-    R.validate_reduction(name, reduction)
-    (d_real, d_fake), out_dtype = _outputs(name, ("d_real", d_real), ("d_fake", d_fake))
-    return _discriminator_terms(name, jax.nn.relu(1 - d_real), jax.nn.relu(1 + d_fake), reduction, out_dtype)
+    return _discriminator_loss("hinge_discriminator_loss", _hinge_terms, d_real, d_fake, reduction)
 
 
 @register(family="gan", reference="Miyato et al. 2018 (SN-GAN), hinge generator loss -D(G(z))",
@@ -248,10 +261,7 @@ def hinge_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
 
     Reference: Miyato et al. 2018 (SN-GAN), hinge generator loss -D(G(z)).
     """
-    name = "hinge_generator_loss"
-    R.validate_reduction(name, reduction)
-    (d_fake,), out_dtype = _outputs(name, ("d_fake", d_fake))
-    return R.reduce(-d_fake, reduction).astype(out_dtype)
+    return _generator_loss("hinge_generator_loss", _negated, d_fake, reduction)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -291,13 +301,13 @@ def least_squares_discriminator_loss(
     Reference: Mao et al. 2017 (LSGAN), eq. 2, discriminator.
     """
     name = "least_squares_discriminator_loss"
-    R.validate_reduction(name, reduction)
-    _check_number(name, "a", a)
-    _check_number(name, "b", b)
-    (d_real, d_fake), out_dtype = _outputs(name, ("d_real", d_real), ("d_fake", d_fake))
-    return _discriminator_terms(
-        name, 0.5 * jnp.square(d_real - b), 0.5 * jnp.square(d_fake - a), reduction, out_dtype
-    )
+    V.check_real(name, "a", a)
+    V.check_real(name, "b", b)
+
+    def terms(real, fake):
+        return 0.5 * jnp.square(real - b), 0.5 * jnp.square(fake - a)
+
+    return _discriminator_loss(name, terms, d_real, d_fake, reduction)
 
 
 @register(family="gan", reference="Mao et al. 2017 (LSGAN), eq. 2, generator", example=_fake_example)
@@ -327,10 +337,8 @@ def least_squares_generator_loss(d_fake, *, c: float = 1.0, reduction: str = "me
     Reference: Mao et al. 2017 (LSGAN), eq. 2, generator.
     """
     name = "least_squares_generator_loss"
-    R.validate_reduction(name, reduction)
-    _check_number(name, "c", c)
-    (d_fake,), out_dtype = _outputs(name, ("d_fake", d_fake))
-    return R.reduce(0.5 * jnp.square(d_fake - c), reduction).astype(out_dtype)
+    V.check_real(name, "c", c)
+    return _generator_loss(name, lambda fake: 0.5 * jnp.square(fake - c), d_fake, reduction)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -366,10 +374,9 @@ def wasserstein_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -
 
     Reference: Arjovsky et al. 2017 (WGAN), critic loss E[D(G(z))] - E[D(x)].
     """
-    name = "wasserstein_discriminator_loss"
-    R.validate_reduction(name, reduction)
-    (d_real, d_fake), out_dtype = _outputs(name, ("d_real", d_real), ("d_fake", d_fake))
-    return _discriminator_terms(name, -d_real, d_fake, reduction, out_dtype)
+    return _discriminator_loss(
+        "wasserstein_discriminator_loss", _wasserstein_terms, d_real, d_fake, reduction
+    )
 
 
 @register(family="gan", reference="Arjovsky et al. 2017 (WGAN), generator loss -E[D(G(z))]",
@@ -397,10 +404,7 @@ def wasserstein_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
 
     Reference: Arjovsky et al. 2017 (WGAN), generator loss -E[D(G(z))].
     """
-    name = "wasserstein_generator_loss"
-    R.validate_reduction(name, reduction)
-    (d_fake,), out_dtype = _outputs(name, ("d_fake", d_fake))
-    return R.reduce(-d_fake, reduction).astype(out_dtype)
+    return _generator_loss("wasserstein_generator_loss", _negated, d_fake, reduction)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -431,10 +435,14 @@ def _input_gradient_sq_norms(name: str, discriminator: Callable, x: jax.Array, c
     return jnp.sum(jnp.square(grad).reshape(grad.shape[0], -1), axis=-1)
 
 
-def _sq_norm_penalty(name, discriminator, x, arg, gamma, reduction):
+def _check_penalty(name: str, discriminator, weight_name: str, weight, reduction: str) -> None:
     R.validate_reduction(name, reduction)
     _check_discriminator(name, discriminator)
-    _check_number(name, "gamma", gamma)
+    V.check_real(name, weight_name, weight)
+
+
+def _sq_norm_penalty(name, discriminator, x, arg, gamma, reduction):
+    _check_penalty(name, discriminator, "gamma", gamma, reduction)
     x = _batch(name, arg, x)
     out_dtype = jnp.dtype(x.dtype)
     cdt = V.compute_dtype(out_dtype)
@@ -565,9 +573,7 @@ def wgan_gp_penalty(
     Reference: Gulrajani et al. 2017 (WGAN-GP), lambda (||grad D(x_hat)|| - 1)^2.
     """
     name = "wgan_gp_penalty"
-    R.validate_reduction(name, reduction)
-    _check_discriminator(name, discriminator)
-    _check_number(name, "lambda_gp", lambda_gp)
+    _check_penalty(name, discriminator, "lambda_gp", lambda_gp, reduction)
     real = _batch(name, "real", real)
     fake = _batch(name, "fake", fake)
     V.check_same_shape(name, "fake", fake, "real", real)

@@ -197,6 +197,25 @@ def _upcast(out_dtype, *arrays):
     return [a.astype(cdt) for a in arrays]
 
 
+def _triplet_inputs(
+    loss: str, reduction: str, margin, anchor, positive, negative
+) -> list[jax.Array]:
+    """The triplet losses' checks: ``reduction``, ``margin > 0``, three arrays of one rank."""
+    R.validate_reduction(loss, reduction)
+    _check_margin_positive(loss, margin)
+    named = {"anchor": anchor, "positive": positive, "negative": negative}
+    named = {k: V.as_array(loss, k, x) for k, x in named.items()}
+    _check_same_ndim(loss, **named)
+    return list(named.values())
+
+
+def _common_triplets(loss: str, anchor, positive, negative) -> tuple[list[jax.Array], jnp.dtype]:
+    """The triplet broadcast together and upcast, and the output dtype."""
+    out_dtype = V.result_dtype(anchor, positive, negative)
+    arrays = _broadcast(loss, anchor=anchor, positive=positive, negative=negative)
+    return _upcast(out_dtype, *arrays), out_dtype
+
+
 # --------------------------------------------------------------------------------------------------------
 # examples (small valid float64 inputs for the catalogue)
 
@@ -651,19 +670,12 @@ def triplet_margin_loss(
     """
     name = "triplet_margin_loss"
     reduction = R.legacy_reduction(name, size_average, reduce, reduction)
-    R.validate_reduction(name, reduction)
-    _check_margin_positive(name, margin)
-    anchor = V.as_array(name, "anchor", anchor)
-    positive = V.as_array(name, "positive", positive)
-    negative = V.as_array(name, "negative", negative)
-    _check_same_ndim(name, anchor=anchor, positive=positive, negative=negative)
+    anchor, positive, negative = _triplet_inputs(
+        name, reduction, margin, anchor, positive, negative
+    )
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: p must be a real number; got {type(p).__name__}")
-    out_dtype = V.result_dtype(anchor, positive, negative)
-    anchor, positive, negative = _broadcast(
-        name, anchor=anchor, positive=positive, negative=negative
-    )
-    anchor, positive, negative = _upcast(out_dtype, anchor, positive, negative)
+    (anchor, positive, negative), out_dtype = _common_triplets(name, anchor, positive, negative)
     values = _triplet_margin(anchor, positive, negative, margin, float(p), eps, bool(swap))
     return R.reduce(values, reduction).astype(out_dtype)
 
@@ -716,18 +728,11 @@ def triplet_margin_with_distance_loss(
     Reference: ``torch.nn.functional.triplet_margin_with_distance_loss`` (torch 2.13).
     """
     name = "triplet_margin_with_distance_loss"
-    R.validate_reduction(name, reduction)
-    _check_margin_positive(name, margin)
-    anchor = V.as_array(name, "anchor", anchor)
-    positive = V.as_array(name, "positive", positive)
-    negative = V.as_array(name, "negative", negative)
-    _check_same_ndim(name, anchor=anchor, positive=positive, negative=negative)
+    anchor, positive, negative = _triplet_inputs(
+        name, reduction, margin, anchor, positive, negative
+    )
     if distance_function is None:
-        out_dtype = V.result_dtype(anchor, positive, negative)
-        anchor, positive, negative = _broadcast(
-            name, anchor=anchor, positive=positive, negative=negative
-        )
-        anchor, positive, negative = _upcast(out_dtype, anchor, positive, negative)
+        (anchor, positive, negative), _ = _common_triplets(name, anchor, positive, negative)
 
         def distance_function(x1, x2):  # torch.pairwise_distance with its defaults
             return _pairwise_distance(x1, x2, 2.0, 1e-6, False)

@@ -45,26 +45,34 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _prepare(loss: str, logits, labels, *, logits_name="logits", labels_name="labels"):
-    """Convert ``(..., C)`` logits and index or probability labels.
+def _logits(loss: str, logits, name: str = "logits") -> jax.Array:
+    """Convert ``(..., C)`` scores (the class axis last; not a scalar)."""
+    logits = V.as_float(loss, name, logits)
+    if logits.ndim == 0:
+        raise ValueError(f"{loss}: {name} must be (..., C) with the class axis last; got a scalar")
+    return logits
+
+
+def _prepare(
+    loss: str, reduction: str, logits, labels, *, logits_name="logits", labels_name="labels"
+):
+    """Check ``reduction``; convert ``(..., C)`` logits and index or probability labels.
 
     Returns ``(logits, targets, out_dtype)`` with ``targets`` the ``(..., C)`` probabilities (one-hot for
     index labels) and both in the compute dtype (half precision computes in float32).
     """
-    logits = V.as_float(loss, logits_name, logits)
+    R.validate_reduction(loss, reduction)
+    logits = _logits(loss, logits, logits_name)
     labels = V.as_array(loss, labels_name, labels)
-    if logits.ndim == 0:
-        raise ValueError(
-            f"{loss}: {logits_name} must be (..., C) with the class axis last; got a scalar"
-        )
     batch, num_classes = logits.shape[:-1], logits.shape[-1]
+    wrong_shape = (
+        f"{loss}: {labels_name} has shape {tuple(labels.shape)}; for {logits_name} "
+        f"{tuple(logits.shape)} it must be {tuple(batch)} (class indices) or "
+        f"{tuple(logits.shape)} (probabilities)"
+    )
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if labels.shape != batch:
-            raise ValueError(
-                f"{loss}: {labels_name} has shape {tuple(labels.shape)}; for {logits_name} "
-                f"{tuple(logits.shape)} it must be {tuple(batch)} (class indices) or "
-                f"{tuple(logits.shape)} (probabilities)"
-            )
+            raise ValueError(wrong_shape)
         V.data_check(
             loss,
             lambda t: (t >= 0) & (t < num_classes),
@@ -76,11 +84,7 @@ def _prepare(loss: str, logits, labels, *, logits_name="logits", labels_name="la
         targets = jax.nn.one_hot(labels, num_classes, dtype=cdt)
     elif jnp.issubdtype(labels.dtype, jnp.floating):
         if labels.shape != logits.shape:
-            raise ValueError(
-                f"{loss}: {labels_name} has shape {tuple(labels.shape)}; for {logits_name} "
-                f"{tuple(logits.shape)} it must be {tuple(batch)} (class indices) or "
-                f"{tuple(logits.shape)} (probabilities)"
-            )
+            raise ValueError(wrong_shape)
         out_dtype = V.result_dtype(logits, labels)
         cdt = V.compute_dtype(out_dtype)
         targets = labels.astype(cdt)
@@ -157,8 +161,7 @@ def softmax_focal_loss(logits, labels, *, alpha=None, gamma: float = 2.0, reduct
     Reference: Lin et al. 2017, Focal Loss for Dense Object Detection (categorical form).
     """
     name = "softmax_focal_loss"
-    R.validate_reduction(name, reduction)
-    logits, targets, out_dtype = _prepare(name, logits, labels)
+    logits, targets, out_dtype = _prepare(name, reduction, logits, labels)
     V.check_option(name, "gamma", gamma, isinstance(gamma, jax.core.Tracer) or gamma >= 0, ">= 0")
     if alpha is not None:
         alpha = V.as_array(name, "alpha", alpha)
@@ -223,9 +226,8 @@ def poly1_cross_entropy(
     Reference: Leng et al. 2022, PolyLoss; optax.losses.poly_loss_cross_entropy (optax 0.2.8).
     """
     name = "poly1_cross_entropy"
-    R.validate_reduction(name, reduction)
     V.check_option(name, "label_smoothing", label_smoothing, 0 <= label_smoothing <= 1, "in [0, 1]")
-    logits, targets, out_dtype = _prepare(name, logits, labels)
+    logits, targets, out_dtype = _prepare(name, reduction, logits, labels)
     if label_smoothing:
         targets = (1 - label_smoothing) * targets + label_smoothing / logits.shape[-1]
     return _finish(name, _poly1(logits, targets, epsilon), reduction, out_dtype)
@@ -267,9 +269,7 @@ def z_loss(logits, *, z_loss_coef: float = 1e-4, reduction: str = "mean"):
     """
     name = "z_loss"
     R.validate_reduction(name, reduction)
-    logits = V.as_float(name, "logits", logits)
-    if logits.ndim == 0:
-        raise ValueError(f"{name}: logits must be (..., C) with the class axis last; got a scalar")
+    logits = _logits(name, logits)
     out_dtype = V.result_dtype(logits)
     logits = logits.astype(V.compute_dtype(out_dtype))
     values = z_loss_coef * jnp.square(jax.nn.logsumexp(logits, axis=-1))
@@ -358,8 +358,7 @@ def cross_entropy_with_z_loss(
     Reference: T5X t5x/losses.py cross_entropy_with_logits (custom VJP).
     """
     name = "cross_entropy_with_z_loss"
-    R.validate_reduction(name, reduction)
-    logits, targets, out_dtype = _prepare(name, logits, targets, labels_name="targets")
+    logits, targets, out_dtype = _prepare(name, reduction, logits, targets, labels_name="targets")
     coef = jnp.asarray(z_loss_coef, logits.dtype)
     loss, total_z = _t5x_cross_entropy(logits, targets, coef)
     loss = _finish(name, loss, reduction, out_dtype)
@@ -529,7 +528,6 @@ def bi_tempered_logistic_loss(
     Reference: Amid et al. 2019, Robust Bi-Tempered Logistic Loss (google/bi-tempered-loss).
     """
     name = "bi_tempered_logistic_loss"
-    R.validate_reduction(name, reduction)
     for opt, val, ok, want in (
         ("t1", t1, isinstance(t1, (int, float)) and 0 <= t1 < 2, "a Python float in [0, 2)"),
         ("t2", t2, isinstance(t2, (int, float)) and t2 > 0, "a Python float > 0"),
@@ -542,7 +540,9 @@ def bi_tempered_logistic_loss(
         ),
     ):
         V.check_option(name, opt, val, ok, want)
-    activations, targets, out_dtype = _prepare(name, activations, labels, logits_name="activations")
+    activations, targets, out_dtype = _prepare(
+        name, reduction, activations, labels, logits_name="activations"
+    )
     if label_smoothing > 0.0:
         num_classes = activations.shape[-1]
         if num_classes < 2:
@@ -659,8 +659,7 @@ def sparsemax_loss(logits, labels, *, reduction: str = "mean"):
     Reference: Martins & Astudillo 2016; optax.losses.multiclass_sparsemax_loss (optax 0.2.8).
     """
     name = "sparsemax_loss"
-    R.validate_reduction(name, reduction)
-    logits, targets, out_dtype = _prepare(name, logits, labels)
+    logits, targets, out_dtype = _prepare(name, reduction, logits, labels)
     return _finish(name, _sparsemax_loss_kernel(logits, targets), reduction, out_dtype)
 
 
@@ -760,8 +759,7 @@ def entmax15_loss(logits, labels, *, reduction: str = "mean"):
     Reference: Peters, Niculae & Martins 2019, Sparse Sequence-to-Sequence Models; entmax.entmax15_loss.
     """
     name = "entmax15_loss"
-    R.validate_reduction(name, reduction)
-    logits, targets, out_dtype = _prepare(name, logits, labels)
+    logits, targets, out_dtype = _prepare(name, reduction, logits, labels)
     return _finish(name, _entmax15_loss_kernel(logits, targets), reduction, out_dtype)
 
 
@@ -770,11 +768,10 @@ def entmax15_loss(logits, labels, *, reduction: str = "mean"):
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _prepare_keras(loss: str, y_true, y_pred):
-    y_pred = V.as_float(loss, "y_pred", y_pred)
+def _prepare_keras(loss: str, reduction: str, y_true, y_pred):
+    R.validate_reduction(loss, reduction)
+    y_pred = _logits(loss, y_pred, "y_pred")
     y_true = V.as_array(loss, "y_true", y_true)
-    if y_pred.ndim == 0:
-        raise ValueError(f"{loss}: y_pred must be (..., C) with the class axis last; got a scalar")
     V.check_same_shape(loss, "y_true", y_true, "y_pred", y_pred)
     out_dtype = V.result_dtype(y_pred)
     cdt = V.compute_dtype(out_dtype)
@@ -819,8 +816,7 @@ def squared_hinge(y_true, y_pred, *, reduction: str = "mean"):
     Reference: keras.losses.squared_hinge / SquaredHinge (Keras 3).
     """
     name = "squared_hinge"
-    R.validate_reduction(name, reduction)
-    y_true, y_pred, out_dtype = _prepare_keras(name, y_true, y_pred)
+    y_true, y_pred, out_dtype = _prepare_keras(name, reduction, y_true, y_pred)
     is_binary = jnp.all((y_true == 0) | (y_true == 1))
     y_true = jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
     values = jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
@@ -857,8 +853,7 @@ def categorical_hinge(y_true, y_pred, *, reduction: str = "mean"):
     Reference: keras.losses.categorical_hinge / CategoricalHinge (Keras 3).
     """
     name = "categorical_hinge"
-    R.validate_reduction(name, reduction)
-    y_true, y_pred, out_dtype = _prepare_keras(name, y_true, y_pred)
+    y_true, y_pred, out_dtype = _prepare_keras(name, reduction, y_true, y_pred)
     pos = jnp.sum(y_true * y_pred, axis=-1)
     neg = jnp.max(
         (1.0 - y_true) * y_pred, axis=-1
@@ -904,9 +899,8 @@ def generalized_cross_entropy(logits, labels, *, q: float = 0.7, reduction: str 
     Reference: Zhang & Sabuncu 2018, Generalized Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels.
     """
     name = "generalized_cross_entropy"
-    R.validate_reduction(name, reduction)
     V.check_option(name, "q", q, isinstance(q, jax.core.Tracer) or 0 < q <= 1, "in (0, 1]")
-    logits, targets, out_dtype = _prepare(name, logits, labels)
+    logits, targets, out_dtype = _prepare(name, reduction, logits, labels)
     log_p = jax.nn.log_softmax(logits, axis=-1)
     values = jnp.sum(targets * (-jnp.expm1(q * log_p) / q), axis=-1)
     return _finish(name, values, reduction, out_dtype)

@@ -282,8 +282,9 @@ def _ms_ssim_per_channel(loss, X, Y, data_range, win_size, win_sigma, win, weigh
     return value, out_dtype
 
 
-def _image_reduce(loss: str, per_image: jax.Array, reduction: str, out_dtype) -> jax.Array:
-    return R.reduce(per_image, reduction).astype(out_dtype)
+def _one_minus(values: jax.Array, reduction: str, out_dtype) -> jax.Array:
+    """``1 -`` the per-image index (``values`` per image and channel, averaged over channels), reduced."""
+    return R.reduce(1 - jnp.mean(values, axis=1), reduction).astype(out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -390,7 +391,7 @@ def ssim_loss(
     name = "ssim_loss"
     R.validate_reduction(name, reduction)
     values, out_dtype = _ssim_per_channel(name, X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim)
-    return _image_reduce(name, 1 - jnp.mean(values, axis=1), reduction, out_dtype)
+    return _one_minus(values, reduction, out_dtype)
 
 
 @register(family="quality", reference=f"{_MSSSIM} pytorch_msssim.ms_ssim", example=_ms_ssim_example, diff=(0, 1))
@@ -491,7 +492,7 @@ def ms_ssim_loss(
     name = "ms_ssim_loss"
     R.validate_reduction(name, reduction)
     values, out_dtype = _ms_ssim_per_channel(name, X, Y, data_range, win_size, win_sigma, win, weights, K)
-    return _image_reduce(name, 1 - jnp.mean(values, axis=1), reduction, out_dtype)
+    return _one_minus(values, reduction, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -524,14 +525,22 @@ def psnr(image, target, max_val) -> jax.Array:
 
     Reference: kornia 0.9.0 kornia.metrics.psnr.
     """
-    image, target, out_dtype = _prepare_pair("psnr", "image", image, "target", target)
+    value, out_dtype = _psnr("psnr", image, target, max_val)
+    return value.astype(out_dtype)
+
+
+def _psnr(loss: str, image, target, max_val) -> tuple[jax.Array, jnp.dtype]:
+    """PSNR over every element, in the compute dtype, and the output dtype."""
+    image, target, out_dtype = _prepare_pair(loss, "image", image, "target", target)
     mse = jnp.mean((image - target) ** 2)
-    return (10.0 * jnp.log10(max_val**2 / mse)).astype(out_dtype)
+    return 10.0 * jnp.log10(max_val**2 / mse), out_dtype
 
 
 @register(family="quality", reference=f"{_KORNIA} kornia.losses.psnr_loss", example=_psnr_example, diff=(0, 1))
 def psnr_loss(image, target, max_val) -> jax.Array:
     """Negative PSNR, kornia's ``kornia.losses.psnr_loss``: ``-psnr(image, target, max_val)``.
+
+    .. math:: \\ell = -10 \\log_{10} \\frac{\\mathrm{max\\_val}^2}{\\mathrm{MSE}(\\mathrm{image}, \\mathrm{target})}
 
     The MSE is pooled over every element (see :func:`psnr`); identical inputs give ``-inf``. There is no
     ``reduction`` (nor a ``jaxloss.nn`` class: kornia's ``PSNRLoss`` holds only ``max_val``).
@@ -552,9 +561,8 @@ def psnr_loss(image, target, max_val) -> jax.Array:
 
     Reference: kornia 0.9.0 kornia.losses.psnr_loss.
     """
-    image, target, out_dtype = _prepare_pair("psnr_loss", "image", image, "target", target)
-    mse = jnp.mean((image - target) ** 2)
-    return (-10.0 * jnp.log10(max_val**2 / mse)).astype(out_dtype)
+    value, out_dtype = _psnr("psnr_loss", image, target, max_val)
+    return (-value).astype(out_dtype)
 
 
 @register(family="quality", reference=f"{_KORNIA} kornia.losses.total_variation", example=_tv_example)

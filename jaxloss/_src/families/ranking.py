@@ -39,8 +39,10 @@ def _ranking_example(rng: np.random.Generator):
 # Argument handling and reductions.
 
 
-def _prepare(name: str, scores, labels, where, weights=None):
-    """Convert and check ``(..., L)`` inputs; returns compute-dtype arrays, the mask and the output dtype."""
+def _prepare(name: str, reduction: str, scores, labels, where, weights=None, segments=None):
+    """Check ``reduction`` and the ``(..., L)`` inputs; returns compute-dtype ``scores``, ``labels`` and
+    ``weights``, the mask, the segment ids (any dtype compared with ``==``) and the output dtype."""
+    R.validate_reduction(name, reduction)
     scores = V.as_float(name, "scores", scores)
     labels = V.as_array(name, "labels", labels)
     if scores.ndim < 1:
@@ -57,16 +59,10 @@ def _prepare(name: str, scores, labels, where, weights=None):
         weights = V.as_array(name, "weights", weights)
         V.check_same_shape(name, "weights", weights, "scores", scores)
         weights = weights.astype(cdt)
-    return scores.astype(cdt), labels.astype(cdt), where, weights, out_dtype
-
-
-def _prepare_segments(name: str, segments, scores: jax.Array) -> jax.Array | None:
-    """Check optional ``(..., L)`` segment ids (any dtype compared with ``==``; items group by equal ids)."""
-    if segments is None:
-        return None
-    segments = V.as_array(name, "segments", segments)
-    V.check_same_shape(name, "segments", segments, "scores", scores)
-    return segments
+    if segments is not None:
+        segments = V.as_array(name, "segments", segments)
+        V.check_same_shape(name, "segments", segments, "scores", scores)
+    return scores.astype(cdt), labels.astype(cdt), where, weights, segments, out_dtype
 
 
 def _same_segment(segments: jax.Array, where: jax.Array | None) -> jax.Array:
@@ -111,9 +107,12 @@ def _reduce_items(values: jax.Array, mask: jax.Array | None, reduction: str, out
 
 
 def _reduce_lists(
-    values: jax.Array, where: jax.Array | None, reduction: str, out_dtype
+    values: jax.Array, where: jax.Array | None, segments: jax.Array | None, reduction: str, out_dtype
 ) -> jax.Array:
-    """Per-list values: ``'mean'`` over the lists with at least one valid item (0 if none), as rax."""
+    """Per-list values ``(...,)``: ``'mean'`` over the lists with at least one valid item (0 if none), as
+    rax. With ``segments``, per-item values ``(..., L)``, each segment's counted at its first valid item."""
+    if segments is not None:
+        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
     list_valid = None if where is None else jnp.any(where, axis=-1)
     if reduction == "mean":
         return R.masked_mean(values, list_valid).astype(out_dtype)
@@ -178,6 +177,13 @@ def _segmented_softmax(scores, labels, where, weights, segments, label_fn=None) 
     if where is not None:
         terms = jnp.where(where, terms, 0)
     return -_segment_sum(terms, same)
+
+
+def _softmax(scores, labels, where, weights, segments, label_fn=None) -> jax.Array:
+    """The softmax loss per list, or with ``segments`` per segment (at each of its valid items)."""
+    if segments is not None:
+        return _segmented_softmax(scores, labels, where, weights, segments, label_fn)
+    return _listwise_softmax(scores, labels, where, weights, label_fn)
 
 
 def _normalize_labels(labels: jax.Array, valid: jax.Array, same: jax.Array | None) -> jax.Array:
@@ -439,28 +445,22 @@ def listwise_softmax_loss(
 
     Reference: rax.softmax_loss (rax 0.4); optax.losses.ranking_softmax_loss.
     """
-    name = "listwise_softmax_loss"
-    R.validate_reduction(name, reduction)
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    segments = _prepare_segments(name, segments, scores)
-    if segments is not None:
-        values = _segmented_softmax(scores, labels, where, weights, segments, label_fn)
-        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
-    return _reduce_lists(
-        _listwise_softmax(scores, labels, where, weights, label_fn), where, reduction, out_dtype
+    scores, labels, where, weights, segments, out_dtype = _prepare(
+        "listwise_softmax_loss", reduction, scores, labels, where, weights, segments
     )
+    values = _softmax(scores, labels, where, weights, segments, label_fn)
+    return _reduce_lists(values, where, segments, reduction, out_dtype)
 
 
 def _pairwise_face(
     name, pair_fn, scores, labels, where, weights, segments, lambdaweight_fn, reduction
 ):
-    R.validate_reduction(name, reduction)
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    segments = _prepare_segments(name, segments, scores)
+    """The pairwise losses' body: ``'mean'`` over the valid pairs, or the pair losses summed/kept."""
+    scores, labels, where, weights, segments, out_dtype = _prepare(
+        name, reduction, scores, labels, where, weights, segments
+    )
     losses, valid = _pairwise(scores, labels, where, weights, pair_fn, segments, lambdaweight_fn)
-    if reduction == "mean":
-        return R.masked_mean(losses, valid).astype(out_dtype)
-    return R.reduce(losses, reduction).astype(out_dtype)
+    return _reduce_items(losses, valid, reduction, out_dtype)
 
 
 _SEGMENTS = """segments: optional ``(..., L)`` segment ids (rax's ``segments``): items with equal ids form
@@ -475,9 +475,14 @@ _LAMBDAWEIGHT = """lambdaweight_fn: optional ``lambdaweight_fn(scores, labels, w
         ``lambdaweight_fn`` (``rax.dcg_lambdaweight`` and the other rax lambdaweights can be passed as they
         are). Must be hashable (a function)."""
 
-_PAIRWISE_RETURNS = """reduction: ``'mean'`` (over every valid pair of every list, as rax; 0 when there is
+_PAIR_WEIGHTS = """weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``."""
+
+_PAIRWISE_REDUCTION = """reduction: ``'mean'`` (over every valid pair of every list, as rax; 0 when there is
         none), ``'sum'`` or ``'none'`` (the pair losses, ``(..., L, L)``, 0 at invalid pairs; rax flattens
         them to ``(..., L * L)``)."""
+
+# the options every pairwise loss but pairwise_qr_loss lists in this order
+_PAIRWISE = "\n      ".join((_PAIR_WEIGHTS, _SEGMENTS, _LAMBDAWEIGHT, _PAIRWISE_REDUCTION))
 
 
 @register(
@@ -505,10 +510,7 @@ def pairwise_hinge_loss(
 
     Args:
       {args}
-      weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``.
-      {segments}
-      {lambdaweight}
-      {pairwise_returns}
+      {pairwise}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -524,17 +526,8 @@ def pairwise_hinge_loss(
 
     Reference: rax.pairwise_hinge_loss (rax 0.4).
     """
-    return _pairwise_face(
-        "pairwise_hinge_loss",
-        _hinge,
-        scores,
-        labels,
-        where,
-        weights,
-        segments,
-        lambdaweight_fn,
-        reduction,
-    )
+    options = (where, weights, segments, lambdaweight_fn, reduction)
+    return _pairwise_face("pairwise_hinge_loss", _hinge, scores, labels, *options)
 
 
 @register(
@@ -559,10 +552,7 @@ def pairwise_logistic_loss(
 
     Args:
       {args}
-      weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``.
-      {segments}
-      {lambdaweight}
-      {pairwise_returns}
+      {pairwise}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -575,17 +565,8 @@ def pairwise_logistic_loss(
 
     Reference: rax.pairwise_logistic_loss (rax 0.4).
     """
-    return _pairwise_face(
-        "pairwise_logistic_loss",
-        _logistic,
-        scores,
-        labels,
-        where,
-        weights,
-        segments,
-        lambdaweight_fn,
-        reduction,
-    )
+    options = (where, weights, segments, lambdaweight_fn, reduction)
+    return _pairwise_face("pairwise_logistic_loss", _logistic, scores, labels, *options)
 
 
 @register(family="ranking", reference="rax.listmle_loss (rax 0.4)", example=_ranking_example)
@@ -618,14 +599,14 @@ def listmle_loss(
 
     Reference: rax.listmle_loss (rax 0.4).
     """
-    name = "listmle_loss"
-    R.validate_reduction(name, reduction)
-    scores, labels, where, _, out_dtype = _prepare(name, scores, labels, where)
-    segments = _prepare_segments(name, segments, scores)
+    scores, labels, where, _, segments, out_dtype = _prepare(
+        "listmle_loss", reduction, scores, labels, where, None, segments
+    )
     if segments is not None:
         values = _segmented_listmle(scores, labels, where, segments)
-        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
-    return _reduce_lists(_listmle(scores, labels, where), where, reduction, out_dtype)
+    else:
+        values = _listmle(scores, labels, where)
+    return _reduce_lists(values, where, segments, reduction, out_dtype)
 
 
 @register(
@@ -665,7 +646,6 @@ def approx_ndcg_loss(
     Reference: -rax.approx_t12n(rax.ndcg_metric) (rax 0.4).
     """
     name = "approx_ndcg_loss"
-    R.validate_reduction(name, reduction)
     V.check_option(
         name,
         "temperature",
@@ -673,9 +653,11 @@ def approx_ndcg_loss(
         isinstance(temperature, (int, float)) and temperature > 0,
         "a positive number",
     )
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
+    scores, labels, where, weights, _, out_dtype = _prepare(
+        name, reduction, scores, labels, where, weights
+    )
     values = -_approx_ndcg(scores, labels, where, weights, temperature)
-    return _reduce_lists(values, where, reduction, out_dtype)
+    return _reduce_lists(values, where, None, reduction, out_dtype)
 
 
 @register(
@@ -721,19 +703,16 @@ def poly1_softmax_loss(
     Reference: rax.poly1_softmax_loss (rax 0.4).
     """
     name = "poly1_softmax_loss"
-    R.validate_reduction(name, reduction)
     V.check_option(
         name, "epsilon", epsilon, isinstance(epsilon, (int, float)) and not isinstance(epsilon, bool),
         "a number",
     )
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    segments = _prepare_segments(name, segments, scores)
-    poly = _poly1_pt(scores, labels, where, weights, segments, float(epsilon))
-    if segments is not None:
-        values = _segmented_softmax(scores, labels, where, weights, segments) + poly
-        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
-    values = _listwise_softmax(scores, labels, where, weights) + poly
-    return _reduce_lists(values, where, reduction, out_dtype)
+    scores, labels, where, weights, segments, out_dtype = _prepare(
+        name, reduction, scores, labels, where, weights, segments
+    )
+    values = _softmax(scores, labels, where, weights, segments)
+    values = values + _poly1_pt(scores, labels, where, weights, segments, float(epsilon))
+    return _reduce_lists(values, where, segments, reduction, out_dtype)
 
 
 @register(
@@ -778,14 +757,11 @@ def unique_softmax_loss(
 
     Reference: rax.unique_softmax_loss (rax 0.4).
     """
-    name = "unique_softmax_loss"
-    R.validate_reduction(name, reduction)
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    segments = _prepare_segments(name, segments, scores)
+    scores, labels, where, weights, segments, out_dtype = _prepare(
+        "unique_softmax_loss", reduction, scores, labels, where, weights, segments
+    )
     values = _unique_softmax(scores, labels, where, weights, segments, gain_fn)
-    if segments is not None:
-        return _reduce_items(values, _first_in_segment(segments, where), reduction, out_dtype)
-    return _reduce_lists(values, where, reduction, out_dtype)
+    return _reduce_lists(values, where, segments, reduction, out_dtype)
 
 
 @register(
@@ -813,10 +789,7 @@ def pairwise_soft_zero_one_loss(
 
     Args:
       {args}
-      weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``.
-      {segments}
-      {lambdaweight}
-      {pairwise_returns}
+      {pairwise}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -829,17 +802,8 @@ def pairwise_soft_zero_one_loss(
 
     Reference: rax.pairwise_soft_zero_one_loss (rax 0.4).
     """
-    return _pairwise_face(
-        "pairwise_soft_zero_one_loss",
-        _soft_zero_one,
-        scores,
-        labels,
-        where,
-        weights,
-        segments,
-        lambdaweight_fn,
-        reduction,
-    )
+    options = (where, weights, segments, lambdaweight_fn, reduction)
+    return _pairwise_face("pairwise_soft_zero_one_loss", _soft_zero_one, scores, labels, *options)
 
 
 @register(family="ranking", reference="rax.pairwise_mse_loss (rax 0.4)", example=_ranking_example)
@@ -860,14 +824,9 @@ def pairwise_mse_loss(
     over **every** pair of valid items, ``i = j`` included (as rax; those pairs are 0 but count in the
     ``'mean'``).
 
-    Source: rax 0.4 ``rax.pairwise_mse_loss``.
-
     Args:
       {args}
-      weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``.
-      {segments}
-      {lambdaweight}
-      {pairwise_returns}
+      {pairwise}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -880,17 +839,8 @@ def pairwise_mse_loss(
 
     Reference: rax.pairwise_mse_loss (rax 0.4).
     """
-    return _pairwise_face(
-        "pairwise_mse_loss",
-        _pair_mse,
-        scores,
-        labels,
-        where,
-        weights,
-        segments,
-        lambdaweight_fn,
-        reduction,
-    )
+    options = (where, weights, segments, lambdaweight_fn, reduction)
+    return _pairwise_face("pairwise_mse_loss", _pair_mse, scores, labels, *options)
 
 
 @register(family="ranking", reference="rax.pairwise_qr_loss (rax 0.4)", example=_ranking_example,
@@ -914,16 +864,14 @@ def pairwise_qr_loss(
 
     with :math:`\\Delta s = s_i - s_j`, :math:`\\Delta y = y_i - y_j` (each hinge squared when ``squared``).
 
-    Source: rax 0.4 ``rax.pairwise_qr_loss``.
-
     Args:
       {args}
-      weights: optional ``(..., L)`` per-item weights; pair ``(i, j)`` is weighted by ``weights[i]``.
+      {pair_weights}
       {segments}
       tau: the quantile, in ``(0, 1]`` (default 0.5).
       squared: square the two hinges.
       {lambdaweight}
-      {pairwise_returns}
+      {pairwise_reduction}
 
     Returns:
       The loss; a scalar unless ``reduction='none'``; dtype of ``scores``.
@@ -944,23 +892,15 @@ def pairwise_qr_loss(
         isinstance(tau, (int, float)) and not isinstance(tau, bool) and 0 < tau <= 1,
         "a number in (0, 1]",
     )
-    return _pairwise_face(
-        name,
-        _quantile_pair(float(tau), bool(squared)),
-        scores,
-        labels,
-        where,
-        weights,
-        segments,
-        lambdaweight_fn,
-        reduction,
-    )
+    options = (where, weights, segments, lambdaweight_fn, reduction)
+    return _pairwise_face(name, _quantile_pair(float(tau), bool(squared)), scores, labels, *options)
 
 
 def _pointwise_face(name, kernel, scores, labels, where, weights, segments, reduction):
-    R.validate_reduction(name, reduction)
-    scores, labels, where, weights, out_dtype = _prepare(name, scores, labels, where, weights)
-    _prepare_segments(name, segments, scores)  # checked; unused by pointwise losses, as in rax
+    # segments are checked, and unused by the pointwise losses, as in rax
+    scores, labels, where, weights, _, out_dtype = _prepare(
+        name, reduction, scores, labels, where, weights, segments
+    )
     values = kernel(scores, labels)
     if weights is not None:
         values = values * weights
@@ -994,8 +934,6 @@ def pointwise_sigmoid_loss(
     .. math:: \\ell_i = -y_i \\log \\sigma(s_i) - (1 - y_i) \\log(1 - \\sigma(s_i)), \\quad
               y_i \\leftarrow \\min(\\max(y_i, 0), 1)
 
-    Source: rax 0.4 ``rax.pointwise_sigmoid_loss``.
-
     Args:
       {args}
       {pointwise}
@@ -1023,8 +961,6 @@ def pointwise_mse_loss(
     """Pointwise squared error of each item's score against its label.
 
     .. math:: \\ell_i = (s_i - y_i)^2
-
-    Source: rax 0.4 ``rax.pointwise_mse_loss``.
 
     Args:
       {args}
@@ -1063,7 +999,9 @@ for _fn in (
     if _fn.__doc__:  # None under python -OO
         _fn.__doc__ = (
             _fn.__doc__.replace("{args}", _COMMON_ARGS)
-            .replace("{pairwise_returns}", _PAIRWISE_RETURNS)
+            .replace("{pairwise}", _PAIRWISE)
+            .replace("{pair_weights}", _PAIR_WEIGHTS)
+            .replace("{pairwise_reduction}", _PAIRWISE_REDUCTION)
             .replace("{segments}", _SEGMENTS)
             .replace("{list_reduction}", _LIST_REDUCTION)
             .replace("{lambdaweight}", _LAMBDAWEIGHT)

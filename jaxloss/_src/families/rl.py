@@ -134,6 +134,12 @@ def _per_transition(name: str, q_tm1, a_tm1, r_t, discount_t, *q_named):
     )
 
 
+def _q_td_error(stop_target_gradients: bool, target_tm1, q_tm1, a_tm1, out_dtype) -> jax.Array:
+    """``target_tm1 - q_tm1[a_tm1]``, the target ``stop_gradient``-ed when asked."""
+    target_tm1 = _maybe_stop(stop_target_gradients, target_tm1)
+    return (target_tm1 - _take(q_tm1, a_tm1)).astype(out_dtype)
+
+
 def _maybe_stop(flag: bool, x: jax.Array) -> jax.Array:
     return jax.lax.stop_gradient(x) if flag else x
 
@@ -677,8 +683,8 @@ def q_learning(q_tm1, a_tm1, r_t, discount_t, q_t, stop_target_gradients: bool =
     q_tm1, a_tm1, r_t, discount_t, (q_t,), out_dtype = _per_transition(
         name, q_tm1, a_tm1, r_t, discount_t, ("q_t", q_t)
     )
-    target_tm1 = _maybe_stop(stop_target_gradients, r_t + discount_t * jnp.max(q_t, axis=-1))
-    return (target_tm1 - _take(q_tm1, a_tm1)).astype(out_dtype)
+    target_tm1 = r_t + discount_t * jnp.max(q_t, axis=-1)
+    return _q_td_error(stop_target_gradients, target_tm1, q_tm1, a_tm1, out_dtype)
 
 
 @register(family="rl", reference=f"rlax.double_q_learning ({_RLAX})", example=_double_q_example)
@@ -717,8 +723,8 @@ def double_q_learning(
         name, q_tm1, a_tm1, r_t, discount_t, ("q_t_value", q_t_value), ("q_t_selector", q_t_selector)
     )
     best = jnp.argmax(q_t_selector, axis=-1)
-    target_tm1 = _maybe_stop(stop_target_gradients, r_t + discount_t * _take(q_t_value, best))
-    return (target_tm1 - _take(q_tm1, a_tm1)).astype(out_dtype)
+    target_tm1 = r_t + discount_t * _take(q_t_value, best)
+    return _q_td_error(stop_target_gradients, target_tm1, q_tm1, a_tm1, out_dtype)
 
 
 @register(family="rl", reference=f"rlax.expected_sarsa ({_RLAX})", example=_expected_sarsa_example)
@@ -755,8 +761,8 @@ def expected_sarsa(
     q_tm1, a_tm1, r_t, discount_t, (q_t, probs_a_t), out_dtype = _per_transition(
         name, q_tm1, a_tm1, r_t, discount_t, ("q_t", q_t), ("probs_a_t", probs_a_t)
     )
-    target_tm1 = _maybe_stop(stop_target_gradients, r_t + discount_t * jnp.sum(q_t * probs_a_t, axis=-1))
-    return (target_tm1 - _take(q_tm1, a_tm1)).astype(out_dtype)
+    target_tm1 = r_t + discount_t * jnp.sum(q_t * probs_a_t, axis=-1)
+    return _q_td_error(stop_target_gradients, target_tm1, q_tm1, a_tm1, out_dtype)
 
 
 # ----------------------------------------------------------------------------------------------------------

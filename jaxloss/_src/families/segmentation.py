@@ -83,6 +83,20 @@ def _safe_ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
     return jnp.where(empty, 1.0, numerator / jnp.where(empty, 1.0, denominator))
 
 
+def _safe_power(x: jax.Array, gamma: float) -> jax.Array:
+    """``max(x, 0) ** gamma`` with a zero (not infinite) gradient at 0 when ``gamma < 1``."""
+    positive = x > 0
+    return jnp.where(positive, jnp.where(positive, x, 1.0) ** gamma, 0.0)
+
+
+def _dice_overlap(i: jax.Array, p: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return 2.0 * i, p + t
+
+
+def _jaccard_overlap(i: jax.Array, p: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return i, p + t - i  # the union
+
+
 def _lovasz_grad(fg_sorted: jax.Array) -> jax.Array:
     """Gradient of the Lovasz extension of the Jaccard loss at errors sorted in decreasing order.
 
@@ -159,6 +173,23 @@ def _prepare_predictions(name: str, predictions, activation) -> tuple[jax.Array,
     return predictions, out_dtype
 
 
+def _check_class_indices(
+    name: str, arg: str, labels: jax.Array, num_classes: int, ignore_index: int | None
+) -> None:
+    """Concrete ``labels`` must lie in ``[0, num_classes)`` or equal ``ignore_index``."""
+    allowed = f"[0, {num_classes})" + (
+        "" if ignore_index is None else f" or equal ignore_index={ignore_index}"
+    )
+    V.data_check(
+        name,
+        lambda t: (
+            ((t >= 0) & (t < num_classes)) | (False if ignore_index is None else t == ignore_index)
+        ),
+        f"{arg} values must be in {allowed}",
+        labels,
+    )
+
+
 def _prepare_targets(
     name: str, probs: jax.Array, targets, ignore_index: int | None
 ) -> tuple[jax.Array, jax.Array | None]:
@@ -185,18 +216,7 @@ def _prepare_targets(
                 f"{name}: class-index targets need C >= 2 classes; for binary segmentation pass targets "
                 f"of shape {tuple(probs.shape)} (1 = foreground)"
             )
-        allowed = f"[0, {num_classes})" + (
-            "" if ignore_index is None else f" or equal ignore_index={ignore_index}"
-        )
-        V.data_check(
-            name,
-            lambda t: (
-                ((t >= 0) & (t < num_classes))
-                | (False if ignore_index is None else t == ignore_index)
-            ),
-            f"targets values must be in {allowed}",
-            targets,
-        )
+        _check_class_indices(name, "targets", targets, num_classes, ignore_index)
         keep = (
             None
             if ignore_index is None
@@ -226,17 +246,23 @@ def _prepare_class_weights(name: str, class_weights, num_classes: int, dtype) ->
 
 def _region_loss(
     name: str,
+    overlap: Callable[[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array]],
     predictions,
     targets,
-    per_class_loss: Callable[[jax.Array, jax.Array, jax.Array], jax.Array],
-    *,
     activation,
+    smooth: float,
+    eps: float,
     per_image: bool,
     ignore_index: int | None,
     class_weights,
     reduction: str,
+    gamma: float | None = None,
 ) -> jax.Array:
-    """Driver shared by the overlap losses: activation, targets, sums, per-class loss, weights, reduction."""
+    """Driver shared by the overlap losses: activation, targets, sums, per-class loss, weights, reduction.
+
+    ``overlap(I, P, T)`` gives the ratio's ``(numerator, denominator)``; the per-class loss is
+    ``1 - (numerator + smooth) / (denominator + smooth + eps)``, raised to ``gamma`` when given.
+    """
     R.validate_reduction(name, reduction)
     V.check_option(name, "per_image", per_image, isinstance(per_image, bool), "True or False")
     probs, out_dtype = _prepare_predictions(name, predictions, activation)
@@ -245,18 +271,24 @@ def _region_loss(
     # per image: sum the spatial axes -> (B, C); per batch: sum every axis but the class axis -> (C,)
     axis = tuple(range(1, probs.ndim - 1)) if per_image else tuple(range(probs.ndim - 1))
     intersection, pred_sum, target_sum = _dice_kernel(probs, targets, axis, mask)
-    values = per_class_loss(intersection, pred_sum, target_sum)
+    numerator, denominator = overlap(intersection, pred_sum, target_sum)
+    values = 1.0 - _safe_ratio(numerator + smooth, denominator + smooth + eps)
+    if gamma is not None:
+        values = _safe_power(values, gamma)
     if weights is not None:
         values = values * jnp.broadcast_to(weights, values.shape)
     return R.reduce(values, reduction).astype(out_dtype)
 
 
-_REGION_ARGS = """predictions: ``(B, ..., C)`` probabilities, or logits with ``activation``; channels-last.
+_REGION_INPUTS = """predictions: ``(B, ..., C)`` probabilities, or logits with ``activation``; channels-last.
         For binary segmentation use ``C = 1``.
       targets: class indices ``(B, ...)`` (integer dtype; needs ``C >= 2``), or one-hot, soft or multi-label
-        targets ``(B, ..., C)`` (any numeric dtype).
-      activation: ``None`` (``predictions`` are probabilities, as Keras takes them), ``'softmax'`` (over the
-        class axis) or ``'sigmoid'`` (elementwise; binary or multi-label).
+        targets ``(B, ..., C)`` (any numeric dtype)."""
+
+_REGION_OPTIONS = """activation: ``None`` (``predictions`` are probabilities, as Keras takes them),
+        ``'softmax'`` (over the class axis) or ``'sigmoid'`` (elementwise; binary or multi-label).
+      smooth: added to the numerator and the denominator (Laplace smoothing; 1 is common).
+      eps: added to the denominator only (Keras's ``backend.epsilon()``).
       per_image: ``False`` (default, as Keras's ``axis=None``): the sums run over the batch and the spatial
         axes, one value per class ``(C,)``; ``True``: per image, ``(B, C)``.
       ignore_index: with class-index targets, pixels whose target equals it are dropped from every sum;
@@ -298,9 +330,8 @@ def dice_loss(
     Source: Milletari, Navab & Ahmadi, "V-Net", 3DV 2016; Keras 3 ``keras.losses.Dice``.
 
     Args:
-      {args}
-      smooth: added to the numerator and the denominator (Laplace smoothing; 1 is common).
-      eps: added to the denominator only (Keras's ``backend.epsilon()``).
+      {inputs}
+      {options}
 
     Returns:
       The loss: a scalar, or ``(C,)`` / ``(B, C)`` with ``reduction='none'``; dtype of ``predictions``.
@@ -315,22 +346,8 @@ def dice_loss(
 
     Reference: keras.losses.Dice (Keras 3.15); Milletari et al. 2016 (V-Net).
     """
-    smooth_, eps_ = smooth, eps
-
-    def per_class(i, p, t):
-        return 1.0 - _safe_ratio(2.0 * i + smooth_, p + t + smooth_ + eps_)
-
-    return _region_loss(
-        "dice_loss",
-        predictions,
-        targets,
-        per_class,
-        activation=activation,
-        per_image=per_image,
-        ignore_index=ignore_index,
-        class_weights=class_weights,
-        reduction=reduction,
-    )
+    options = (activation, smooth, eps, per_image, ignore_index, class_weights, reduction)
+    return _region_loss("dice_loss", _dice_overlap, predictions, targets, *options)
 
 
 @register(
@@ -360,9 +377,8 @@ def jaccard_loss(
     Segmentation", ISVC 2016.
 
     Args:
-      {args}
-      smooth: added to the numerator and the denominator.
-      eps: added to the denominator only.
+      {inputs}
+      {options}
 
     Returns:
       The loss: a scalar, or ``(C,)`` / ``(B, C)`` with ``reduction='none'``; dtype of ``predictions``.
@@ -377,30 +393,16 @@ def jaccard_loss(
 
     Reference: soft Jaccard / IoU loss (Rahman & Wang 2016); written-out float64 reference.
     """
-    smooth_, eps_ = smooth, eps
-
-    def per_class(i, p, t):
-        return 1.0 - _safe_ratio(i + smooth_, p + t - i + smooth_ + eps_)
-
-    return _region_loss(
-        "jaccard_loss",
-        predictions,
-        targets,
-        per_class,
-        activation=activation,
-        per_image=per_image,
-        ignore_index=ignore_index,
-        class_weights=class_weights,
-        reduction=reduction,
-    )
+    options = (activation, smooth, eps, per_image, ignore_index, class_weights, reduction)
+    return _region_loss("jaccard_loss", _jaccard_overlap, predictions, targets, *options)
 
 
-def _tversky_per_class(alpha, beta, smooth, eps):
-    def per_class(i, p, t):
+def _tversky_overlap(alpha, beta):
+    def overlap(i, p, t):
         # false positives P - I and false negatives T - I (Salehi et al.'s alpha and beta)
-        return 1.0 - _safe_ratio(i + smooth, i + alpha * (p - i) + beta * (t - i) + smooth + eps)
+        return i, i + alpha * (p - i) + beta * (t - i)
 
-    return per_class
+    return overlap
 
 
 def _check_alpha_beta(name: str, alpha, beta) -> None:
@@ -447,11 +449,10 @@ def tversky_loss(
     convolutional deep networks", MLMI 2017.
 
     Args:
-      {args}
+      {inputs}
       alpha: weight of the false positives (non-negative).
       beta: weight of the false negatives (non-negative; ``beta > alpha`` favours recall).
-      smooth: added to the numerator and the denominator.
-      eps: added to the denominator only (Keras's ``backend.epsilon()``).
+      {options}
 
     Returns:
       The loss: a scalar, or ``(C,)`` / ``(B, C)`` with ``reduction='none'``; dtype of ``predictions``.
@@ -468,23 +469,8 @@ def tversky_loss(
     """
     name = "tversky_loss"
     _check_alpha_beta(name, alpha, beta)
-    return _region_loss(
-        name,
-        predictions,
-        targets,
-        _tversky_per_class(alpha, beta, smooth, eps),
-        activation=activation,
-        per_image=per_image,
-        ignore_index=ignore_index,
-        class_weights=class_weights,
-        reduction=reduction,
-    )
-
-
-def _safe_power(x: jax.Array, gamma: float) -> jax.Array:
-    """``max(x, 0) ** gamma`` with a zero (not infinite) gradient at 0 when ``gamma < 1``."""
-    positive = x > 0
-    return jnp.where(positive, jnp.where(positive, x, 1.0) ** gamma, 0.0)
+    options = (activation, smooth, eps, per_image, ignore_index, class_weights, reduction)
+    return _region_loss(name, _tversky_overlap(alpha, beta), predictions, targets, *options)
 
 
 @register(
@@ -523,12 +509,11 @@ def focal_tversky_loss(
     segmentation", ISBI 2019.
 
     Args:
-      {args}
+      {inputs}
       alpha: weight of the false positives (non-negative).
       beta: weight of the false negatives (non-negative).
       gamma: the focal exponent (positive; below 1 focuses on hard classes).
-      smooth: added to the numerator and the denominator.
-      eps: added to the denominator only.
+      {options}
 
     Returns:
       The loss: a scalar, or ``(C,)`` / ``(B, C)`` with ``reduction='none'``; dtype of ``predictions``.
@@ -549,27 +534,16 @@ def focal_tversky_loss(
     V.check_option(
         name, "gamma", gamma, isinstance(gamma, (int, float)) and gamma > 0, "a positive number"
     )
-    tversky = _tversky_per_class(alpha, beta, smooth, eps)
-
-    def per_class(i, p, t):
-        return _safe_power(tversky(i, p, t), gamma)
-
-    return _region_loss(
-        name,
-        predictions,
-        targets,
-        per_class,
-        activation=activation,
-        per_image=per_image,
-        ignore_index=ignore_index,
-        class_weights=class_weights,
-        reduction=reduction,
-    )
+    options = (activation, smooth, eps, per_image, ignore_index, class_weights, reduction)
+    overlap = _tversky_overlap(alpha, beta)
+    return _region_loss(name, overlap, predictions, targets, *options, gamma=gamma)
 
 
 for _fn in (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss):
     if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{args}", _REGION_ARGS)
+        _fn.__doc__ = _fn.__doc__.replace("{inputs}", _REGION_INPUTS).replace(
+            "{options}", _REGION_OPTIONS
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -685,17 +659,7 @@ def lovasz_softmax_loss(
             f"{name}: labels has shape {tuple(labels.shape)}; for predictions {tuple(probs.shape)} it must be "
             f"{tuple(probs.shape[:-1])}"
         )
-    allowed = f"[0, {num_classes})" + (
-        "" if ignore_index is None else f" or equal ignore_index={ignore_index}"
-    )
-    V.data_check(
-        name,
-        lambda t: (
-            ((t >= 0) & (t < num_classes)) | (False if ignore_index is None else t == ignore_index)
-        ),
-        f"labels values must be in {allowed}",
-        labels,
-    )
+    _check_class_indices(name, "labels", labels, num_classes, ignore_index)
     batch = probs.shape[0] if per_image else 1
     probs = probs.reshape(batch, -1, num_classes)  # (B, N, C) or (1, B*N, C)
     labels = labels.reshape(batch, -1)
