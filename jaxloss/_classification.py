@@ -124,16 +124,16 @@ def _class_block(num_classes: int) -> int:
     return k if 8 <= k < num_classes else 0
 
 
-def _weighted_row_stats(x: jax.Array, v: jax.Array, index: jax.Array):
-    """:func:`_row_stats` of ``(N, C)`` logits along axis 1 in ``mode='weighted'`` (``v`` shaped ``(1, C)``)
-    and the logits at ``index`` ``(N,)``, computed on the ``(N, C // k, k)`` view of :func:`_class_block` when
-    there is one: ``(m, log_s, d, x[n, index[n]])``."""
+def _smoothing_row_stats(x: jax.Array, v: jax.Array, mode: str, index: jax.Array):
+    """:func:`_row_stats` of ``(N, C)`` logits along axis 1 (``mode`` ``'sum'`` or ``'weighted'``, ``v`` then
+    shaped ``(1, C)``) and the logits at ``index`` ``(N,)``, computed on the ``(N, C // k, k)`` view of
+    :func:`_class_block` when there is one: ``(m, log_s, d, x[n, index[n]])``."""
     n, c = x.shape
     k = _class_block(c)
     if not k:
-        return _row_stats(x, v, 1, "weighted") + (_gather(x, index, 1),)
+        return _row_stats(x, v, 1, mode) + (_gather(x, index, 1),)
     x3 = x.reshape(n, c // k, k)
-    m, log_s, d = _row_stats(x3, v.reshape(1, c // k, k), (1, 2), "weighted")
+    m, log_s, d = _row_stats(x3, v.reshape(1, c // k, k) if v.ndim else v, (1, 2), mode)
     # gathered from the view too: the gradient's scatter then stays 3-D and so does the fused pass before it
     # (out-of-range indices: NaN, as take_along_axis in _gather)
     x_t = x3.at[jnp.arange(n), index // k, index % k].get(mode="fill", fill_value=jnp.nan)
@@ -195,8 +195,8 @@ def _index_terms(
             v = jnp.zeros((), x.dtype) if weight is None else weight.reshape(class_shape)
         else:
             mode, v = "lse", jnp.zeros((), x.dtype)
-        if mode == "weighted" and x.ndim == 2:
-            m, log_s, d, x_t = _weighted_row_stats(x, v, safe)
+        if mode != "lse" and x.ndim == 2:
+            m, log_s, d, x_t = _smoothing_row_stats(x, v, mode, safe)
         else:
             m, log_s, d = _row_stats(x, v, 1, mode)
             x_t = _gather(x, safe, 1)

@@ -218,9 +218,9 @@ def _weighted_smoothing_reference(x, t, w, eps, reduction, ignore_index=-100):
 @pytest.mark.parametrize("num_classes", [24, 256])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_weighted_smoothing_class_blocks(rng, num_classes, reduction):
-    """weight + ignore_index + label smoothing with C a multiple of 8, where the statistics, the target
-    gather and the gradient run on the (N, C // k, k) view (``_class_block``): torch's values and logit
-    gradients (float64 and float32, eager and jit), the weight gradient, jvp and vmap."""
+    """label smoothing (with and without weight + ignore_index) with C a multiple of 8, where the statistics,
+    the target gather and the gradient run on the (N, C // k, k) view (``_class_block``): torch's values and
+    logit gradients (float64 and float32, eager and jit), the weight gradient, jvp and vmap."""
     assert 0 < _class_block(num_classes) < num_classes
     x = rng.standard_normal((6, num_classes)) * 3
     t = _index_target(rng, (6, num_classes))
@@ -228,13 +228,20 @@ def test_cross_entropy_weighted_smoothing_class_blocks(rng, num_classes, reducti
     kw = {"reduction": reduction, "label_smoothing": 0.15}
     for dtype, jit in MODES + [(np.float64, True), (np.float32, False)]:
         compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=kw, dtype=dtype, jit=jit)
+        compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, dtype=dtype, jit=jit)
     # large logits keep their precision (no sum(w x) - max * sum(w) cancellation)
     for offset in (1e4, -1e9):
-        compare(cross_entropy, F.cross_entropy, [x + offset, t, w], kwargs=kw)
-        compare(cross_entropy, F.cross_entropy, [x + offset, t, w], kwargs=kw, dtype=np.float32)
+        for args in ([x + offset, t, w], [x + offset, t]):
+            compare(cross_entropy, F.cross_entropy, args, kwargs=kw)
+            compare(cross_entropy, F.cross_entropy, args, kwargs=kw, dtype=np.float32)
+
     # torch does not differentiate the weights; jaxloss does, as the formula written out does
-    loss = lambda x, w: jnp.sum(cross_entropy(x, t, w, **kw))
-    ref = lambda x, w: jnp.sum(_weighted_smoothing_reference(x, t, w, 0.15, reduction))
+    def loss(x, w):
+        return jnp.sum(cross_entropy(x, t, w, **kw))
+
+    def ref(x, w):
+        return jnp.sum(_weighted_smoothing_reference(x, t, w, 0.15, reduction))
+
     np.testing.assert_allclose(float(loss(x, w)), float(ref(x, w)), rtol=1e-12)
     for got, want in zip(jax.grad(loss, (0, 1))(x, w), jax.grad(ref, (0, 1))(x, w)):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-13)
@@ -244,7 +251,9 @@ def test_cross_entropy_weighted_smoothing_class_blocks(rng, num_classes, reducti
     np.testing.assert_allclose(float(tangent), float(want_tangent), rtol=1e-10)
     xs = np.stack([x, -x])
     np.testing.assert_allclose(
-        np.asarray(jax.vmap(loss, (0, None))(xs, w)), [float(loss(x, w)), float(loss(-x, w))], rtol=1e-12
+        np.asarray(jax.vmap(loss, (0, None))(xs, w)),
+        [float(loss(x, w)), float(loss(-x, w))],
+        rtol=1e-12,
     )
 
 
@@ -253,12 +262,14 @@ def test_cross_entropy_weighted_smoothing_class_blocks_hessian(rng):
     x = rng.standard_normal((3, 24))
     t = np.array([5, 23, -100])
     w = rng.uniform(0.5, 2, 24)
-    f = lambda x: cross_entropy(x, t, w, label_smoothing=0.1)
-    want_h = torch.autograd.functional.hessian(
-        lambda x: F.cross_entropy(x, torch.from_numpy(t), torch.from_numpy(w), label_smoothing=0.1),
-        torch.from_numpy(x),
-    )
-    np.testing.assert_allclose(np.asarray(jax.hessian(f)(x)), want_h.numpy(), rtol=1e-9, atol=1e-12)
+    for weight in (w, None):
+        tw = None if weight is None else torch.from_numpy(weight)
+        want_h = torch.autograd.functional.hessian(
+            lambda x: F.cross_entropy(x, torch.from_numpy(t), tw, label_smoothing=0.1),
+            torch.from_numpy(x),
+        )
+        got_h = jax.hessian(lambda x: cross_entropy(x, t, weight, label_smoothing=0.1))(x)
+        np.testing.assert_allclose(np.asarray(got_h), want_h.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_cross_entropy_class_blocks_out_of_range_under_jit(rng):
@@ -266,8 +277,11 @@ def test_cross_entropy_class_blocks_out_of_range_under_jit(rng):
     x = rng.standard_normal((3, 24))
     w = rng.uniform(0.5, 2, 24)
     t = jnp.array([30, -100, 2])
-    got = jax.jit(lambda x, t: cross_entropy(x, t, w, label_smoothing=0.1, reduction="none"))(x, t)
-    assert np.isnan(got[0]) and got[1] == 0 and np.isfinite(got[2])
+    for weight in (w, None):
+        got = jax.jit(
+            lambda x, t: cross_entropy(x, t, weight, label_smoothing=0.1, reduction="none")
+        )(x, t)
+        assert np.isnan(got[0]) and got[1] == 0 and np.isfinite(got[2])
 
 
 def test_cross_entropy_errors(rng):
