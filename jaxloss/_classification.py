@@ -113,9 +113,11 @@ def _row_stats_jvp(axis, mode, primals, tangents):
 def _class_block(num_classes: int) -> int:
     """Block size ``k`` for viewing ``C`` classes as ``(C // k, k)`` in the weighted statistics, or 0 for none.
 
-    XLA's CPU loop emitter vectorises a per-class vector broadcast along the rows of an ``(N, C)`` array badly:
-    the weighted smoothing sum and the gradient pass that adds ``v * ct_d`` run about 2x slower than on an
-    ``(N, C // 128, 128)`` view of the same buffer (a bitcast), where the inner block is vectorised. Only on CPU:
+    XLA:CPU handles a per-class vector broadcast along the rows of an ``(N, C)`` array badly: the weighted
+    smoothing sum ``sum(v (x - m))`` (a YNNPACK reduction) and the gradient pass that adds ``v * ct_d`` (a loop
+    fusion, about 10x fewer vector instructions in its LLVM IR) run about 2x and 1.3 to 2x slower than on an
+    ``(N, C // 128, 128)`` view of the same buffer (a bitcast). Measured at N=8192, C=4096 (see
+    ``docs/performance.md``). The unweighted sums have no such broadcast and keep the 2-D form. Only on CPU:
     elsewhere the split is not needed (and on TPU it would change the tiled layout).
     """
     if jax.default_backend() != "cpu":
@@ -124,16 +126,16 @@ def _class_block(num_classes: int) -> int:
     return k if 8 <= k < num_classes else 0
 
 
-def _smoothing_row_stats(x: jax.Array, v: jax.Array, mode: str, index: jax.Array):
-    """:func:`_row_stats` of ``(N, C)`` logits along axis 1 (``mode`` ``'sum'`` or ``'weighted'``, ``v`` then
-    shaped ``(1, C)``) and the logits at ``index`` ``(N,)``, computed on the ``(N, C // k, k)`` view of
-    :func:`_class_block` when there is one: ``(m, log_s, d, x[n, index[n]])``."""
+def _weighted_row_stats(x: jax.Array, v: jax.Array, index: jax.Array):
+    """:func:`_row_stats` of ``(N, C)`` logits along axis 1 in ``mode='weighted'`` (``v`` shaped ``(1, C)``)
+    and the logits at ``index`` ``(N,)``, computed on the ``(N, C // k, k)`` view of :func:`_class_block` when
+    there is one: ``(m, log_s, d, x[n, index[n]])``."""
     n, c = x.shape
     k = _class_block(c)
     if not k:
-        return _row_stats(x, v, 1, mode) + (_gather(x, index, 1),)
+        return _row_stats(x, v, 1, "weighted") + (_gather(x, index, 1),)
     x3 = x.reshape(n, c // k, k)
-    m, log_s, d = _row_stats(x3, v.reshape(1, c // k, k) if v.ndim else v, (1, 2), mode)
+    m, log_s, d = _row_stats(x3, v.reshape(1, c // k, k), (1, 2), "weighted")
     # gathered from the view too: the gradient's scatter then stays 3-D and so does the fused pass before it
     # (out-of-range indices: NaN, as take_along_axis in _gather)
     x_t = x3.at[jnp.arange(n), index // k, index % k].get(mode="fill", fill_value=jnp.nan)
@@ -195,8 +197,8 @@ def _index_terms(
             v = jnp.zeros((), x.dtype) if weight is None else weight.reshape(class_shape)
         else:
             mode, v = "lse", jnp.zeros((), x.dtype)
-        if mode != "lse" and x.ndim == 2:
-            m, log_s, d, x_t = _smoothing_row_stats(x, v, mode, safe)
+        if mode == "weighted" and x.ndim == 2:
+            m, log_s, d, x_t = _weighted_row_stats(x, v, safe)
         else:
             m, log_s, d = _row_stats(x, v, 1, mode)
             x_t = _gather(x, safe, 1)

@@ -218,9 +218,9 @@ def _weighted_smoothing_reference(x, t, w, eps, reduction, ignore_index=-100):
 @pytest.mark.parametrize("num_classes", [24, 256])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_weighted_smoothing_class_blocks(rng, num_classes, reduction):
-    """label smoothing (with and without weight + ignore_index) with C a multiple of 8, where the statistics,
-    the target gather and the gradient run on the (N, C // k, k) view (``_class_block``): torch's values and
-    logit gradients (float64 and float32, eager and jit), the weight gradient, jvp and vmap."""
+    """weight + ignore_index + label smoothing with C a multiple of 8, where the statistics, the target gather
+    and the gradient run on the (N, C // k, k) view (``_class_block``): torch's values and logit gradients
+    (float64 and float32, eager and jit), the weight gradient, jvp and vmap; smoothing alone beside it."""
     assert 0 < _class_block(num_classes) < num_classes
     x = rng.standard_normal((6, num_classes)) * 3
     t = _index_target(rng, (6, num_classes))
