@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from jaxloss._src.families.classification.cross_entropy import (
+    _class_block,
     _cross_entropy_indices,
     _cross_entropy_probs,
     cross_entropy,
@@ -198,6 +199,89 @@ def test_cross_entropy_transforms(rng):
     xs = np.stack([x, -x])
     batched = jax.vmap(f)(xs)
     np.testing.assert_allclose(np.asarray(batched), [float(f(x)), float(f(-x))], rtol=1e-12)
+
+
+def _weighted_smoothing_reference(x, t, w, eps, reduction, ignore_index=-100):
+    """torch's formula written out with an explicit ``log_softmax`` (no kernel of jaxloss involved)."""
+    logp = jax.nn.log_softmax(x, axis=1)
+    keep = t != ignore_index
+    safe = jnp.where(keep, t, 0)
+    w_t = jnp.where(keep, w[safe], 0.0)
+    nll = -jnp.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    smooth = -jnp.sum(w[None, :] * logp, axis=1)
+    loss = jnp.where(keep, (1 - eps) * w_t * nll + eps / x.shape[1] * smooth, 0.0)
+    if reduction == "none":
+        return loss
+    return jnp.sum(loss) / (jnp.sum(w_t) if reduction == "mean" else 1.0)
+
+
+@pytest.mark.parametrize("num_classes", [24, 256])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_weighted_smoothing_class_blocks(rng, num_classes, reduction):
+    """weight + ignore_index + label smoothing with C a multiple of 8, where the statistics, the target gather
+    and the gradient run on the (N, C // k, k) view (``_class_block``): torch's values and logit gradients
+    (float64 and float32, eager and jit), the weight gradient, jvp and vmap; smoothing alone beside it."""
+    assert 0 < _class_block(num_classes) < num_classes
+    x = rng.standard_normal((6, num_classes)) * 3
+    t = _index_target(rng, (6, num_classes))
+    w = rng.uniform(0.2, 2.0, num_classes)
+    kw = {"reduction": reduction, "label_smoothing": 0.15}
+    for dtype, jit in MODES + [(np.float64, True), (np.float32, False)]:
+        compare(cross_entropy, F.cross_entropy, [x, t, w], kwargs=kw, dtype=dtype, jit=jit)
+        compare(cross_entropy, F.cross_entropy, [x, t], kwargs=kw, dtype=dtype, jit=jit)
+    # large logits keep their precision (no sum(w x) - max * sum(w) cancellation)
+    for offset in (1e4, -1e9):
+        for args in ([x + offset, t, w], [x + offset, t]):
+            compare(cross_entropy, F.cross_entropy, args, kwargs=kw)
+            compare(cross_entropy, F.cross_entropy, args, kwargs=kw, dtype=np.float32)
+
+    # torch does not differentiate the weights; jaxloss does, as the formula written out does
+    def loss(x, w):
+        return jnp.sum(cross_entropy(x, t, w, **kw))
+
+    def ref(x, w):
+        return jnp.sum(_weighted_smoothing_reference(x, t, w, 0.15, reduction))
+
+    np.testing.assert_allclose(float(loss(x, w)), float(ref(x, w)), rtol=1e-12)
+    for got, want in zip(jax.grad(loss, (0, 1))(x, w), jax.grad(ref, (0, 1))(x, w)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-13)
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    _, tangent = jax.jvp(loss, (x, w), (vx, vw))
+    _, want_tangent = jax.jvp(ref, (x, w), (vx, vw))
+    np.testing.assert_allclose(float(tangent), float(want_tangent), rtol=1e-10)
+    xs = np.stack([x, -x])
+    np.testing.assert_allclose(
+        np.asarray(jax.vmap(loss, (0, None))(xs, w)),
+        [float(loss(x, w)), float(loss(-x, w))],
+        rtol=1e-12,
+    )
+
+
+def test_cross_entropy_weighted_smoothing_class_blocks_hessian(rng):
+    """Second derivatives through the (N, C // k, k) view match torch's Hessian."""
+    x = rng.standard_normal((3, 24))
+    t = np.array([5, 23, -100])
+    w = rng.uniform(0.5, 2, 24)
+    for weight in (w, None):
+        tw = None if weight is None else torch.from_numpy(weight)
+        want_h = torch.autograd.functional.hessian(
+            lambda x: F.cross_entropy(x, torch.from_numpy(t), tw, label_smoothing=0.1),
+            torch.from_numpy(x),
+        )
+        got_h = jax.hessian(lambda x: cross_entropy(x, t, weight, label_smoothing=0.1))(x)
+        np.testing.assert_allclose(np.asarray(got_h), want_h.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_cross_entropy_class_blocks_out_of_range_under_jit(rng):
+    """An out-of-range target under plain jit gives what the unsplit gather gives (nan), ignored ones 0."""
+    x = rng.standard_normal((3, 24))
+    w = rng.uniform(0.5, 2, 24)
+    t = jnp.array([30, -100, 2])
+    for weight in (w, None):
+        got = jax.jit(
+            lambda x, t: cross_entropy(x, t, weight, label_smoothing=0.1, reduction="none")
+        )(x, t)
+        assert np.isnan(got[0]) and got[1] == 0 and np.isfinite(got[2])
 
 
 def test_cross_entropy_errors(rng):
