@@ -628,12 +628,15 @@ def _optax_ctc_adjoint(shares, keep, seed_blank, seed_label):
             + (g_q - g_q_blank)[:, 1:]
             + _shift_out((g_entry - g_e_blank)[:, 1:])
         )
-        return (prev_blank, prev_label), (jnp.sum(g_q, axis=1), g_u)
+        return (prev_blank, prev_label), carry
 
-    _, (occ_blank, occ_label) = lax.scan(
+    # the occupancies are formed after the scan, in one pass each: a reduction inside the loop body is one
+    # more kernel per frame
+    _, (c_blank, c_label) = lax.scan(
         step, (seed_blank, seed_label), (share_q, share_e, share_u, keep), reverse=True
     )
-    return occ_blank, occ_label
+    unpadded = 1.0 - keep
+    return unpadded * jnp.sum(c_blank, axis=2), unpadded[:, :, None] * c_label
 
 
 def _optax_ctc(
