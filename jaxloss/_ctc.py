@@ -553,15 +553,11 @@ def _optax_end(end_blank, end_label, label_lengths, *, want_share):
     return log_z, share, valid
 
 
-@jax.custom_jvp
 def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths):
     """optax's per-sequence CTC loss (``(B,)``, 0 where the label length is outside ``[0, N]``) from the
     emissions: ``emit_blank (T, B)``, ``emit_label (T, B, N)`` (log-probabilities), ``repeat (B, N)`` (see
     :func:`_repeats`), ``keep (T, B)`` (optax's float padding indicators), the scalar ``log_eps`` and
-    ``label_lengths (B,)``.
-
-    Differentiable in the emissions only (see :func:`_optax_ctc_nll_jvp`); ``keep`` and ``log_eps`` get no
-    tangent.
+    ``label_lengths (B,)``. The value only; :func:`_optax_occupancies` gives its derivative.
     """
     B, N = repeat.shape
     init = _optax_init(log_eps, B, N, emit_label.dtype)
@@ -570,17 +566,14 @@ def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
     return jnp.where(valid, -log_z, 0.0)
 
 
-@_optax_ctc_nll.defjvp
-def _optax_ctc_nll_jvp(primals, tangents):
-    """Derivative of optax's loss w.r.t. the emissions: minus the posterior occupancy of each state.
+def _optax_occupancies(emit_blank, emit_label, repeat, keep, log_eps, label_lengths):
+    """:func:`_optax_ctc_nll` and its derivative w.r.t. the emissions: minus the posterior occupancy of the
+    blank states (summed, ``(T, B)``) and of each label state (``(T, B, N)``).
 
     The forward scan records the share of each log-sum-exp's first term; :func:`_optax_ctc_adjoint` turns
     them into the occupancies with multiply-adds. This is the derivative of the value (the one autodiff
-    of optax's scan gives), and the tangent is linear in the emissions' tangents, so reverse mode
-    transposes it and ``jvp`` works too.
+    of optax's scan gives).
     """
-    emit_blank, emit_label, repeat, keep, log_eps, label_lengths = primals
-    d_blank, d_label = tangents[:2]
     B, N = repeat.shape
     dtype = emit_label.dtype
     init = _optax_init(log_eps, B, N, dtype)
@@ -597,8 +590,63 @@ def _optax_ctc_nll_jvp(primals, tangents):
         dtype
     )
     occ_blank, occ_label = _optax_ctc_adjoint(shares, keep, seed_blank, seed_label)
-    d_nll = jnp.sum(occ_blank * d_blank, axis=0) + jnp.sum(occ_label * d_label, axis=(0, 2))
-    return nll, -d_nll
+    return nll, occ_blank, occ_label
+
+
+def _gather_labels(log_probs, labels):
+    """``(B, T, K)`` and ``(B, N)`` -> ``(T, B, N)``: the log-probability of each label at each frame."""
+    return jax.vmap(lambda lp, idx: jnp.take(lp, idx, axis=1, mode="clip"), out_axes=1)(
+        log_probs, labels
+    )
+
+
+def _optax_emissions(log_probs, labels, blank_id, dtype):
+    """``emit_blank (T, B)`` and ``emit_label (T, B, N)`` in ``dtype`` from ``log_probs (B, T, K)``; a
+    label outside ``[0, K)`` emits 0 (optax's one-hot of it is all zeros)."""
+    K = log_probs.shape[2]
+    in_range = (labels >= 0) & (labels < K)
+    emit_label = jnp.where(in_range, _gather_labels(log_probs, labels), 0.0).astype(dtype)
+    return jnp.transpose(log_probs[:, :, blank_id]).astype(dtype), emit_label, in_range
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
+def _optax_ctc_logits_nll(logits, keep, labels, log_eps, label_lengths, blank_id, dtype):
+    """optax's ``ctc_loss`` (``(B,)``, in ``dtype``) from ``logits (B, T, K)`` (float32 or wider),
+    ``keep (T, B)`` (float padding indicators), ``labels (B, N)`` int32, the scalar ``log_eps`` and
+    ``label_lengths (B,)``. Differentiable in ``logits`` (see :func:`_optax_ctc_logits_nll_jvp`);
+    ``keep`` and ``log_eps`` get no tangent.
+    """
+    emit_blank, emit_label, _ = _optax_emissions(
+        jax.nn.log_softmax(logits, axis=-1), labels, blank_id, dtype
+    )
+    return _optax_ctc_nll(emit_blank, emit_label, _repeats(labels), keep, log_eps, label_lengths)
+
+
+@_optax_ctc_logits_nll.defjvp
+def _optax_ctc_logits_nll_jvp(blank_id, dtype, primals, tangents):
+    """The derivative w.r.t. the logits, in one pass: ``softmax * total - occupancy`` per class, where
+    ``occupancy`` is the posterior occupancy of the class (its label states and, for the blank, the blank
+    states) and ``total`` its sum over the classes, at each frame.
+
+    That is what autodiff gives through optax's ``log_softmax`` (``g - softmax * sum(g)`` with ``g`` minus
+    the occupancy), without its separate passes over ``(B, T, K)`` (scatter, transpose, reduction,
+    product). The tangent is linear in the logits' tangent, so reverse mode transposes it; its own
+    derivative (a Hessian-vector product) is taken by autodiff.
+    """
+    logits, keep, labels, log_eps, label_lengths = primals
+    d_logits = tangents[0]
+    log_probs = jax.nn.log_softmax(logits, axis=-1)
+    emit_blank, emit_label, in_range = _optax_emissions(log_probs, labels, blank_id, dtype)
+    nll, occ_blank, occ_label = _optax_occupancies(
+        emit_blank, emit_label, _repeats(labels), keep, log_eps, label_lengths
+    )
+    occ_label = jnp.where(in_range, occ_label, 0.0)  # optax's one-hot: no gradient out of range
+    total = jnp.transpose(occ_blank + jnp.sum(occ_label, axis=2))  # (B, T)
+    log_probs = log_probs.astype(dtype)
+    _, scatter = jax.vjp(lambda lp: _gather_labels(lp, labels), log_probs)
+    occupancy = scatter(occ_label)[0].at[:, :, blank_id].add(jnp.transpose(occ_blank))
+    grad = jnp.exp(log_probs) * total[:, :, None] - occupancy
+    return nll, jnp.sum(grad * d_logits.astype(dtype), axis=(1, 2))
 
 
 def _optax_ctc_adjoint(shares, keep, seed_blank, seed_label):
@@ -677,21 +725,17 @@ def _optax_ctc(
         logits = logits.astype(
             jnp.float32
         )  # optax takes log_softmax in half precision; float32 here
-    log_probs = jnp.transpose(jax.nn.log_softmax(logits, axis=-1), (1, 0, 2)).astype(
-        dtype
-    )  # (T, B, K)
-    emit_blank = log_probs[:, :, blank_id]
-    in_range = ((labels >= 0) & (labels < K))[None]
-    emit_label = jnp.where(in_range, _gather_targets(log_probs, labels), 0.0)  # optax: one_hot
     log_eps = jnp.asarray(log_epsilon, dtype)
     keep = jnp.transpose(logit_paddings).astype(dtype)
-    repeat = _repeats(labels)
     label_lengths = N - jnp.sum(label_paddings, axis=1).astype(jnp.int32)
     if history:  # every forward variable is an output: differentiate the scan
+        emit_blank, emit_label, _ = _optax_emissions(
+            jax.nn.log_softmax(logits, axis=-1), labels, blank_id, dtype
+        )
         end_blank, end_label, (blank_states, label_states) = _ctc_scan(
             emit_blank,
             emit_label,
-            repeat,
+            _repeats(labels),
             keep,
             _optax_init(log_eps, B, N, dtype),
             log_eps=log_eps,
@@ -701,8 +745,10 @@ def _optax_ctc(
         last_blank = jnp.concatenate([end_blank[:, :1], _lse2(end_blank[:, 1:], end_label)], axis=1)
         log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
         nll = jnp.where(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
-    else:  # the loss alone: a hand-written reverse pass (custom_jvp)
-        nll = _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
+    else:  # the loss alone: a hand-written derivative (custom_jvp)
+        nll = _optax_ctc_logits_nll(
+            logits, keep, labels, log_eps, label_lengths, int(blank_id), dtype
+        )
     # float32 rounding can leave optax's loss slightly below 0 for a near-certain target: clamp the value
     # (not the gradient) at 0, where the exact loss is.
     nll = nll + lax.stop_gradient(jnp.maximum(nll, 0.0) - nll)
