@@ -65,6 +65,32 @@ def _shift_in(x, fill):
     return jnp.concatenate([jnp.full((x.shape[0], 1), fill, x.dtype), x], axis=1)
 
 
+def _scan_into(step, init, xs, buffers, *, reverse=False):
+    """``lax.scan(step, init, xs, reverse=reverse)`` whose per-frame outputs are written in place into
+    ``buffers`` (from :func:`_frames_buffer`, one per output, of the stacked outputs' shapes).
+
+    ``lax.scan`` starts every output from a zero-filled array; XLA merges those of one shape into one
+    array and then copies it for each output and each loop, a pass over ``(T, B, S)`` per copy.
+    """
+    T = jax.tree.leaves(buffers)[0].shape[0]
+
+    def body(carry, frame):
+        state, bufs, t = carry
+        state, out = step(state, frame)
+        bufs = jax.tree.map(lambda b, o: lax.dynamic_update_index_in_dim(b, o, t, 0), bufs, out)
+        return (state, bufs, t - 1 if reverse else t + 1), None
+
+    start = jnp.asarray(T - 1 if reverse else 0, jnp.int32)
+    (state, bufs, _), _ = lax.scan(body, (init, buffers, start), xs, reverse=reverse)
+    return state, bufs
+
+
+def _frames_buffer(shape, dtype, tag):
+    """An array for :func:`_scan_into` to write frames into. Its values are never read; each buffer of
+    one program gets its own ``tag`` (fill value), so that XLA cannot merge two buffers into one."""
+    return jnp.full(shape, tag, dtype)
+
+
 def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, record="none"):
     """The CTC forward recursion over time.
 
@@ -135,7 +161,16 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
             out = (new_blank, new_label)
         return (new_blank, new_label), out
 
-    (blank, label), out = lax.scan(step, init, (emit_blank, emit_label, keep))
+    frames = (emit_blank, emit_label, keep)
+    if record != "shares":
+        (blank, label), out = lax.scan(step, init, frames)
+        return blank, label, out
+    T, B = emit_blank.shape
+    dtype = emit_label.dtype
+    buffers = (_frames_buffer((T, B, S + 1), dtype, 1.0),) + tuple(
+        _frames_buffer((T, B, S), dtype, tag) for tag in ((2.0,) if exact else (2.0, 3.0))
+    )
+    (blank, label), out = _scan_into(step, init, frames, buffers)
     return blank, label, out
 
 
@@ -161,8 +196,12 @@ def _ctc_adjoint(shares, repeat, keep, seed_blank, seed_label):
         prev_label = jnp.where(k[:, None], prev_label, c_label)
         return (prev_blank, prev_label), (c_blank, c_label)
 
-    _, (occ_blank, occ_label) = lax.scan(
-        step, (seed_blank, seed_label), (share_q, share_u, keep), reverse=True
+    _, (occ_blank, occ_label) = _scan_into(
+        step,
+        (seed_blank, seed_label),
+        (share_q, share_u, keep),
+        (_frames_buffer(share_q.shape, dtype, 4.0), _frames_buffer(share_u.shape, dtype, 5.0)),
+        reverse=True,
     )
     occ_blank = jnp.where(keep, jnp.sum(occ_blank, axis=2), 0.0).astype(dtype)
     occ_label = jnp.where(keep[:, :, None], occ_label, 0.0).astype(dtype)
@@ -680,8 +719,13 @@ def _optax_ctc_adjoint(shares, keep, seed_blank, seed_label):
 
     # the occupancies are formed after the scan, in one pass each: a reduction inside the loop body is one
     # more kernel per frame
-    _, (c_blank, c_label) = lax.scan(
-        step, (seed_blank, seed_label), (share_q, share_e, share_u, keep), reverse=True
+    dtype = seed_blank.dtype
+    _, (c_blank, c_label) = _scan_into(
+        step,
+        (seed_blank, seed_label),
+        (share_q, share_e, share_u, keep),
+        (_frames_buffer(share_q.shape, dtype, 4.0), _frames_buffer(share_u.shape, dtype, 5.0)),
+        reverse=True,
     )
     unpadded = 1.0 - keep
     return unpadded * jnp.sum(c_blank, axis=2), unpadded[:, :, None] * c_label
