@@ -894,9 +894,9 @@ def optax_ctc_loss(logits, logit_paddings, labels, label_paddings, *, blank_id=0
       ``(B,)`` losses (clamped at 0 where float32 rounding would make optax's slightly negative).
 
     Gradient: optax's, w.r.t. ``logits`` (through the ``log_softmax``), from a hand-written reverse pass
-    (a ``custom_jvp``, so ``grad``, ``jvp``, ``vmap`` and ``hessian`` work) instead of autodiff through
-    the scan: about 0.55-0.7x optax's time for forward plus backward on CPU
-    (``benchmarks/ctc_timing.py``). ``logit_paddings`` and ``log_epsilon`` get no gradient (optax's
+    and one fused pass for the ``log_softmax`` (a ``custom_jvp``, so ``grad``, ``jvp``, ``vmap`` and
+    ``hessian`` work) instead of autodiff through the scan: about 0.55-0.6x optax's time for forward
+    plus backward on CPU (``benchmarks/ctc_timing.py``). ``logit_paddings`` and ``log_epsilon`` get no gradient (optax's
     autodiff would give one if they were traced).
 
     Example:
