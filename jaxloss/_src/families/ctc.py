@@ -13,10 +13,13 @@ Gradients of torch's face come from a ``custom_jvp`` (so ``grad``, ``vjp``, ``jv
 ``hessian`` all work): the forward scan records, for each log-sum-exp, the share of its first term, and a
 reverse scan of multiply-adds turns those shares into the posterior occupancy of every state (no
 transcendental functions in the reverse scan). This is about 2x faster than differentiating the scan.
-optax's ``ctc_loss`` does the same for optax's recursion (``log_epsilon`` transitions, blended paddings):
-a ``custom_jvp`` over the emissions whose tangent is minus the posterior occupancies; the gradient w.r.t.
-the logits then goes through the ``log_softmax`` by autodiff, as in optax. ``ctc_loss_with_forward_probs``
+optax's ``ctc_loss`` does the same for optax's recursion (``log_epsilon`` transitions, blended paddings),
+in a ``custom_jvp`` w.r.t. the logits whose gradient, ``softmax * total - occupancy``, is formed in one pass
+(the derivative that autodiff through optax's ``log_softmax`` gives). ``ctc_loss_with_forward_probs``
 differentiates the scan itself, as optax does, because its outputs include every forward variable.
+The recording scans write into their own buffers (:func:`_scan_into`), and the emissions are gathered
+without transposes; on XLA:CPU these loops cost about one kernel launch per fused operation per frame,
+which is what bounds the speed at small sizes.
 
 Reference: A. Graves, S. Fernandez, F. Gomez, J. Schmidhuber, "Connectionist temporal classification:
 labelling unsegmented sequence data with recurrent neural networks", ICML 2006.
@@ -63,6 +66,32 @@ def _lse2_share(x, y):
 def _shift_in(x, fill):
     """``out[:, n] = x[:, n - 1]`` with ``out[:, 0] = fill``, one column longer than ``x``."""
     return jnp.concatenate([jnp.full((x.shape[0], 1), fill, x.dtype), x], axis=1)
+
+
+def _scan_into(step, init, xs, buffers, *, reverse=False):
+    """``lax.scan(step, init, xs, reverse=reverse)`` whose per-frame outputs are written in place into
+    ``buffers`` (from :func:`_frames_buffer`, one per output, of the stacked outputs' shapes).
+
+    ``lax.scan`` starts every output from a zero-filled array; XLA merges those of one shape into one
+    array and then copies it for each output and each loop, a pass over ``(T, B, S)`` per copy.
+    """
+    T = jax.tree.leaves(buffers)[0].shape[0]
+
+    def body(carry, frame):
+        state, bufs, t = carry
+        state, out = step(state, frame)
+        bufs = jax.tree.map(lambda b, o: lax.dynamic_update_index_in_dim(b, o, t, 0), bufs, out)
+        return (state, bufs, t - 1 if reverse else t + 1), None
+
+    start = jnp.asarray(T - 1 if reverse else 0, jnp.int32)
+    (state, bufs, _), _ = lax.scan(body, (init, buffers, start), xs, reverse=reverse)
+    return state, bufs
+
+
+def _frames_buffer(shape, dtype, tag):
+    """An array for :func:`_scan_into` to write frames into. Its values are never read; each buffer of
+    one program gets its own ``tag`` (fill value), so that XLA cannot merge two buffers into one."""
+    return jnp.full(shape, tag, dtype)
 
 
 def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, record="none"):
@@ -135,7 +164,16 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
             out = (new_blank, new_label)
         return (new_blank, new_label), out
 
-    (blank, label), out = lax.scan(step, init, (emit_blank, emit_label, keep))
+    frames = (emit_blank, emit_label, keep)
+    if record != "shares":
+        (blank, label), out = lax.scan(step, init, frames)
+        return blank, label, out
+    T, B = emit_blank.shape
+    dtype = emit_label.dtype
+    buffers = (_frames_buffer((T, B, S + 1), dtype, 1.0),) + tuple(
+        _frames_buffer((T, B, S), dtype, tag) for tag in ((2.0,) if exact else (2.0, 3.0))
+    )
+    (blank, label), out = _scan_into(step, init, frames, buffers)
     return blank, label, out
 
 
@@ -161,8 +199,12 @@ def _ctc_adjoint(shares, repeat, keep, seed_blank, seed_label):
         prev_label = jnp.where(k[:, None], prev_label, c_label)
         return (prev_blank, prev_label), (c_blank, c_label)
 
-    _, (occ_blank, occ_label) = lax.scan(
-        step, (seed_blank, seed_label), (share_q, share_u, keep), reverse=True
+    _, (occ_blank, occ_label) = _scan_into(
+        step,
+        (seed_blank, seed_label),
+        (share_q, share_u, keep),
+        (_frames_buffer(share_q.shape, dtype, 4.0), _frames_buffer(share_u.shape, dtype, 5.0)),
+        reverse=True,
     )
     occ_blank = jnp.where(keep, jnp.sum(occ_blank, axis=2), 0.0).astype(dtype)
     occ_label = jnp.where(keep[:, :, None], occ_label, 0.0).astype(dtype)
@@ -182,11 +224,21 @@ def _final_pair(blank, label, target_lengths):
     return end_blank, end_label
 
 
-def _gather_targets(log_probs, targets):
-    """``(T, B, C)`` and ``(B, S)`` -> ``(T, B, S)``: the log-probability of each target position."""
-    rows = jnp.transpose(log_probs, (1, 2, 0))  # (B, C, T): one contiguous row per class
-    picked = jax.vmap(lambda r, idx: jnp.take(r, idx, axis=0, mode="clip"))(rows, targets)
-    return jnp.transpose(picked, (2, 0, 1))
+def _gather_targets(log_probs, targets, batch_axis=1):
+    """``(T, B, C)`` (or ``(B, T, C)`` with ``batch_axis=0``) and ``(B, S)`` -> ``(T, B, S)``: the
+    log-probability of each target position at each frame."""
+    take = lambda lp, idx: jnp.take(lp, idx, axis=1, mode="clip")  # (T, C) and (S,) -> (T, S)
+    return jax.vmap(take, in_axes=(batch_axis, 0), out_axes=1)(log_probs, targets)
+
+
+def _scatter_targets(values, targets, num_classes):
+    """The transpose of :func:`_gather_targets`, class-major: ``(T, B, S)`` -> ``(B, C, T)``, each
+    position's value added to its class. XLA:CPU scatters into these rows faster than into
+    ``(T, B, C)``."""
+    T = values.shape[0]
+    rows = jnp.transpose(values, (1, 2, 0))  # (B, S, T)
+    add = lambda v, idx: jnp.zeros((num_classes, T), v.dtype).at[idx].add(v, mode="clip")
+    return jax.vmap(add)(rows, targets)
 
 
 def _repeats(targets):
@@ -272,8 +324,7 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
 
     used3 = used[:, :, None]
     grad = jnp.where(used3, jnp.exp(log_probs), 0.0)
-    _, scatter = jax.vjp(lambda lp: _gather_targets(lp, targets), log_probs)
-    grad = grad - scatter(occ_label)[0]
+    grad = grad - jnp.transpose(_scatter_targets(occ_label, targets, log_probs.shape[2]), (2, 0, 1))
     # torch's backward assumes the last target differs from the blank: on the last used frame it *sets*
     # the blank's posterior to that of the last-target state instead of adding the end-blank state's.
     last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
@@ -553,15 +604,11 @@ def _optax_end(end_blank, end_label, label_lengths, *, want_share):
     return log_z, share, valid
 
 
-@jax.custom_jvp
 def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths):
     """optax's per-sequence CTC loss (``(B,)``, 0 where the label length is outside ``[0, N]``) from the
     emissions: ``emit_blank (T, B)``, ``emit_label (T, B, N)`` (log-probabilities), ``repeat (B, N)`` (see
     :func:`_repeats`), ``keep (T, B)`` (optax's float padding indicators), the scalar ``log_eps`` and
-    ``label_lengths (B,)``.
-
-    Differentiable in the emissions only (see :func:`_optax_ctc_nll_jvp`); ``keep`` and ``log_eps`` get no
-    tangent.
+    ``label_lengths (B,)``. The value only; :func:`_optax_occupancies` gives its derivative.
     """
     B, N = repeat.shape
     init = _optax_init(log_eps, B, N, emit_label.dtype)
@@ -570,17 +617,14 @@ def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
     return jnp.where(valid, -log_z, 0.0)
 
 
-@_optax_ctc_nll.defjvp
-def _optax_ctc_nll_jvp(primals, tangents):
-    """Derivative of optax's loss w.r.t. the emissions: minus the posterior occupancy of each state.
+def _optax_occupancies(emit_blank, emit_label, repeat, keep, log_eps, label_lengths):
+    """:func:`_optax_ctc_nll` and its derivative w.r.t. the emissions: minus the posterior occupancy of the
+    blank states (summed, ``(T, B)``) and of each label state (``(T, B, N)``).
 
     The forward scan records the share of each log-sum-exp's first term; :func:`_optax_ctc_adjoint` turns
     them into the occupancies with multiply-adds. This is the derivative of the value (the one autodiff
-    of optax's scan gives), and the tangent is linear in the emissions' tangents, so reverse mode
-    transposes it and ``jvp`` works too.
+    of optax's scan gives).
     """
-    emit_blank, emit_label, repeat, keep, log_eps, label_lengths = primals
-    d_blank, d_label = tangents[:2]
     B, N = repeat.shape
     dtype = emit_label.dtype
     init = _optax_init(log_eps, B, N, dtype)
@@ -597,8 +641,56 @@ def _optax_ctc_nll_jvp(primals, tangents):
         dtype
     )
     occ_blank, occ_label = _optax_ctc_adjoint(shares, keep, seed_blank, seed_label)
-    d_nll = jnp.sum(occ_blank * d_blank, axis=0) + jnp.sum(occ_label * d_label, axis=(0, 2))
-    return nll, -d_nll
+    return nll, occ_blank, occ_label
+
+
+def _optax_emissions(log_probs, labels, blank_id, dtype):
+    """``emit_blank (T, B)`` and ``emit_label (T, B, N)`` in ``dtype`` from ``log_probs (B, T, K)``; a
+    label outside ``[0, K)`` emits 0 (optax's one-hot of it is all zeros)."""
+    K = log_probs.shape[2]
+    in_range = (labels >= 0) & (labels < K)
+    emit_label = jnp.where(in_range, _gather_targets(log_probs, labels, 0), 0.0).astype(dtype)
+    return jnp.transpose(log_probs[:, :, blank_id]).astype(dtype), emit_label, in_range
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
+def _optax_ctc_logits_nll(logits, keep, labels, log_eps, label_lengths, blank_id, dtype):
+    """optax's ``ctc_loss`` (``(B,)``, in ``dtype``) from ``logits (B, T, K)`` (float32 or wider),
+    ``keep (T, B)`` (float padding indicators), ``labels (B, N)`` int32, the scalar ``log_eps`` and
+    ``label_lengths (B,)``. Differentiable in ``logits`` (see :func:`_optax_ctc_logits_nll_jvp`);
+    ``keep`` and ``log_eps`` get no tangent.
+    """
+    emit_blank, emit_label, _ = _optax_emissions(
+        jax.nn.log_softmax(logits, axis=-1), labels, blank_id, dtype
+    )
+    return _optax_ctc_nll(emit_blank, emit_label, _repeats(labels), keep, log_eps, label_lengths)
+
+
+@_optax_ctc_logits_nll.defjvp
+def _optax_ctc_logits_nll_jvp(blank_id, dtype, primals, tangents):
+    """The derivative w.r.t. the logits, in one pass: ``softmax * total - occupancy`` per class, where
+    ``occupancy`` is the posterior occupancy of the class (its label states and, for the blank, the blank
+    states) and ``total`` its sum over the classes, at each frame.
+
+    That is what autodiff gives through optax's ``log_softmax`` (``g - softmax * sum(g)`` with ``g`` minus
+    the occupancy), without its separate passes over ``(B, T, K)`` (scatter, transpose, reduction,
+    product). The tangent is linear in the logits' tangent, so reverse mode transposes it; its own
+    derivative (a Hessian-vector product) is taken by autodiff.
+    """
+    logits, keep, labels, log_eps, label_lengths = primals
+    d_logits = tangents[0]
+    log_probs = jax.nn.log_softmax(logits, axis=-1)
+    emit_blank, emit_label, in_range = _optax_emissions(log_probs, labels, blank_id, dtype)
+    nll, occ_blank, occ_label = _optax_occupancies(
+        emit_blank, emit_label, _repeats(labels), keep, log_eps, label_lengths
+    )
+    occ_label = jnp.where(in_range, occ_label, 0.0)  # optax's one-hot: no gradient out of range
+    total = jnp.transpose(occ_blank + jnp.sum(occ_label, axis=2))  # (B, T)
+    log_probs = log_probs.astype(dtype)
+    occupancy = jnp.transpose(_scatter_targets(occ_label, labels, log_probs.shape[2]), (0, 2, 1))
+    occupancy = occupancy.at[:, :, blank_id].add(jnp.transpose(occ_blank))
+    grad = jnp.exp(log_probs) * total[:, :, None] - occupancy
+    return nll, jnp.sum(grad * d_logits.astype(dtype), axis=(1, 2))
 
 
 def _optax_ctc_adjoint(shares, keep, seed_blank, seed_label):
@@ -628,12 +720,20 @@ def _optax_ctc_adjoint(shares, keep, seed_blank, seed_label):
             + (g_q - g_q_blank)[:, 1:]
             + _shift_out((g_entry - g_e_blank)[:, 1:])
         )
-        return (prev_blank, prev_label), (jnp.sum(g_q, axis=1), g_u)
+        return (prev_blank, prev_label), carry
 
-    _, (occ_blank, occ_label) = lax.scan(
-        step, (seed_blank, seed_label), (share_q, share_e, share_u, keep), reverse=True
+    # the occupancies are formed after the scan, in one pass each: a reduction inside the loop body is one
+    # more kernel per frame
+    dtype = seed_blank.dtype
+    _, (c_blank, c_label) = _scan_into(
+        step,
+        (seed_blank, seed_label),
+        (share_q, share_e, share_u, keep),
+        (_frames_buffer(share_q.shape, dtype, 4.0), _frames_buffer(share_u.shape, dtype, 5.0)),
+        reverse=True,
     )
-    return occ_blank, occ_label
+    unpadded = 1.0 - keep
+    return unpadded * jnp.sum(c_blank, axis=2), unpadded[:, :, None] * c_label
 
 
 def _optax_ctc(
@@ -674,21 +774,17 @@ def _optax_ctc(
         logits = logits.astype(
             jnp.float32
         )  # optax takes log_softmax in half precision; float32 here
-    log_probs = jnp.transpose(jax.nn.log_softmax(logits, axis=-1), (1, 0, 2)).astype(
-        dtype
-    )  # (T, B, K)
-    emit_blank = log_probs[:, :, blank_id]
-    in_range = ((labels >= 0) & (labels < K))[None]
-    emit_label = jnp.where(in_range, _gather_targets(log_probs, labels), 0.0)  # optax: one_hot
     log_eps = jnp.asarray(log_epsilon, dtype)
     keep = jnp.transpose(logit_paddings).astype(dtype)
-    repeat = _repeats(labels)
     label_lengths = N - jnp.sum(label_paddings, axis=1).astype(jnp.int32)
     if history:  # every forward variable is an output: differentiate the scan
+        emit_blank, emit_label, _ = _optax_emissions(
+            jax.nn.log_softmax(logits, axis=-1), labels, blank_id, dtype
+        )
         end_blank, end_label, (blank_states, label_states) = _ctc_scan(
             emit_blank,
             emit_label,
-            repeat,
+            _repeats(labels),
             keep,
             _optax_init(log_eps, B, N, dtype),
             log_eps=log_eps,
@@ -698,8 +794,10 @@ def _optax_ctc(
         last_blank = jnp.concatenate([end_blank[:, :1], _lse2(end_blank[:, 1:], end_label)], axis=1)
         log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
         nll = jnp.where(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
-    else:  # the loss alone: a hand-written reverse pass (custom_jvp)
-        nll = _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
+    else:  # the loss alone: a hand-written derivative (custom_jvp)
+        nll = _optax_ctc_logits_nll(
+            logits, keep, labels, log_eps, label_lengths, int(blank_id), dtype
+        )
     # float32 rounding can leave optax's loss slightly below 0 for a near-certain target: clamp the value
     # (not the gradient) at 0, where the exact loss is.
     nll = nll + lax.stop_gradient(jnp.maximum(nll, 0.0) - nll)
@@ -801,9 +899,9 @@ def optax_ctc_loss(logits, logit_paddings, labels, label_paddings, *, blank_id=0
       ``(B,)`` losses (clamped at 0 where float32 rounding would make optax's slightly negative).
 
     Gradient: optax's, w.r.t. ``logits`` (through the ``log_softmax``), from a hand-written reverse pass
-    (a ``custom_jvp``, so ``grad``, ``jvp``, ``vmap`` and ``hessian`` work) instead of autodiff through
-    the scan: about 0.55-0.7x optax's time for forward plus backward on CPU
-    (``benchmarks/ctc_timing.py``). ``logit_paddings`` and ``log_epsilon`` get no gradient (optax's
+    and one fused pass for the ``log_softmax`` (a ``custom_jvp``, so ``grad``, ``jvp``, ``vmap`` and
+    ``hessian`` work) instead of autodiff through the scan: about 0.55-0.6x optax's time for forward
+    plus backward on CPU (``benchmarks/ctc_timing.py``). ``logit_paddings`` and ``log_epsilon`` get no gradient (optax's
     autodiff would give one if they were traced).
 
     Example:
