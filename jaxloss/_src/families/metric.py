@@ -11,7 +11,9 @@ proxy losses: ``lifted_structure_loss``, ``generalized_lifted_structure_loss``, 
 pml's default miner gives every pair (and every triplet) of the batch, so none of these losses mines: pass
 the pairs you want through ``labels``. Learnable tensors that pml's classes own (proxies, class weights,
 SoftTriple's and sub-center ArcFace's centres, MarginLoss's ``beta``) are explicit arguments here, so
-``jax.grad`` with respect to them gives pml's parameter gradients.
+``jax.grad`` with respect to them gives pml's parameter gradients. Where pml's loss returns a value that is
+already reduced (P2SGrad, threshold-consistent margin, histogram, PNP, manifold, dynamic soft margin), pml's
+reducers leave it as it is, and ``reduction='mean'`` here is that value.
 
 Shapes: ``B`` batch, ``D`` embedding size, ``C`` classes, ``M`` negative keys. Embeddings are ``(B, D)``
 floats, labels ``(B,)`` integers; two rows with the same label form a positive pair (a row is never its own
@@ -1064,9 +1066,8 @@ def lifted_structure_loss(
         \\ell_{ij} = \\tfrac12 \\Big[\\log \\Big(\\sum_{n \\in N(i)} e^{m_- - d_{in}}
             + \\sum_{n \\in N(j)} e^{m_- - d_{jn}}\\Big) + d_{ij} - m_+\\Big]_+^2
 
-    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). pml's
-    default miner gives every pair of the batch (ordered, so each unordered positive pair counts twice,
-    hence the ``1/2``).
+    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). The pairs
+    are ordered, so each unordered positive pair counts twice, hence the ``1/2``.
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -1118,8 +1119,7 @@ def generalized_lifted_structure_loss(
             + \\log \\sum_{n \\in N(i)} e^{m_- - d_{in}}\\Big]_+
 
     (an empty sum's log counts 0, as pml). Hermans, Beyer & Leibe, *In Defense of the Triplet Loss for
-    Person Re-Identification* (2017), after Oh Song et al. (2016). Every pair of the batch is used (pml's
-    default miner).
+    Person Re-Identification* (2017), after Oh Song et al. (2016).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -1906,8 +1906,7 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
       embeddings: ``(B, D)`` floats.
       labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class weights (the transpose of pml's ``weight``).
-      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``; pml's value is already reduced,
-        so its reducers do not change it), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
+      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
 
     Returns:
       A scalar, or the ``(B, C)`` squared errors for ``'none'``.
@@ -1974,8 +1973,7 @@ def threshold_consistent_margin_loss(
       lambda_minus: :math:`\\lambda_-` (default 1).
       margin_plus: :math:`m_+` (default 0.9).
       margin_minus: :math:`m_-` (default 0.5).
-      reduction: ``'mean'`` (the formula: pml's value, already reduced, so pml's reducers do not change
-        it), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
+      reduction: ``'mean'`` (the formula, pml's value), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
         (``(B, B)``: the weighted selected terms).
 
     Returns:
@@ -2117,8 +2115,7 @@ def large_margin_softmax_loss(
         \\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k, \\ \\theta \\in [\\tfrac{k\\pi}{m}, \\tfrac{(k+1)\\pi}{m}]
 
     Liu et al., *Large-Margin Softmax Loss for Convolutional Neural Networks* (ICML 2016).
-    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml; pml's
-    default miner (none: every example) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml.
     pml's optional weight regulariser is not part of the loss (add it to yours).
 
     Args:
@@ -2162,8 +2159,7 @@ def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, r
 
     :func:`large_margin_softmax_loss` with normalised class centres: the logits are
     :math:`s \\|x_i\\| \\cos\\theta_{ic}`, the target's :math:`s \\|x_i\\| \\psi(\\theta_{i y_i})`.
-    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017); pml's default
-    miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2224,8 +2220,7 @@ def batch_all_triplet_margin_loss(
     and with ``swap`` :math:`d_{an}` is replaced by :math:`\\min(d_{an}, d_{pn})`. Weinberger & Saul,
     *Distance Metric Learning for Large Margin Nearest Neighbor Classification* (JMLR 2009); Schroff et al.,
     *FaceNet* (CVPR 2015). Unlike :func:`triplet_margin_loss` (torch's, on given anchor/positive/negative
-    rows) the triplets are formed from the labels. pml's default miner (none: all triplets) and reducer
-    (``AvgNonZeroReducer``) are the defaults here; pml's random ``triplets_per_anchor=k`` sampling is not
+    rows) the triplets are formed from the labels. pml's random ``triplets_per_anchor=k`` sampling is not
     offered (pass a mask through ``reduction='none'`` instead).
 
     Args:
@@ -2398,9 +2393,7 @@ def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "m
 
         \\ell = \\sum_r p^-_r \\, \\Phi^+_r, \\quad \\Phi^+_r = \\sum_{q \\le r} p^+_q
 
-    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016). pml's default
-    miner (none: all triplets) is the default here; pml's value is already reduced, so its reducers do not
-    change it.
+    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2483,8 +2476,7 @@ def ranked_list_loss(
         \\quad w^+ = e^{T_p (d - \\alpha + m)}, \\ w^- = e^{T_n (\\alpha - d)}
 
     Wang et al., *Ranked List Loss for Deep Metric Learning* (CVPR 2019); ``Tp=0`` is the paper's
-    RLL-Simpler. pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults
-    here; pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
+    RLL-Simpler. pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
     as in pml.
 
     Args:
@@ -2563,8 +2555,7 @@ def pnp_loss(
     :math:`[-50, 50]`, as pml) and :math:`g` the variant: ``'O'`` :math:`R`, ``'Ds'`` :math:`\\log(1 + R)`,
     ``'Dq'`` :math:`1 - (1 + R)^{-\\alpha}`, ``'Iu'`` :math:`(1 + R)\\log(1 + R)`, ``'Ib'``
     :math:`(bR - \\log(1 + bR)) / b^2`. Li et al., *Rethinking the Optimization of Average Precision: Only
-    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022). pml's default miner (none)
-    is the default here.
+    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2573,8 +2564,7 @@ def pnp_loss(
       alpha: :math:`\\alpha` of the ``'Dq'`` variant (pml's default 1).
       anneal: the sigmoid temperature :math:`\\tau` (pml's default 0.01).
       variant: one of ``'O'`` (pml's default), ``'Ds'``, ``'Dq'``, ``'Iu'``, ``'Ib'``.
-      reduction: ``'mean'`` (over the anchors with a positive: pml's value, already reduced, so pml's
-        reducers do not change it; 0 when no anchor has a positive), ``'sum'`` (the per-anchor losses
+      reduction: ``'mean'`` (over the anchors with a positive, pml's value; 0 when no anchor has one), ``'sum'`` (the per-anchor losses
         summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
 
     Returns:
@@ -2640,8 +2630,7 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
             \\frac{1 + \\sum_{k \\in G_a, k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
                  {1 + \\sum_{k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
 
-    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020).
-    pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here. pml
+    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020). pml
     requires the batch sorted by label with the same number of rows per class, and takes each class as a
     block of consecutive rows whose length is the number of classes, which is the class size only when
     the two agree (e.g. 4 classes of 4); it also stores the precisions in float32. Here the classes come
@@ -2724,8 +2713,7 @@ def manifold_loss(
 
     Aziere & Todorovic, *Ensemble Deep Manifold Similarity Learning using Hard Proxies* (CVPR 2019).
     The meta classes are an argument: pml draws them at random (every proxy once, the rest uniform) unless
-    they are passed as its ``indices_tuple``; the value is already reduced, so pml's reducers do not
-    change it. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
+    they are passed as its ``indices_tuple``. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
     inverted in the input's precision.
 
     Args:
@@ -2815,8 +2803,7 @@ def dynamic_soft_margin_loss(
     Zhang & Rusinkiewicz, *Learning Local Descriptors with a CDF-Based Dynamic Soft Margin* (ICCV 2019).
     pml keeps :math:`h` in the module; here it is an argument and, with ``return_histogram=True``, a
     result: thread it through the training state. The gradient flows through the updated histogram, as in
-    pml. pml's default miner (none: all triplets) is the default; its value is already reduced (a mean), so
-    pml's reducers do not change it. pml's label-free mode (rows paired by index) is not offered.
+    pml. pml's label-free mode (rows paired by index) is not offered.
 
     Args:
       embeddings: ``(B, D)`` floats.
