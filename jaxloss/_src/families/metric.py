@@ -200,7 +200,8 @@ def _masked_logsumexp(x: jax.Array, mask: jax.Array, *, add_one: bool = False) -
 
 
 def _cosine_matrix(x: jax.Array, y: jax.Array | None = None) -> jax.Array:
-    """``(B, B)`` (``(B, C)`` with ``y``) cosine similarities of L2-normalised rows (pml's ``CosineSimilarity``)."""
+    """``(B, B)`` cosine similarities of L2-normalised rows (pml's ``CosineSimilarity``); ``(B, C)`` with
+    the rows of ``y``."""
     unit = _l2_normalize(x)
     return _dot(unit, unit if y is None else _l2_normalize(y))
 
@@ -1906,7 +1907,8 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
       embeddings: ``(B, D)`` floats.
       labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class weights (the transpose of pml's ``weight``).
-      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
+      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``), ``'sum'`` (the terms summed)
+        or ``'none'`` (``(B, C)``).
 
     Returns:
       A scalar, or the ``(B, C)`` squared errors for ``'none'``.
@@ -1973,8 +1975,8 @@ def threshold_consistent_margin_loss(
       lambda_minus: :math:`\\lambda_-` (default 1).
       margin_plus: :math:`m_+` (default 0.9).
       margin_minus: :math:`m_-` (default 0.5).
-      reduction: ``'mean'`` (the formula, pml's value), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
-        (``(B, B)``: the weighted selected terms).
+      reduction: ``'mean'`` (the formula, pml's value), ``'sum'`` (the two sums, weighted by the
+        lambdas, without the divisions) or ``'none'`` (``(B, B)``: the weighted selected terms).
 
     Returns:
       A scalar, or the ``(B, B)`` pair terms for ``'none'``.
@@ -2564,8 +2566,8 @@ def pnp_loss(
       alpha: :math:`\\alpha` of the ``'Dq'`` variant (pml's default 1).
       anneal: the sigmoid temperature :math:`\\tau` (pml's default 0.01).
       variant: one of ``'O'`` (pml's default), ``'Ds'``, ``'Dq'``, ``'Iu'``, ``'Ib'``.
-      reduction: ``'mean'`` (over the anchors with a positive, pml's value; 0 when no anchor has one), ``'sum'`` (the per-anchor losses
-        summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+      reduction: ``'mean'`` (over the anchors with a positive, pml's value; 0 when no anchor has one),
+        ``'sum'`` (the per-anchor losses summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
 
     Returns:
       A scalar, or the ``(B,)`` per-anchor losses for ``'none'``. The ``(B, B, B)`` comparisons are
@@ -2713,8 +2715,8 @@ def manifold_loss(
 
     Aziere & Todorovic, *Ensemble Deep Manifold Similarity Learning using Hard Proxies* (CVPR 2019).
     The meta classes are an argument: pml draws them at random (every proxy once, the rest uniform) unless
-    they are passed as its ``indices_tuple``. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
-    inverted in the input's precision.
+    they are passed as its ``indices_tuple``. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever
+    the input dtype; here it is inverted in the input's precision.
 
     Args:
       embeddings: ``(N, D)`` floats.
