@@ -344,3 +344,18 @@ def test_nn_objects(name):
     np.testing.assert_allclose(step(obj, x, y, *args), fn(x, y, *args, **options), rtol=1e-12)
     with pytest.raises(TypeError):
         getattr(nn, name)(0.5)  # options are keyword-only
+
+
+def test_centre_errors_name_the_class_count_and_the_argument():
+    """Sub-centres ``(C, K, D)``: labels must be below ``C`` (not ``C * K``); shapes name the argument."""
+    x, y = np.zeros((4, 3)), np.array([0, 0, 1, 1])
+    centres = np.ones((2, 2, 3))
+    for fn in (L.soft_triple_loss, L.sub_center_arcface_loss):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: labels must be in \[0, 2\)"):
+            fn(x, np.array([0, 1, 2, 3]), centres)
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: centers has shape \(2, 2, 4\); it must be \(C, K, 3\)"):
+            fn(x, y, np.ones((2, 2, 4)))
+    with pytest.raises(ValueError, match=r"manifold_loss: meta_classes has shape \(3,\); it must be \(4,\)"):
+        L.manifold_loss(x, np.array([0, 1, 0]), np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"vicreg_loss: ref_emb has shape \(4, 2\); it must have the same shape"):
+        L.vicreg_loss(x, np.zeros((4, 2)))

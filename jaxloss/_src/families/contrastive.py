@@ -28,6 +28,7 @@ from jax import lax
 
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
+from jaxloss._src.core.embeddings import paired_views
 from jaxloss._src.core.numerics import _dot, _l2_normalize
 from jaxloss._src.core.registry import register
 
@@ -47,18 +48,21 @@ def _siglip_example(rng: np.random.Generator):
     ), {}
 
 
-def _prepare(loss: str, image_embeds, text_embeds, normalize: bool):
-    """Check the ``(B, D)`` pair; returns normalised compute-dtype arrays and the output dtype."""
-    image_embeds = V.as_float(loss, "image_embeds", image_embeds)
-    text_embeds = V.as_float(loss, "text_embeds", text_embeds)
-    V.check_ndim(loss, "image_embeds", image_embeds, (2,))
-    V.check_same_shape(loss, "text_embeds", text_embeds, "image_embeds", image_embeds)
-    out_dtype = V.result_dtype(image_embeds, text_embeds)
-    cdt = V.compute_dtype(out_dtype)
-    image_embeds, text_embeds = image_embeds.astype(cdt), text_embeds.astype(cdt)
+def _prepare(loss: str, reduction: str, axis_name, image_embeds, text_embeds, logit_scale, normalize: bool):
+    """Check the options and the ``(B, D)`` pair; returns the (normalised) compute-dtype embeddings, the
+    multiplier ``exp(logit_scale)`` and the output dtype."""
+    R.validate_reduction(loss, reduction)
+    ok = axis_name is None or isinstance(axis_name, str) or (
+        isinstance(axis_name, tuple) and all(isinstance(a, str) for a in axis_name)
+    )
+    V.check_option(loss, "axis_name", axis_name, ok, "None, a mesh axis name or a tuple of names")
+    image_embeds, text_embeds, out_dtype = paired_views(
+        loss, "image_embeds", image_embeds, "text_embeds", text_embeds
+    )
     if normalize:
         image_embeds, text_embeds = _l2_normalize(image_embeds), _l2_normalize(text_embeds)
-    return image_embeds, text_embeds, out_dtype
+    scale = jnp.exp(_scale(loss, "logit_scale", logit_scale, image_embeds.dtype))
+    return image_embeds, text_embeds, scale, out_dtype
 
 
 def _scale(loss: str, name: str, value, dtype):
@@ -86,13 +90,6 @@ def _finish(per_row: jax.Array, reduction: str, axis_name, out_dtype) -> jax.Arr
     if reduction == "mean":
         total = total / count
     return total.astype(out_dtype)
-
-
-def _check_axis_name(loss: str, axis_name) -> None:
-    ok = axis_name is None or isinstance(axis_name, str) or (
-        isinstance(axis_name, tuple) and all(isinstance(a, str) for a in axis_name)
-    )
-    V.check_option(loss, "axis_name", axis_name, ok, "None, a mesh axis name or a tuple of names")
 
 
 @register(
@@ -149,11 +146,9 @@ def clip_loss(
 
     Reference: Radford et al. 2021 (CLIP); open_clip ClipLoss (loss.py), written float64 torch reference.
     """
-    name = "clip_loss"
-    R.validate_reduction(name, reduction)
-    _check_axis_name(name, axis_name)
-    img, txt, out_dtype = _prepare(name, image_embeds, text_embeds, normalize)
-    scale = jnp.exp(_scale(name, "logit_scale", logit_scale, img.dtype))
+    img, txt, scale, out_dtype = _prepare(
+        "clip_loss", reduction, axis_name, image_embeds, text_embeds, logit_scale, normalize
+    )
     all_img, offset = _gather(img, axis_name)
     all_txt, _ = _gather(txt, axis_name)
     rows = jnp.arange(img.shape[0])
@@ -223,12 +218,10 @@ def siglip_loss(
 
     Reference: Zhai et al. 2023 (SigLIP, arXiv:2303.15343); big_vision siglip / open_clip SigLipLoss, written float64 torch reference.
     """
-    name = "siglip_loss"
-    R.validate_reduction(name, reduction)
-    _check_axis_name(name, axis_name)
-    img, txt, out_dtype = _prepare(name, image_embeds, text_embeds, normalize)
-    scale = jnp.exp(_scale(name, "logit_scale", logit_scale, img.dtype))
-    bias = _scale(name, "logit_bias", logit_bias, img.dtype)
+    img, txt, scale, out_dtype = _prepare(
+        "siglip_loss", reduction, axis_name, image_embeds, text_embeds, logit_scale, normalize
+    )
+    bias = _scale("siglip_loss", "logit_bias", logit_bias, img.dtype)
     all_txt, offset = _gather(txt, axis_name)
     logits = scale * _dot(img, all_txt) + bias  # (b, B)
     columns = lax.broadcasted_iota(jnp.int32, logits.shape, 1)

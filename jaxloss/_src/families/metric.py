@@ -11,11 +11,15 @@ proxy losses: ``lifted_structure_loss``, ``generalized_lifted_structure_loss``, 
 pml's default miner gives every pair (and every triplet) of the batch, so none of these losses mines: pass
 the pairs you want through ``labels``. Learnable tensors that pml's classes own (proxies, class weights,
 SoftTriple's and sub-center ArcFace's centres, MarginLoss's ``beta``) are explicit arguments here, so
-``jax.grad`` with respect to them gives pml's parameter gradients.
+``jax.grad`` with respect to them gives pml's parameter gradients. Where pml's loss returns a value that is
+already reduced (P2SGrad, threshold-consistent margin, histogram, PNP, manifold, dynamic soft margin), pml's
+reducers leave it as it is, and ``reduction='mean'`` here is that value.
 
 Shapes: ``B`` batch, ``D`` embedding size, ``C`` classes, ``M`` negative keys. Embeddings are ``(B, D)``
 floats, labels ``(B,)`` integers; two rows with the same label form a positive pair (a row is never its own
-pair), two rows with different labels a negative pair.
+pair), two rows with different labels a negative pair. Where labels are class indices (the losses with
+class weights, proxies or centres), an index outside ``[0, C)`` raises ``ValueError`` on concrete arrays
+unless the docstring says otherwise; under ``jit`` it selects no class, and :func:`jaxloss.checked` reports it.
 
 Semantics follow pytorch-metric-learning 2.9 (``pml``) with its default distance and reducer unless the
 docstring says otherwise; ``ntxent_loss`` follows ``optax.losses.ntxent`` and ``info_nce_loss`` the
@@ -32,8 +36,6 @@ positive or no negative partner.
 from __future__ import annotations
 
 import math
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,6 +44,7 @@ from jax import lax
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
+from jaxloss._src.core.embeddings import paired_views
 from jaxloss._src.core.numerics import _HIGHEST, _dot, _l2_normalize, _safe_sqrt
 from jaxloss._src.core.registry import register
 
@@ -114,19 +117,60 @@ def _classifier_example(rng: np.random.Generator):
 # shared pieces
 
 
-def _prepare(loss: str, embeddings, labels):
-    """Convert and check ``(B, D)`` embeddings and ``(B,)`` integer labels; upcast half precision."""
+def _prepare(
+    loss: str,
+    reduction: str,
+    embeddings,
+    labels,
+    *,
+    labels_name: str = "labels",
+    in_range: bool = False,
+    reductions: tuple[str, ...] = R.REDUCTIONS,
+    **centres,
+):
+    """Check ``reduction``, ``(B, D)`` float embeddings, ``(B,)`` integer labels and the float class centres
+    passed by name (``weight=``, ``proxies=``: ``(C, D)``; ``centers=``: ``(C, K, D)``); ``in_range``: labels
+    must be in ``[0, C)``. Returns the arrays in the compute dtype (half precision upcast), then the result
+    dtype."""
+    R.validate_reduction(loss, reduction, reductions)
     embeddings = V.as_float(loss, "embeddings", embeddings)
     V.check_ndim(loss, "embeddings", embeddings, (2,))
-    labels = V.as_int(loss, "labels", labels)
-    batch = embeddings.shape[0]
+    labels = V.as_int(loss, labels_name, labels)
+    batch, size = embeddings.shape
     if labels.shape != (batch,):
         raise ValueError(
-            f"{loss}: labels has shape {tuple(labels.shape)}; it must be ({batch},) (one integer label per "
-            f"row of embeddings {tuple(embeddings.shape)})"
+            f"{loss}: {labels_name} has shape {tuple(labels.shape)}; it must be ({batch},) (one integer "
+            f"label per row of embeddings {tuple(embeddings.shape)})"
         )
-    out_dtype = V.result_dtype(embeddings)
-    return embeddings.astype(V.compute_dtype(out_dtype)), labels, out_dtype
+    arrays = []
+    for name, centre in centres.items():
+        centre = V.as_float(loss, name, centre)
+        ndim = 3 if name == "centers" else 2  # (C, K, D) sub-centres, else (C, D)
+        V.check_ndim(loss, name, centre, (ndim,))
+        if centre.shape[-1] != size:
+            want = f"(C, K, {size})" if ndim == 3 else f"(C, {size})"
+            raise ValueError(
+                f"{loss}: {name} has shape {tuple(centre.shape)}; it must be {want} (class centres with the "
+                f"embedding size of embeddings {tuple(embeddings.shape)})"
+            )
+        if in_range:
+            _check_classes(loss, labels, centre.shape[0], labels_name)
+        arrays.append(centre)
+    out_dtype = V.result_dtype(embeddings, *arrays)
+    cdt = V.compute_dtype(out_dtype)
+    return (embeddings.astype(cdt), labels, *(a.astype(cdt) for a in arrays), out_dtype)
+
+
+def _positive_int(loss: str, name: str, value) -> int:
+    """An option that must be a positive Python (or NumPy) int, as a Python int."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+    V.check_option(loss, name, value, ok, "a positive int")
+    return int(value)
+
+
+def _check_classes(loss: str, labels: jax.Array, classes: int, name: str = "labels") -> None:
+    """Class indices must be in ``[0, classes)`` (checked on concrete arrays; see :func:`jaxloss.checked`)."""
+    V.data_check(loss, lambda t: (t >= 0) & (t < classes), f"{name} must be in [0, {classes})", labels)
 
 
 def _pair_masks(labels: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -156,10 +200,31 @@ def _masked_logsumexp(x: jax.Array, mask: jax.Array, *, add_one: bool = False) -
     return jnp.where(selected, jnp.log(total) + shift[:, 0], 0)
 
 
-def _cosine_matrix(embeddings: jax.Array) -> jax.Array:
-    """``(B, B)`` cosine similarities of L2-normalised rows (pml's ``CosineSimilarity``)."""
-    unit = _l2_normalize(embeddings)
-    return _dot(unit, unit)
+def _cosine_matrix(x: jax.Array, y: jax.Array | None = None) -> jax.Array:
+    """``(B, B)`` cosine similarities of L2-normalised rows (pml's ``CosineSimilarity``); ``(B, C)`` with
+    the rows of ``y``."""
+    unit = _l2_normalize(x)
+    return _dot(unit, unit if y is None else _l2_normalize(y))
+
+
+def _lp_distances(
+    x: jax.Array, y: jax.Array | None = None, *, power: int = 1, normalize: bool = True
+) -> jax.Array:
+    """pml's default ``LpDistance(normalize_embeddings=normalize, p=2, power=power)`` matrix ``(B, B')``.
+
+    Exact differences of the (L2-normalised) rows, torch's ``cdist`` for batches up to 25 rows (no
+    ``|a|^2 + |b|^2 - 2ab`` cancellation, which loses all accuracy for near-duplicate pairs). Identical rows
+    are at distance exactly 0 with a zero gradient, as in torch: XLA fuses the normalisation into the
+    difference (``x_i r_i - x_j r_j`` with an FMA), which leaves ~1e-17 and would flip AvgNonZero's count.
+    """
+    raw_y = x if y is None else y
+    xn = _l2_normalize(x) if normalize else x
+    yn = xn if y is None else (_l2_normalize(y) if normalize else y)
+    diff = xn[:, None, :] - yn[None, :, :]
+    squared = jnp.sum(diff * diff, axis=-1)
+    identical = jnp.all(x[:, None, :] == raw_y[None, :, :], axis=-1)
+    squared = jnp.where(identical, 0, squared)
+    return squared if power == 2 else _safe_sqrt(squared)
 
 
 def _torch_softplus(x: jax.Array) -> jax.Array:
@@ -168,8 +233,9 @@ def _torch_softplus(x: jax.Array) -> jax.Array:
     return jnp.where(above, x, jax.nn.softplus(jnp.where(above, 0, x)))
 
 
-def _finish(values: jax.Array, reduction: str, mean_mask: jax.Array | None, out_dtype) -> jax.Array:
-    """``'none'``: values; ``'sum'``: their sum; ``'mean'``: mean over ``mean_mask`` (all when ``None``)."""
+def _finish(values: jax.Array, reduction: str, mean_mask, out_dtype) -> jax.Array:
+    """``'none'``: values; ``'sum'``: their sum; ``'mean'``: mean over ``mean_mask`` (a boolean array; ``True``:
+    all, but 0 for no value, pml's zero loss; ``None``: the plain mean)."""
     if reduction == "none":
         out = values
     elif reduction == "sum":
@@ -179,27 +245,52 @@ def _finish(values: jax.Array, reduction: str, mean_mask: jax.Array | None, out_
     return out.astype(out_dtype)
 
 
+def _finish_parts(pos, pos_mask, neg, neg_mask, reduction: str, out_dtype, weights=(1, 1)) -> jax.Array:
+    """A loss made of a positive-pair and a negative-pair ``(B, B)`` part, ``weights`` ``(w+, w-)``:
+    ``'mean'`` adds the weighted means of the parts over their masks (pml's reducer on each part; an empty
+    part adds 0), ``'sum'`` and ``'none'`` reduce the weighted sum of the parts."""
+    w_pos, w_neg = weights
+    if reduction == "mean":
+        out = w_pos * R.masked_mean(pos, pos_mask) + w_neg * R.masked_mean(neg, neg_mask)
+        return out.astype(out_dtype)
+    return _finish(w_pos * pos + w_neg * neg, reduction, None, out_dtype)
+
+
+def _finish_positive_pairs(losses, positive, negative, reduction: str, out_dtype) -> jax.Array:
+    """``(B, B)`` losses of the positive pairs, reduced over them (pml's ``MeanReducer``); all 0 when the
+    batch has no negative pair (pml's zero loss)."""
+    pairs = positive & jnp.any(negative)
+    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+
+
+def _pair_hinges(d, labels, pos_margin, neg_margin) -> tuple[jax.Array, jax.Array]:
+    """The contrastive hinges of a ``(B, B)`` distance: ``[d - m+]_+`` on the positive pairs and
+    ``[m- - d]_+`` on the negative pairs, each 0 off its pairs."""
+    positive, negative = _pair_masks(labels)
+    pos = jnp.where(positive, jax.nn.relu(d - pos_margin), 0)
+    neg = jnp.where(negative, jax.nn.relu(neg_margin - d), 0)
+    return pos, neg
+
+
+def _radians(degrees):
+    """``(math, radians)`` for a Python number (the trigonometry stays in Python), else ``(jnp, radians)``."""
+    if isinstance(degrees, float):
+        return math, math.radians(degrees)
+    return jnp, jnp.deg2rad(degrees)
+
+
+def _onehot(labels: jax.Array, classes: int) -> jax.Array:
+    """``(B, C)`` boolean one-hot of class indices (an index outside ``[0, C)`` selects nothing)."""
+    return labels[:, None] == jnp.arange(classes)[None, :]
+
+
+def _triplet_mask(positive: jax.Array, negative: jax.Array) -> jax.Array:
+    """``(B, B, B)`` mask of the triplets ``[a, p, n]``: ``(a, p)`` a positive and ``(a, n)`` a negative pair."""
+    return positive[:, :, None] & negative[:, None, :]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # contrastive
-
-
-def _contrastive_pairs(
-    embeddings: jax.Array, labels: jax.Array, pos_margin, neg_margin, normalize: bool
-) -> tuple[jax.Array, jax.Array]:
-    """``(positive-pair losses, negative-pair losses)`` as ``(B, B)`` matrices, zero off their masks;
-    distances are Euclidean between the (normalised) rows."""
-    x = _l2_normalize(embeddings) if normalize else embeddings
-    diff = x[:, None, :] - x[None, :, :]  # exact differences: no |a|^2 + |b|^2 - 2ab cancellation
-    squared = jnp.sum(diff * diff, axis=-1)
-    # Identical rows are at distance exactly 0, as in torch: XLA fuses the normalisation into the
-    # difference (x_i r_i - x_j r_j with an FMA), which leaves ~1e-17 and would flip AvgNonZero's count.
-    identical = jnp.all(embeddings[:, None, :] == embeddings[None, :, :], axis=-1)
-    # d = 0 with a zero gradient there, as torch.cdist
-    dist = _safe_sqrt(jnp.where(identical, 0, squared))
-    positive, negative = _pair_masks(labels)
-    pos = jnp.where(positive, jax.nn.relu(dist - pos_margin), 0)
-    neg = jnp.where(negative, jax.nn.relu(neg_margin - dist), 0)
-    return pos, neg
 
 
 @register(
@@ -258,15 +349,12 @@ def contrastive_loss(
     Reference: Hadsell et al. 2006; pytorch-metric-learning 2.9 ContrastiveLoss.
     """
     name = "contrastive_loss"
-    R.validate_reduction(name, reduction)
     pos_margin = V.hyper(name, "pos_margin", pos_margin)
     neg_margin = V.hyper(name, "neg_margin", neg_margin)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
-    pos, neg = _contrastive_pairs(embeddings, labels, pos_margin, neg_margin, bool(normalize))
-    if reduction == "mean":
-        out = R.masked_mean(pos, pos > 0) + R.masked_mean(neg, neg > 0)
-        return out.astype(out_dtype)
-    return _finish(pos + neg, reduction, None, out_dtype)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
+    d = _lp_distances(embeddings, normalize=bool(normalize))
+    pos, neg = _pair_hinges(d, labels, pos_margin, neg_margin)
+    return _finish_parts(pos, pos > 0, neg, neg > 0, reduction, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -364,9 +452,8 @@ def ntxent_loss(embeddings, labels, *, temperature=0.07, reduction: str = "mean"
     Reference: Chen et al. 2020 (SimCLR); optax.losses.ntxent (optax 0.2.8); pytorch-metric-learning 2.9 NTXentLoss.
     """
     name = "ntxent_loss"
-    R.validate_reduction(name, reduction)
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     eps = jnp.finfo(out_dtype).eps
     per_pair, matches = _ntxent_pairs(embeddings, labels, temperature, eps)
     return _finish(per_pair, reduction, matches, out_dtype)
@@ -449,12 +536,7 @@ def info_nce_loss(
         "'unpaired' or 'paired'",
     )
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    query = V.as_float(name, "query", query)
-    positive_key = V.as_float(name, "positive_key", positive_key)
-    V.check_ndim(name, "query", query, (2,))
-    V.check_ndim(name, "positive_key", positive_key, (2,))
-    V.check_same_shape(name, "positive_key", positive_key, "query", query)
-    arrays = [query, positive_key]
+    query, positive_key, out_dtype = paired_views(name, "query", query, "positive_key", positive_key)
     if negative_keys is not None:
         negative_keys = V.as_float(name, "negative_keys", negative_keys)
         n, d = query.shape
@@ -473,12 +555,9 @@ def info_nce_loss(
                 f"{name}: negative_keys has shape {tuple(negative_keys.shape)}; with "
                 f"negative_mode={negative_mode!r} and query {tuple(query.shape)} it must be {want}"
             )
-        arrays.append(negative_keys)
-    out_dtype = V.result_dtype(*arrays)
-    cdt = V.compute_dtype(out_dtype)
-    query, positive_key = query.astype(cdt), positive_key.astype(cdt)
-    if negative_keys is not None:
-        negative_keys = negative_keys.astype(cdt)
+        out_dtype = V.result_dtype(out_dtype, negative_keys)  # the negatives join the type promotion
+        cdt = V.compute_dtype(out_dtype)
+        query, positive_key, negative_keys = (x.astype(cdt) for x in (query, positive_key, negative_keys))
     logits = _info_nce_logits(query, positive_key, negative_keys, negative_mode) / temperature
     log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
     if negative_keys is None:
@@ -545,9 +624,8 @@ def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, reductio
     Reference: Khosla et al. 2020; pytorch-metric-learning 2.9 SupConLoss.
     """
     name = "supervised_contrastive_loss"
-    R.validate_reduction(name, reduction)
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     values = _supcon_per_anchor(embeddings, labels, temperature)
     return _finish(values, reduction, values > 0, out_dtype)
 
@@ -613,39 +691,13 @@ def npairs_loss(embeddings, labels, *, normalize: bool = True, reduction: str = 
     Reference: Sohn 2016; pytorch-metric-learning 2.9 NPairsLoss.
     """
     name = "npairs_loss"
-    R.validate_reduction(name, reduction)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     values, is_anchor = _npairs_per_anchor(embeddings, labels, bool(normalize))
     return _finish(values, reduction, is_anchor, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # ArcFace / CosFace (additive angular / cosine margin softmax)
-
-
-def _prepare_classifier(loss: str, embeddings, labels, weight):
-    embeddings = V.as_float(loss, "embeddings", embeddings)
-    V.check_ndim(loss, "embeddings", embeddings, (2,))
-    weight = V.as_float(loss, "weight", weight)
-    V.check_ndim(loss, "weight", weight, (2,))
-    if weight.shape[1] != embeddings.shape[1]:
-        raise ValueError(
-            f"{loss}: weight has shape {tuple(weight.shape)}; it must be (C, {embeddings.shape[1]}) (one "
-            f"class centre per row, the embedding size of embeddings {tuple(embeddings.shape)})"
-        )
-    labels = V.as_int(loss, "labels", labels)
-    batch, classes = embeddings.shape[0], weight.shape[0]
-    if labels.shape != (batch,):
-        raise ValueError(
-            f"{loss}: labels has shape {tuple(labels.shape)}; it must be ({batch},) (one class index per "
-            f"row of embeddings {tuple(embeddings.shape)})"
-        )
-    V.data_check(
-        loss, lambda t: (t >= 0) & (t < classes), f"labels must be in [0, {classes})", labels
-    )
-    out_dtype = V.result_dtype(embeddings, weight)
-    cdt = V.compute_dtype(out_dtype)
-    return embeddings.astype(cdt), labels, weight.astype(cdt), out_dtype
 
 
 def _margin_softmax(embeddings, labels, weight, scale, target_logit) -> jax.Array:
@@ -660,7 +712,7 @@ def _margin_softmax(embeddings, labels, weight, scale, target_logit) -> jax.Arra
 
 def _margin_softmax_of_cosine(cosine, labels, scale, target_logit) -> jax.Array:
     """:func:`_margin_softmax` from the ``(B, C)`` cosines."""
-    onehot = (labels[:, None] == jnp.arange(cosine.shape[1])[None, :]).astype(cosine.dtype)
+    onehot = _onehot(labels, cosine.shape[1]).astype(cosine.dtype)
     target = jnp.sum(cosine * onehot, axis=1)
     logits = (cosine + onehot * (target_logit(target) - target)[:, None]) * scale
     log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
@@ -674,12 +726,8 @@ def _arcface_target(margin_degrees):
     ``|c| = 1``: pml's ``acos`` has an infinite derivative there (``nan``/``inf`` gradients for an
     embedding exactly on its class centre); here the gradient is ``cos m`` instead.
     """
-    if isinstance(margin_degrees, float):
-        margin = math.radians(margin_degrees)
-        cos_m, sin_m = math.cos(margin), math.sin(margin)
-    else:
-        margin = jnp.deg2rad(margin_degrees)
-        cos_m, sin_m = jnp.cos(margin), jnp.sin(margin)
+    xp, margin = _radians(margin_degrees)
+    cos_m, sin_m = xp.cos(margin), xp.sin(margin)
 
     def target(c):
         c = jnp.clip(c, -1, 1)  # pml clamps before acos
@@ -714,8 +762,7 @@ def arcface_loss(embeddings, labels, weight, *, margin=28.6, scale=64.0, reducti
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays; under ``jit`` an index out
-        of range selects no target column, use :func:`jaxloss.checked` to catch it).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class centres (pml stores the transpose, ``W`` of shape ``(D, C)``).
       margin: the angular margin **in degrees**, as pml (default 28.6, about the paper's 0.5 rad; the
         paper's ``m = 0.5`` is ``margin=math.degrees(0.5)``).
@@ -737,10 +784,11 @@ def arcface_loss(embeddings, labels, weight, *, margin=28.6, scale=64.0, reducti
     Reference: Deng et al. 2019 (ArcFace); pytorch-metric-learning 2.9 ArcFaceLoss.
     """
     name = "arcface_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin, nonnegative=True)
     scale = V.hyper(name, "scale", scale, positive=True)
-    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    embeddings, labels, weight, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, weight=weight
+    )
     values = _margin_softmax(embeddings, labels, weight, scale, _arcface_target(margin))
     return _finish(values, reduction, None, out_dtype)
 
@@ -764,7 +812,7 @@ def cosface_loss(embeddings, labels, weight, *, margin=0.35, scale=64.0, reducti
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked as in :func:`arcface_loss`).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class centres (the transpose of pml's ``W``).
       margin: :math:`m`, subtracted from the target cosine (pml's default 0.35).
       scale: :math:`s` (pml's default 64).
@@ -784,10 +832,11 @@ def cosface_loss(embeddings, labels, weight, *, margin=0.35, scale=64.0, reducti
     Reference: Wang et al. 2018 (CosFace); pytorch-metric-learning 2.9 CosFaceLoss.
     """
     name = "cosface_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     scale = V.hyper(name, "scale", scale, positive=True)
-    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    embeddings, labels, weight, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, weight=weight
+    )
     values = _margin_softmax(embeddings, labels, weight, scale, lambda c: c - margin)
     return _finish(values, reduction, None, out_dtype)
 
@@ -878,10 +927,9 @@ def circle_loss(
     Reference: Sun et al. 2020; pytorch-metric-learning 2.9 CircleLoss; keras.losses.Circle (Keras 3).
     """
     name = "circle_loss"
-    R.validate_reduction(name, reduction)
     m = V.hyper(name, "m", m)
     gamma = V.hyper(name, "gamma", gamma, positive=True)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     values = _circle_per_anchor(embeddings, labels, m, gamma, bool(normalize), bool(detach_weights))
     return _finish(values, reduction, values > 0, out_dtype)
 
@@ -944,16 +992,12 @@ def multi_similarity_loss(
     Reference: Wang et al. 2019; pytorch-metric-learning 2.9 MultiSimilarityLoss.
     """
     name = "multi_similarity_loss"
-    R.validate_reduction(name, reduction)
     alpha = V.hyper(name, "alpha", alpha, positive=True)
     beta = V.hyper(name, "beta", beta, positive=True)
     base = V.hyper(name, "base", base)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     values = _multi_similarity_per_anchor(embeddings, labels, alpha, beta, base)
-    everyone = jnp.ones(
-        values.shape, bool
-    )  # plain mean, but 0 (pml's zero loss) for an empty batch
-    return _finish(values, reduction, everyone, out_dtype)
+    return _finish(values, reduction, True, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -976,25 +1020,11 @@ def _margin_example(rng: np.random.Generator):
     return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0]), np.array([1.2, 1.1, 0.9])), {}
 
 
-def _lp_distances(x: jax.Array, y: jax.Array | None = None, *, power: int = 1) -> jax.Array:
-    """pml's default ``LpDistance(normalize_embeddings=True, p=2, power=power)`` matrix ``(B, B')``.
-
-    Exact differences of the L2-normalised rows (torch's ``cdist`` for batches up to 25 rows); identical
-    rows are at distance exactly 0 with a zero gradient, as in :func:`_contrastive_pairs`.
-    """
-    raw_y = x if y is None else y
-    xn = _l2_normalize(x)
-    yn = xn if y is None else _l2_normalize(y)
-    diff = xn[:, None, :] - yn[None, :, :]
-    squared = jnp.sum(diff * diff, axis=-1)
-    identical = jnp.all(x[:, None, :] == raw_y[None, :, :], axis=-1)
-    squared = jnp.where(identical, 0, squared)
-    return squared if power == 2 else _safe_sqrt(squared)
-
-
-def _cosine_between(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``(B, C)`` cosine similarities of the L2-normalised rows of ``x`` and ``y`` (pml's CosineSimilarity)."""
-    return _dot(_l2_normalize(x), _l2_normalize(y))
+def _centre_cosines(embeddings: jax.Array, centers: jax.Array) -> jax.Array:
+    """``(B, C, K)`` cosines between the rows and the ``K`` centres of each class (``centers`` ``(C, K, D)``)."""
+    classes, per_class, size = centers.shape
+    flat = centers.reshape(classes * per_class, size)
+    return _cosine_matrix(embeddings, flat).reshape(-1, classes, per_class)
 
 
 def _row_lse(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -1002,30 +1032,12 @@ def _row_lse(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
     return _masked_logsumexp(x, mask), jnp.any(mask, axis=1)
 
 
-def _prepare_proxies(loss: str, embeddings, labels, proxies, *, check_labels: bool = True):
-    """``(B, D)`` embeddings, ``(B,)`` labels and ``(C, D)`` proxies (class centres)."""
-    if check_labels:
-        return _prepare_classifier(loss, embeddings, labels, proxies)
-    embeddings, labels, out_dtype = _prepare(loss, embeddings, labels)
-    proxies = V.as_float(loss, "proxies", proxies)
-    V.check_ndim(loss, "proxies", proxies, (2,))
-    if proxies.shape[1] != embeddings.shape[1]:
-        raise ValueError(
-            f"{loss}: proxies has shape {tuple(proxies.shape)}; it must be (C, {embeddings.shape[1]})"
-        )
-    out_dtype = V.result_dtype(embeddings, proxies)
-    cdt = V.compute_dtype(out_dtype)
-    return embeddings.astype(cdt), labels, proxies.astype(cdt), out_dtype
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Lifted structure
 
 
-def _lifted_pairs(embeddings, labels, neg_margin, pos_margin) -> tuple[jax.Array, jax.Array]:
-    """``(B, B)`` lifted-structure losses of the positive pairs (0 elsewhere) and the positive-pair mask."""
-    positive, negative = _pair_masks(labels)
-    d = _lp_distances(embeddings)
+def _lifted_pairs(d, negative, neg_margin, pos_margin) -> jax.Array:
+    """``(B, B)`` lifted-structure losses of every pair (those of the positive pairs are the loss)."""
     lse, has_neg = _row_lse(neg_margin - d, negative)  # per anchor: log sum_n exp(m_- - d_in)
     # log(exp(lse_i) + exp(lse_j)) over the negatives of both ends of the pair (i, j)
     a = jnp.where(has_neg, lse, -jnp.inf)
@@ -1035,9 +1047,7 @@ def _lifted_pairs(embeddings, labels, neg_margin, pos_margin) -> tuple[jax.Array
     e_j = jnp.where(has_neg[None, :], jnp.exp(lse[None, :] - shift), 0)
     either = has_neg[:, None] | has_neg[None, :]
     union = jnp.where(either, jnp.log(jnp.where(either, e_i + e_j, 1)) + shift, 0)
-    losses = jnp.square(jax.nn.relu(union + d - pos_margin)) / 2
-    any_negative = jnp.any(negative)
-    return jnp.where(positive & any_negative, losses, 0), positive & any_negative
+    return jnp.square(jax.nn.relu(union + d - pos_margin)) / 2
 
 
 @register(
@@ -1058,9 +1068,8 @@ def lifted_structure_loss(
         \\ell_{ij} = \\tfrac12 \\Big[\\log \\Big(\\sum_{n \\in N(i)} e^{m_- - d_{in}}
             + \\sum_{n \\in N(j)} e^{m_- - d_{jn}}\\Big) + d_{ij} - m_+\\Big]_+^2
 
-    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). pml's
-    default miner gives every pair of the batch (ordered, so each unordered positive pair counts twice,
-    hence the ``1/2``).
+    Oh Song et al., *Deep Metric Learning via Lifted Structured Feature Embedding* (CVPR 2016). The pairs
+    are ordered, so each unordered positive pair counts twice, hence the ``1/2``.
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -1084,12 +1093,12 @@ def lifted_structure_loss(
     Reference: Oh Song et al. 2016; pytorch-metric-learning 2.9 LiftedStructureLoss.
     """
     name = "lifted_structure_loss"
-    R.validate_reduction(name, reduction)
     neg_margin = V.hyper(name, "neg_margin", neg_margin)
     pos_margin = V.hyper(name, "pos_margin", pos_margin)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
-    losses, pairs = _lifted_pairs(embeddings, labels, neg_margin, pos_margin)
-    return _finish(losses, reduction, pairs, out_dtype)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
+    positive, negative = _pair_masks(labels)
+    losses = _lifted_pairs(_lp_distances(embeddings), negative, neg_margin, pos_margin)
+    return _finish_positive_pairs(losses, positive, negative, reduction, out_dtype)
 
 
 @register(
@@ -1112,8 +1121,7 @@ def generalized_lifted_structure_loss(
             + \\log \\sum_{n \\in N(i)} e^{m_- - d_{in}}\\Big]_+
 
     (an empty sum's log counts 0, as pml). Hermans, Beyer & Leibe, *In Defense of the Triplet Loss for
-    Person Re-Identification* (2017), after Oh Song et al. (2016). Every pair of the batch is used (pml's
-    default miner).
+    Person Re-Identification* (2017), after Oh Song et al. (2016).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -1136,17 +1144,16 @@ def generalized_lifted_structure_loss(
     Reference: Hermans et al. 2017; pytorch-metric-learning 2.9 GeneralizedLiftedStructureLoss.
     """
     name = "generalized_lifted_structure_loss"
-    R.validate_reduction(name, reduction)
     neg_margin = V.hyper(name, "neg_margin", neg_margin)
     pos_margin = V.hyper(name, "pos_margin", pos_margin)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     d = _lp_distances(embeddings)
     values = jax.nn.relu(
         _masked_logsumexp(d - pos_margin, positive) + _masked_logsumexp(neg_margin - d, negative)
     )
     values = jnp.where(jnp.any(positive | negative), values, 0)
-    return _finish(values, reduction, jnp.ones(values.shape, bool), out_dtype)
+    return _finish(values, reduction, True, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1204,10 +1211,9 @@ def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: 
     Reference: Wu et al. 2017; pytorch-metric-learning 2.9 MarginLoss.
     """
     name = "margin_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     nu = V.hyper(name, "nu", nu)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     if isinstance(beta, (int, float, np.integer, np.floating)) and not isinstance(beta, bool):
         beta = V.hyper(name, "beta", beta)
         beta_a = jnp.full(labels.shape, beta, embeddings.dtype)
@@ -1218,10 +1224,7 @@ def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: 
         per_class = beta.ndim == 1
         beta = beta.astype(embeddings.dtype)
         if per_class:
-            classes = beta.shape[0]
-            V.data_check(
-                name, lambda t: (t >= 0) & (t < classes), f"labels must be in [0, {classes})", labels
-            )
+            _check_classes(name, labels, beta.shape[0])
             beta_a = beta[labels]
         else:
             beta_a = jnp.broadcast_to(beta, labels.shape)
@@ -1234,7 +1237,7 @@ def margin_loss(embeddings, labels, beta=1.2, *, margin=0.2, nu=0.0, reduction: 
     triplets = n_pos * n_neg  # per anchor
     any_triplet = jnp.sum(triplets) > 0
     if reduction == "none":
-        valid = positive[:, :, None] & negative[:, None, :]
+        valid = _triplet_mask(positive, negative)
         out = jnp.where(valid, pos[:, :, None] + neg[:, None, :], 0)
         return out.astype(out_dtype)
     # each (a, p) hinge appears in n_neg[a] triplets, each (a, n) hinge in n_pos[a]
@@ -1306,9 +1309,8 @@ def nca_loss(embeddings, labels, *, softmax_scale=1.0, reduction: str = "mean"):
     Reference: Goldberger et al. 2005; pytorch-metric-learning 2.9 NCALoss.
     """
     name = "nca_loss"
-    R.validate_reduction(name, reduction)
     softmax_scale = V.hyper(name, "softmax_scale", softmax_scale)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     same = labels[:, None] == labels[None, :]
     values, keep = _nca_values(embeddings, embeddings, same, softmax_scale, True)
     return _finish(values, reduction, keep, out_dtype)
@@ -1352,12 +1354,9 @@ def proxy_nca_loss(embeddings, labels, proxies, *, softmax_scale=1.0, reduction:
     Reference: Movshovitz-Attias et al. 2017; pytorch-metric-learning 2.9 ProxyNCALoss.
     """
     name = "proxy_nca_loss"
-    R.validate_reduction(name, reduction)
     softmax_scale = V.hyper(name, "softmax_scale", softmax_scale)
-    embeddings, labels, proxies, out_dtype = _prepare_proxies(
-        name, embeddings, labels, proxies, check_labels=False
-    )
-    same = labels[:, None] == jnp.arange(proxies.shape[0])[None, :]
+    embeddings, labels, proxies, out_dtype = _prepare(name, reduction, embeddings, labels, proxies=proxies)
+    same = _onehot(labels, proxies.shape[0])
     values, keep = _nca_values(embeddings, proxies, same, softmax_scale, False)
     return _finish(values, reduction, keep, out_dtype)
 
@@ -1390,7 +1389,7 @@ def proxy_anchor_loss(
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       proxies: ``(C, D)`` learnable proxies (pml's ``loss.proxies``).
       margin: :math:`\\delta` (default 0.1).
       alpha: :math:`\\alpha` (default 32).
@@ -1411,13 +1410,14 @@ def proxy_anchor_loss(
     Reference: Kim et al. 2020; pytorch-metric-learning 2.9 ProxyAnchorLoss.
     """
     name = "proxy_anchor_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     alpha = V.hyper(name, "alpha", alpha)
-    embeddings, labels, proxies, out_dtype = _prepare_proxies(name, embeddings, labels, proxies)
+    embeddings, labels, proxies, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, proxies=proxies
+    )
     classes = proxies.shape[0]
-    cos_t = _cosine_between(proxies, embeddings)  # (C, B)
-    pos_mask = jnp.arange(classes)[:, None] == labels[None, :]
+    cos_t = _cosine_matrix(proxies, embeddings)  # (C, B)
+    pos_mask = _onehot(labels, classes).T  # (C, B)
     pos_term = _masked_logsumexp(alpha * (margin - cos_t), pos_mask, add_one=True)
     neg_term = _masked_logsumexp(alpha * (cos_t + margin), ~pos_mask, add_one=True)
     if reduction == "none":
@@ -1457,7 +1457,7 @@ def soft_triple_loss(
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       centers: ``(C, K, D)`` learnable centres; pml's ``loss.fc`` of shape ``(D, C * K)`` is
         ``fc.T.reshape(C, K, D)``.
       la: :math:`\\lambda`, the scale (default 20).
@@ -1479,20 +1479,17 @@ def soft_triple_loss(
     Reference: Qian et al. 2019; pytorch-metric-learning 2.9 SoftTripleLoss.
     """
     name = "soft_triple_loss"
-    R.validate_reduction(name, reduction)
     la = V.hyper(name, "la", la)
     gamma = V.hyper(name, "gamma", gamma, positive=True)
     margin = V.hyper(name, "margin", margin)
-    centers = V.as_float(name, "centers", centers)
-    V.check_ndim(name, "centers", centers, (3,))
-    classes, per_class, size = centers.shape
-    embeddings, labels, flat, out_dtype = _prepare_classifier(
-        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    embeddings, labels, centers, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, centers=centers
     )
-    sim = _cosine_between(embeddings, flat).reshape(-1, classes, per_class)
+    sim = _centre_cosines(embeddings, centers)
+    classes = centers.shape[0]
     prob = jax.nn.softmax(sim * (1.0 / gamma), axis=2)  # pml multiplies by 1 / gamma
     logits = jnp.sum(prob * sim, axis=2)
-    onehot = labels[:, None] == jnp.arange(classes)[None, :]
+    onehot = _onehot(labels, classes)
     log_probs = jax.nn.log_softmax(la * (logits - jnp.where(onehot, margin, 0)), axis=1)
     values = -jnp.sum(jnp.where(onehot, log_probs, 0), axis=1)
     return _finish(values, reduction, None, out_dtype)
@@ -1541,15 +1538,8 @@ def fast_ap_loss(embeddings, labels, *, num_bins: int = 10, reduction: str = "me
     Reference: Cakir et al. 2019; pytorch-metric-learning 2.9 FastAPLoss.
     """
     name = "fast_ap_loss"
-    R.validate_reduction(name, reduction)
-    V.check_option(
-        name,
-        "num_bins",
-        num_bins,
-        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
-        "a positive int",
-    )
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    num_bins = _positive_int(name, "num_bins", num_bins)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     d = _lp_distances(embeddings, power=2)
     delta = 4.0 / num_bins
@@ -1613,14 +1603,11 @@ def tuplet_margin_loss(embeddings, labels, *, margin=5.73, scale=64.0, reduction
     Reference: Yu & Tao 2019; pytorch-metric-learning 2.9 TupletMarginLoss.
     """
     name = "tuplet_margin_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     scale = V.hyper(name, "scale", scale)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
-    if isinstance(margin, float):
-        cos_m, sin_m = math.cos(math.radians(margin)), math.sin(math.radians(margin))
-    else:
-        cos_m, sin_m = jnp.cos(jnp.deg2rad(margin)), jnp.sin(jnp.deg2rad(margin))
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
+    xp, margin = _radians(margin)
+    cos_m, sin_m = xp.cos(margin), xp.sin(margin)
     positive, negative = _pair_masks(labels)
     s = _cosine_matrix(embeddings)
     c = jnp.clip(s, -1, 1)
@@ -1628,8 +1615,7 @@ def tuplet_margin_loss(embeddings, labels, *, margin=5.73, scale=64.0, reduction
     neg_lse, has_neg = _row_lse(scale * s, negative)  # log sum_n exp(scale s_an)
     inside = neg_lse[:, None] - scale * shifted
     losses = jnp.where(has_neg[:, None], jax.nn.softplus(inside), 0)  # log(1 + exp(.))
-    pairs = positive & jnp.any(negative)
-    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+    return _finish_positive_pairs(losses, positive, negative, reduction, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1671,9 +1657,8 @@ def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
     Reference: Zheng et al. 2020; pytorch-metric-learning 2.9 InstanceLoss.
     """
     name = "instance_loss"
-    R.validate_reduction(name, reduction)
     gamma = V.hyper(name, "gamma", gamma)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     batch = labels.shape[0]
     earlier = jnp.tril(jnp.ones((batch, batch), bool), k=-1)  # [j, k]: k < j
     first = ~jnp.any(earlier & (labels[:, None] == labels[None, :]), axis=1)  # first occurrence of its value
@@ -1726,10 +1711,10 @@ def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
     Reference: Wang et al. 2017; pytorch-metric-learning 2.9 AngularLoss.
     """
     name = "angular_loss"
-    R.validate_reduction(name, reduction)
     alpha = V.hyper(name, "alpha", alpha)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
-    t = math.tan(math.radians(alpha)) ** 2 if isinstance(alpha, float) else jnp.tan(jnp.deg2rad(alpha)) ** 2
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
+    xp, alpha = _radians(alpha)
+    t = xp.tan(alpha) ** 2
     positive, negative = _pair_masks(labels)
     unit = _l2_normalize(embeddings)
     raw = _dot(unit, embeddings)  # [a, n] = x_a_hat . x_n
@@ -1739,8 +1724,7 @@ def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
     mask = jnp.broadcast_to(negative[:, None, :], inside.shape)
     losses = _masked_logsumexp(inside.reshape(-1, inside.shape[-1]), mask.reshape(inside.shape[0] ** 2, -1),
                                add_one=True).reshape(ap.shape)
-    pairs = positive & jnp.any(negative)
-    return _finish(jnp.where(pairs, losses, 0), reduction, pairs, out_dtype)
+    return _finish_positive_pairs(losses, positive, negative, reduction, out_dtype)
 
 
 @register(
@@ -1787,19 +1771,16 @@ def intra_pair_variance_loss(
     Reference: Yu et al. 2019; pytorch-metric-learning 2.9 IntraPairVarianceLoss.
     """
     name = "intra_pair_variance_loss"
-    R.validate_reduction(name, reduction)
     pos_eps = V.hyper(name, "pos_eps", pos_eps)
     neg_eps = V.hyper(name, "neg_eps", neg_eps)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     s = _cosine_matrix(embeddings)
     mean_pos = R.masked_mean(s, positive)
     mean_neg = R.masked_mean(s, negative)
     pos = jnp.where(positive, jnp.square(jax.nn.relu((1 - pos_eps) * mean_pos - s)), 0)
     neg = jnp.where(negative, jnp.square(jax.nn.relu(s - (1 + neg_eps) * mean_neg)), 0)
-    if reduction == "mean":
-        return (R.masked_mean(pos, positive) + R.masked_mean(neg, negative)).astype(out_dtype)
-    return _finish(pos + neg, reduction, None, out_dtype)
+    return _finish_parts(pos, positive, neg, negative, reduction, out_dtype)
 
 
 @register(
@@ -1843,10 +1824,9 @@ def signal_to_noise_ratio_contrastive_loss(
     Reference: Yuan et al. 2019; pytorch-metric-learning 2.9 SignalToNoiseRatioContrastiveLoss.
     """
     name = "signal_to_noise_ratio_contrastive_loss"
-    R.validate_reduction(name, reduction)
     pos_margin = V.hyper(name, "pos_margin", pos_margin)
     neg_margin = V.hyper(name, "neg_margin", neg_margin)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     unit = _l2_normalize(embeddings)
     ddof = unit.shape[1] - 1
 
@@ -1857,12 +1837,8 @@ def signal_to_noise_ratio_contrastive_loss(
     anchor_var = var(unit)[:, None]
     # a row with no variance (zero or constant) has no SNR: pml divides by 0 (inf/nan); here by 1
     d = var(unit[:, None, :] - unit[None, :, :]) / jnp.where(anchor_var > 0, anchor_var, 1)
-    positive, negative = _pair_masks(labels)
-    pos = jnp.where(positive, jax.nn.relu(d - pos_margin), 0)
-    neg = jnp.where(negative, jax.nn.relu(neg_margin - d), 0)
-    if reduction == "mean":
-        return (R.masked_mean(pos, pos > 0) + R.masked_mean(neg, neg > 0)).astype(out_dtype)
-    return _finish(pos + neg, reduction, None, out_dtype)
+    pos, neg = _pair_hinges(d, labels, pos_margin, neg_margin)
+    return _finish_parts(pos, pos > 0, neg, neg > 0, reduction, out_dtype)
 
 
 @register(
@@ -1881,7 +1857,7 @@ def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, red
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class weights (the transpose of pml's ``W``).
       temperature: :math:`T` (default 0.05).
       reduction: ``'mean'`` (over the batch, pml's ``MeanReducer``), ``'sum'`` or ``'none'``.
@@ -1900,9 +1876,10 @@ def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, red
     Reference: Zhai & Wu 2019; pytorch-metric-learning 2.9 NormalizedSoftmaxLoss.
     """
     name = "normalized_softmax_loss"
-    R.validate_reduction(name, reduction)
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    embeddings, labels, weight, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, weight=weight
+    )
     values = _margin_softmax(embeddings, labels, weight, 1.0 / temperature, lambda c: c)
     return _finish(values, reduction, None, out_dtype)
 
@@ -1929,10 +1906,10 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class weights (the transpose of pml's ``weight``).
-      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``; pml's value is already reduced,
-        so its reducers do not change it), ``'sum'`` (the terms summed) or ``'none'`` (``(B, C)``).
+      reduction: ``'mean'`` (over all ``B * C`` terms, pml's ``MSELoss``), ``'sum'`` (the terms summed)
+        or ``'none'`` (``(B, C)``).
 
     Returns:
       A scalar, or the ``(B, C)`` squared errors for ``'none'``.
@@ -1948,8 +1925,9 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
     Reference: Zhang et al. 2019; pytorch-metric-learning 2.9 P2SGradLoss.
     """
     name = "p2s_grad_loss"
-    R.validate_reduction(name, reduction)
-    embeddings, labels, weight, out_dtype = _prepare_classifier(name, embeddings, labels, weight)
+    embeddings, labels, weight, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, weight=weight
+    )
     # torch's renorm(2, 1, 1e-5).mul(1e5), as pml applies it to its weight before each call (outside the
     # graph, so the rescaling is a constant here): rows longer than 1e-5 get norm / (norm + 1e-7)
     w_norm = lax.stop_gradient(_safe_sqrt(jnp.sum(weight * weight, axis=1, keepdims=True)))
@@ -1958,7 +1936,7 @@ def p2s_grad_loss(embeddings, labels, weight, *, reduction: str = "mean"):
     x_norm = _safe_sqrt(jnp.sum(embeddings * embeddings, axis=1, keepdims=True))
     # a zero embedding has cosine 0 (pml: 0 / 0 = nan) and a finite gradient
     cosine = jnp.clip(_dot(embeddings, unit_w) / jnp.where(x_norm > 0, x_norm, 1), -1, 1)
-    onehot = labels[:, None] == jnp.arange(weight.shape[0])[None, :]
+    onehot = _onehot(labels, weight.shape[0])
     values = jnp.square(cosine - onehot.astype(cosine.dtype))
     return _finish(values, reduction, None, out_dtype)
 
@@ -1998,9 +1976,8 @@ def threshold_consistent_margin_loss(
       lambda_minus: :math:`\\lambda_-` (default 1).
       margin_plus: :math:`m_+` (default 0.9).
       margin_minus: :math:`m_-` (default 0.5).
-      reduction: ``'mean'`` (the formula: pml's value, already reduced, so pml's reducers do not change
-        it), ``'sum'`` (the two sums, weighted by the lambdas, without the divisions) or ``'none'``
-        (``(B, B)``: the weighted selected terms).
+      reduction: ``'mean'`` (the formula, pml's value), ``'sum'`` (the two sums, weighted by the
+        lambdas, without the divisions) or ``'none'`` (``(B, B)``: the weighted selected terms).
 
     Returns:
       A scalar, or the ``(B, B)`` pair terms for ``'none'``.
@@ -2015,22 +1992,18 @@ def threshold_consistent_margin_loss(
     Reference: Zhang et al. 2023; pytorch-metric-learning 2.9 ThresholdConsistentMarginLoss.
     """
     name = "threshold_consistent_margin_loss"
-    R.validate_reduction(name, reduction)
     lambda_plus = V.hyper(name, "lambda_plus", lambda_plus)
     lambda_minus = V.hyper(name, "lambda_minus", lambda_minus)
     margin_plus = V.hyper(name, "margin_plus", margin_plus)
     margin_minus = V.hyper(name, "margin_minus", margin_minus)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     s = _cosine_matrix(embeddings)
     pos_sel = positive & (s <= margin_plus)
     neg_sel = negative & (s >= margin_minus)
     pos = jnp.where(pos_sel, margin_plus - s, 0)
     neg = jnp.where(neg_sel, s - margin_minus, 0)
-    if reduction == "mean":
-        out = lambda_plus * R.masked_mean(pos, pos_sel) + lambda_minus * R.masked_mean(neg, neg_sel)
-        return out.astype(out_dtype)
-    return _finish(lambda_plus * pos + lambda_minus * neg, reduction, None, out_dtype)
+    return _finish_parts(pos, pos_sel, neg, neg_sel, reduction, out_dtype, (lambda_plus, lambda_minus))
 
 
 @register(
@@ -2050,7 +2023,7 @@ def sub_center_arcface_loss(
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       centers: ``(C, K, D)`` sub-centres; pml's ``W`` of shape ``(D, C * K)`` is ``W.T.reshape(C, K, D)``.
       margin: the angular margin **in degrees** (default 28.6), as :func:`arcface_loss`.
       scale: the logit scale (default 64).
@@ -2071,16 +2044,12 @@ def sub_center_arcface_loss(
     Reference: Deng et al. 2020 (sub-center ArcFace); pytorch-metric-learning 2.9 SubCenterArcFaceLoss.
     """
     name = "sub_center_arcface_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin, nonnegative=True)
     scale = V.hyper(name, "scale", scale, positive=True)
-    centers = V.as_float(name, "centers", centers)
-    V.check_ndim(name, "centers", centers, (3,))
-    classes, per_class, size = centers.shape
-    embeddings, labels, flat, out_dtype = _prepare_classifier(
-        name, embeddings, labels, centers.reshape(classes * per_class, size)
+    embeddings, labels, centers, out_dtype = _prepare(
+        name, reduction, embeddings, labels, in_range=True, centers=centers
     )
-    cosine = jnp.max(_cosine_between(embeddings, flat).reshape(-1, classes, per_class), axis=2)
+    cosine = jnp.max(_centre_cosines(embeddings, centers), axis=2)
     values = _margin_softmax_of_cosine(cosine, labels, scale, _arcface_target(margin))
     return _finish(values, reduction, None, out_dtype)
 
@@ -2089,26 +2058,21 @@ def sub_center_arcface_loss(
 # multiplicative angular margin (L-Softmax, SphereFace)
 
 
-def _multiplicative_margin_logits(
-    loss: str, embeddings, labels, weight, margin, scale, *, weight_norms: bool
-) -> tuple[jax.Array, Any]:
-    """pml's ``LargeMarginSoftmaxLoss`` per-example cross entropies and the result dtype.
+def _multiplicative_margin_loss(
+    loss: str, reduction: str, embeddings, labels, weight, margin, scale, *, weight_norms: bool
+) -> jax.Array:
+    """pml's ``LargeMarginSoftmaxLoss`` (``weight_norms``) or ``SphereFaceLoss``, reduced.
 
     The target cosine :math:`c = \\cos\\theta` becomes :math:`\\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k`
     for :math:`\\theta \\in [k\\pi/m, (k+1)\\pi/m]`, with :math:`\\cos(m\\theta)` from the multiple-angle
     formula in :math:`c` (a polynomial: no ``acos`` in the gradient; :math:`k` is piecewise constant).
     Logits are ``scale * |x_i| * (|w_c| if weight_norms) * cos-or-psi``.
     """
-    V.check_option(
-        loss,
-        "margin",
-        margin,
-        isinstance(margin, (int, np.integer)) and not isinstance(margin, bool) and margin > 0,
-        "a positive int",
-    )
-    margin = int(margin)
+    margin = _positive_int(loss, "margin", margin)
     scale = V.hyper(loss, "scale", scale, positive=True)
-    embeddings, labels, weight, out_dtype = _prepare_classifier(loss, embeddings, labels, weight)
+    embeddings, labels, weight, out_dtype = _prepare(
+        loss, reduction, embeddings, labels, in_range=True, weight=weight
+    )
 
     def target_logit(c):
         sin2 = 1 - c * c
@@ -2128,7 +2092,7 @@ def _multiplicative_margin_logits(
     if weight_norms:
         magnitude = magnitude * _safe_sqrt(jnp.sum(weight * weight, axis=1))[None, :]
     values = _margin_softmax_of_cosine(cosine, labels, magnitude, target_logit)
-    return values, out_dtype
+    return _finish(values, reduction, None, out_dtype)
 
 
 @register(
@@ -2154,13 +2118,12 @@ def large_margin_softmax_loss(
         \\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k, \\ \\theta \\in [\\tfrac{k\\pi}{m}, \\tfrac{(k+1)\\pi}{m}]
 
     Liu et al., *Large-Margin Softmax Loss for Convolutional Neural Networks* (ICML 2016).
-    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml; pml's
-    default miner (none: every example) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    :math:`\\cos(m\\theta)` is the paper's multiple-angle polynomial in :math:`\\cos\\theta`, as pml.
     pml's optional weight regulariser is not part of the loss (add it to yours).
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays, as :func:`arcface_loss`).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class centres (pml's ``W`` of shape ``(D, C)`` is its transpose).
       margin: :math:`m`, a positive int (pml's default 4; 1 is the plain softmax of
         :math:`s\\|x\\|\\|w\\|\\cos\\theta`).
@@ -2182,12 +2145,9 @@ def large_margin_softmax_loss(
 
     Reference: Liu et al. 2016 (L-Softmax); pytorch-metric-learning 2.9 LargeMarginSoftmaxLoss.
     """
-    name = "large_margin_softmax_loss"
-    R.validate_reduction(name, reduction)
-    values, out_dtype = _multiplicative_margin_logits(
-        name, embeddings, labels, weight, margin, scale, weight_norms=True
+    return _multiplicative_margin_loss(
+        "large_margin_softmax_loss", reduction, embeddings, labels, weight, margin, scale, weight_norms=True
     )
-    return _finish(values, reduction, None, out_dtype)
 
 
 @register(
@@ -2202,12 +2162,11 @@ def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, r
 
     :func:`large_margin_softmax_loss` with normalised class centres: the logits are
     :math:`s \\|x_i\\| \\cos\\theta_{ic}`, the target's :math:`s \\|x_i\\| \\psi(\\theta_{i y_i})`.
-    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017); pml's default
-    miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here.
+    Liu et al., *SphereFace: Deep Hypersphere Embedding for Face Recognition* (CVPR 2017).
 
     Args:
       embeddings: ``(B, D)`` floats.
-      labels: ``(B,)`` class indices in ``[0, C)`` (checked on concrete arrays).
+      labels: ``(B,)`` class indices in ``[0, C)``.
       weight: ``(C, D)`` class centres (only their directions matter; the transpose of pml's ``W``).
       margin: :math:`m`, a positive int (pml's default 4).
       scale: :math:`s` (pml's default 1).
@@ -2226,12 +2185,9 @@ def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, r
 
     Reference: Liu et al. 2017 (SphereFace); pytorch-metric-learning 2.9 SphereFaceLoss.
     """
-    name = "sphereface_loss"
-    R.validate_reduction(name, reduction)
-    values, out_dtype = _multiplicative_margin_logits(
-        name, embeddings, labels, weight, margin, scale, weight_norms=False
+    return _multiplicative_margin_loss(
+        "sphereface_loss", reduction, embeddings, labels, weight, margin, scale, weight_norms=False
     )
-    return _finish(values, reduction, None, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -2253,11 +2209,11 @@ def batch_all_triplet_margin_loss(
     smooth_loss: bool = False,
     reduction: str = "mean",
 ):
-    """Triplet margin loss over every triplet of a labelled batch, pytorch-metric-learning's
-    ``TripletMarginLoss`` (``triplets_per_anchor='all'``).
+    """Triplet margin loss over every triplet of a labelled batch, pml's ``TripletMarginLoss``.
 
-    With :math:`d` the Euclidean distance between L2-normalised rows (pml's default ``LpDistance``), over
-    all triplets :math:`(a, p, n)` with :math:`y_p = y_a`, :math:`p \\ne a`, :math:`y_n \\ne y_a`:
+    pml's ``triplets_per_anchor='all'``: with :math:`d` the Euclidean distance between L2-normalised rows
+    (pml's default ``LpDistance``), over all triplets :math:`(a, p, n)` with :math:`y_p = y_a`,
+    :math:`p \\ne a`, :math:`y_n \\ne y_a`:
 
     .. math::
 
@@ -2267,8 +2223,7 @@ def batch_all_triplet_margin_loss(
     and with ``swap`` :math:`d_{an}` is replaced by :math:`\\min(d_{an}, d_{pn})`. Weinberger & Saul,
     *Distance Metric Learning for Large Margin Nearest Neighbor Classification* (JMLR 2009); Schroff et al.,
     *FaceNet* (CVPR 2015). Unlike :func:`triplet_margin_loss` (torch's, on given anchor/positive/negative
-    rows) the triplets are formed from the labels. pml's default miner (none: all triplets) and reducer
-    (``AvgNonZeroReducer``) are the defaults here; pml's random ``triplets_per_anchor=k`` sampling is not
+    rows) the triplets are formed from the labels. pml's random ``triplets_per_anchor=k`` sampling is not
     offered (pass a mask through ``reduction='none'`` instead).
 
     Args:
@@ -2295,15 +2250,14 @@ def batch_all_triplet_margin_loss(
     Reference: Weinberger & Saul 2009; Schroff et al. 2015; pytorch-metric-learning 2.9 TripletMarginLoss.
     """
     name = "batch_all_triplet_margin_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     for flag, value in (("swap", swap), ("smooth_loss", smooth_loss)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name}: {flag} must be a bool; got {value!r}")
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     d = _lp_distances(embeddings)
     positive, negative = _pair_masks(labels)
-    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    valid = _triplet_mask(positive, negative)
     an = d[:, None, :]
     if swap:
         an = jnp.minimum(an, d[None, :, :])  # d_pn, as pml's LpDistance.smallest_dist
@@ -2382,19 +2336,10 @@ def vicreg_loss(
     variance_mu = V.hyper(name, "variance_mu", variance_mu)
     covariance_v = V.hyper(name, "covariance_v", covariance_v)
     eps = V.hyper(name, "eps", eps, nonnegative=True)
-    z = V.as_float(name, "embeddings", embeddings)
-    z2 = V.as_float(name, "ref_emb", ref_emb)
-    V.check_ndim(name, "embeddings", z, (2,))
-    if z2.shape != z.shape:
-        raise ValueError(
-            f"{name}: ref_emb has shape {tuple(z2.shape)}; it must match embeddings {tuple(z.shape)}"
-        )
+    z, z2, out_dtype = paired_views(name, "embeddings", embeddings, "ref_emb", ref_emb)
     batch, dim = z.shape
     if batch < 2:
         raise ValueError(f"{name}: embeddings needs at least 2 rows (the variances are unbiased); got {batch}")
-    out_dtype = V.result_dtype(z, z2)
-    cdt = V.compute_dtype(out_dtype)
-    z, z2 = z.astype(cdt), z2.astype(cdt)
     reduce = jnp.mean if reduction == "mean" else jnp.sum
     invariance = invariance_lambda * reduce(jnp.mean(jnp.square(z - z2), axis=1))
     off_diagonal = ~jnp.eye(dim, dtype=bool)
@@ -2451,9 +2396,7 @@ def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "m
 
         \\ell = \\sum_r p^-_r \\, \\Phi^+_r, \\quad \\Phi^+_r = \\sum_{q \\le r} p^+_q
 
-    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016). pml's default
-    miner (none: all triplets) is the default here; pml's value is already reduced, so its reducers do not
-    change it.
+    Ustinova & Lempitsky, *Learning Deep Embeddings with Histogram Loss* (NeurIPS 2016).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2479,16 +2422,8 @@ def histogram_loss(embeddings, labels, *, n_bins: int = 100, reduction: str = "m
     Reference: Ustinova & Lempitsky 2016; pytorch-metric-learning 2.9 HistogramLoss.
     """
     name = "histogram_loss"
-    R.validate_reduction(name, reduction)
-    V.check_option(
-        name,
-        "n_bins",
-        n_bins,
-        isinstance(n_bins, (int, np.integer)) and not isinstance(n_bins, bool) and n_bins > 0,
-        "a positive int",
-    )
-    n_bins = int(n_bins)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    n_bins = _positive_int(name, "n_bins", n_bins)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     has_positive = jnp.any(positive, axis=1)
     has_negative = jnp.any(negative, axis=1)
@@ -2544,8 +2479,7 @@ def ranked_list_loss(
         \\quad w^+ = e^{T_p (d - \\alpha + m)}, \\ w^- = e^{T_n (\\alpha - d)}
 
     Wang et al., *Ranked List Loss for Deep Metric Learning* (CVPR 2019); ``Tp=0`` is the paper's
-    RLL-Simpler. pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults
-    here; pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
+    RLL-Simpler. pml's ``10^{-5}`` per pair in the denominators is kept. The weights are differentiated through,
     as in pml.
 
     Args:
@@ -2571,7 +2505,6 @@ def ranked_list_loss(
     Reference: Wang et al. 2019 (RLL); pytorch-metric-learning 2.9 RankedListLoss.
     """
     name = "ranked_list_loss"
-    R.validate_reduction(name, reduction)
     margin = V.hyper(name, "margin", margin)
     Tn = V.hyper(name, "Tn", Tn)
     Tp = V.hyper(name, "Tp", Tp)
@@ -2579,7 +2512,7 @@ def ranked_list_loss(
     if isinstance(imbalance, float):
         V.check_option(name, "imbalance", imbalance, 0 <= imbalance <= 1, "in [0, 1]")
     alpha = 1 + margin / 2 if alpha is None else V.hyper(name, "alpha", alpha)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     d = _lp_distances(embeddings)
     positive, negative = _pair_masks(labels)
     pos_sel = positive & (d > alpha - margin) & (d > 0)
@@ -2625,8 +2558,7 @@ def pnp_loss(
     :math:`[-50, 50]`, as pml) and :math:`g` the variant: ``'O'`` :math:`R`, ``'Ds'`` :math:`\\log(1 + R)`,
     ``'Dq'`` :math:`1 - (1 + R)^{-\\alpha}`, ``'Iu'`` :math:`(1 + R)\\log(1 + R)`, ``'Ib'``
     :math:`(bR - \\log(1 + bR)) / b^2`. Li et al., *Rethinking the Optimization of Average Precision: Only
-    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022). pml's default miner (none)
-    is the default here.
+    Penalizing Negative Instances before Positive Ones is Enough* (AAAI 2022).
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2635,9 +2567,8 @@ def pnp_loss(
       alpha: :math:`\\alpha` of the ``'Dq'`` variant (pml's default 1).
       anneal: the sigmoid temperature :math:`\\tau` (pml's default 0.01).
       variant: one of ``'O'`` (pml's default), ``'Ds'``, ``'Dq'``, ``'Iu'``, ``'Ib'``.
-      reduction: ``'mean'`` (over the anchors with a positive: pml's value, already reduced, so pml's
-        reducers do not change it; 0 when no anchor has a positive), ``'sum'`` (the per-anchor losses
-        summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
+      reduction: ``'mean'`` (over the anchors with a positive, pml's value; 0 when no anchor has one),
+        ``'sum'`` (the per-anchor losses summed) or ``'none'`` (``(B,)``, 0 for anchors without a positive).
 
     Returns:
       A scalar, or the ``(B,)`` per-anchor losses for ``'none'``. The ``(B, B, B)`` comparisons are
@@ -2653,13 +2584,12 @@ def pnp_loss(
     Reference: Li et al. 2022 (PNP); pytorch-metric-learning 2.9 PNPLoss.
     """
     name = "pnp_loss"
-    R.validate_reduction(name, reduction)
     if variant not in _PNP_VARIANTS:
         raise ValueError(f"{name}: variant must be one of {_PNP_VARIANTS}; got {variant!r}")
     b = V.hyper(name, "b", b, positive=True)
     alpha = V.hyper(name, "alpha", alpha)
     anneal = V.hyper(name, "anneal", anneal, positive=True)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     positive, negative = _pair_masks(labels)
     has_positive = jnp.any(positive, axis=1)
     relevant = positive | (jnp.eye(labels.shape[0], dtype=bool) & has_positive[:, None])  # P+_q
@@ -2703,8 +2633,7 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
             \\frac{1 + \\sum_{k \\in G_a, k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
                  {1 + \\sum_{k \\ne x} \\sigma_\\tau(s_{ak} - s_{ax})}
 
-    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020).
-    pml's default miner (none) and reducer (``MeanReducer`` over the batch) are the defaults here. pml
+    Brown et al., *Smooth-AP: Smoothing the Path Towards Large-Scale Image Retrieval* (ECCV 2020). pml
     requires the batch sorted by label with the same number of rows per class, and takes each class as a
     block of consecutive rows whose length is the number of classes, which is the class size only when
     the two agree (e.g. 4 classes of 4); it also stores the precisions in float32. Here the classes come
@@ -2730,9 +2659,8 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
     Reference: Brown et al. 2020 (Smooth-AP); pytorch-metric-learning 2.9 SmoothAPLoss.
     """
     name = "smooth_ap_loss"
-    R.validate_reduction(name, reduction)
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     same = labels[:, None] == labels[None, :]  # G_a, the anchor included
     others = ~jnp.eye(labels.shape[0], dtype=bool)
     s = _cosine_matrix(embeddings)
@@ -2756,7 +2684,7 @@ def _manifold_example(rng: np.random.Generator):
 
 def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
     """pml's ManifoldLoss term: ``mean_i log(1 + sum_{k != own_i, v >= 0} exp(v))``, ``v = s_ik - s_i,own + m``."""
-    onehot = own[:, None] == jnp.arange(scores.shape[1])[None, :]
+    onehot = _onehot(own, scores.shape[1])
     v = scores - jnp.sum(jnp.where(onehot, scores, 0), axis=1, keepdims=True) + margin
     keep = ~onehot & (v >= 0)  # pml sets the own proxy and negative margins to -inf: no loss, no gradient
     return jnp.mean(jnp.log1p(jnp.sum(jnp.where(keep, jnp.exp(jnp.where(keep, v, 0)), 0), axis=1)))
@@ -2788,13 +2716,12 @@ def manifold_loss(
 
     Aziere & Todorovic, *Ensemble Deep Manifold Similarity Learning using Hard Proxies* (CVPR 2019).
     The meta classes are an argument: pml draws them at random (every proxy once, the rest uniform) unless
-    they are passed as its ``indices_tuple``; the value is already reduced, so pml's reducers do not
-    change it. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever the input dtype; here it is
-    inverted in the input's precision.
+    they are passed as its ``indices_tuple``. pml inverts :math:`I - \\alpha \\bar S` in float32 whatever
+    the input dtype; here it is inverted in the input's precision.
 
     Args:
       embeddings: ``(N, D)`` floats.
-      meta_classes: ``(N,)`` proxy indices in ``[0, K)`` (checked on concrete arrays).
+      meta_classes: ``(N,)`` proxy indices in ``[0, K)``.
       proxies: ``(K, D)`` floats (pml's learnable ``proxies``).
       lambdaC: :math:`\\lambda_C \\ge 0`, the weight of the context term (pml's default 1; a finite number).
       alpha: :math:`\\alpha \\in (0, 1)`, the random walk's propagation (pml's default 0.8).
@@ -2815,25 +2742,22 @@ def manifold_loss(
     Reference: Aziere & Todorovic 2019; pytorch-metric-learning 2.9 ManifoldLoss.
     """
     name = "manifold_loss"
-    R.validate_reduction(name, reduction, ("mean", "sum"))
     lambdaC = V.hyper(name, "lambdaC", lambdaC, nonnegative=True)
     alpha = V.hyper(name, "alpha", alpha)
     margin = V.hyper(name, "margin", margin)
-    x = V.as_float(name, "embeddings", embeddings)
-    V.check_ndim(name, "embeddings", x, (2,))
-    p = V.as_float(name, "proxies", proxies)
-    V.check_ndim(name, "proxies", p, (2,))
-    if p.shape[1] != x.shape[1]:
-        raise ValueError(f"{name}: proxies has shape {tuple(p.shape)}; it must be (K, {x.shape[1]})")
-    own = V.as_int(name, "meta_classes", meta_classes)
+    x, own, p, out_dtype = _prepare(
+        name,
+        reduction,
+        embeddings,
+        meta_classes,
+        labels_name="meta_classes",
+        in_range=True,
+        reductions=("mean", "sum"),
+        proxies=proxies,
+    )
     n, k = x.shape[0], p.shape[0]
-    if own.shape != (n,):
-        raise ValueError(f"{name}: meta_classes has shape {tuple(own.shape)}; it must be ({n},)")
-    V.data_check(name, lambda t: (t >= 0) & (t < k), f"meta_classes must be in [0, {k})", own)
-    out_dtype = V.result_dtype(x, p)
-    cdt = V.compute_dtype(out_dtype)
-    nodes = jnp.concatenate([x.astype(cdt), p.astype(cdt)], axis=0)
-    eye = jnp.eye(n + k, dtype=cdt)
+    nodes = jnp.concatenate([x, p], axis=0)
+    eye = jnp.eye(n + k, dtype=x.dtype)
     s = jnp.exp(jnp.maximum(_cosine_matrix(nodes), 0) / 0.5)
     s = s - s * eye
     d_inv_half = jnp.sum(s, axis=1) ** -0.5
@@ -2841,7 +2765,7 @@ def manifold_loss(
     f = (1 - alpha) * jnp.linalg.inv(eye - alpha * s_bar)
     f_e, f_p = f[:n], f[n:]
     intrinsic = _hinged_log_sum(f_e[:, n:], own, margin)
-    context = _hinged_log_sum(_cosine_between(f_e, f_p), own, margin)
+    context = _hinged_log_sum(_cosine_matrix(f_e, f_p), own, margin)
     return (intrinsic + lambdaC * context).astype(out_dtype)
 
 
@@ -2882,8 +2806,7 @@ def dynamic_soft_margin_loss(
     Zhang & Rusinkiewicz, *Learning Local Descriptors with a CDF-Based Dynamic Soft Margin* (ICCV 2019).
     pml keeps :math:`h` in the module; here it is an argument and, with ``return_histogram=True``, a
     result: thread it through the training state. The gradient flows through the updated histogram, as in
-    pml. pml's default miner (none: all triplets) is the default; its value is already reduced (a mean), so
-    pml's reducers do not change it. pml's label-free mode (rows paired by index) is not offered.
+    pml. pml's label-free mode (rows paired by index) is not offered.
 
     Args:
       embeddings: ``(B, D)`` floats.
@@ -2911,20 +2834,12 @@ def dynamic_soft_margin_loss(
     Reference: Zhang & Rusinkiewicz 2019; pytorch-metric-learning 2.9 DynamicSoftMarginLoss.
     """
     name = "dynamic_soft_margin_loss"
-    R.validate_reduction(name, reduction)
     min_val = V.hyper(name, "min_val", min_val)
     if isinstance(min_val, float):
         V.check_option(name, "min_val", min_val, min_val < 0, "< 0")
-    V.check_option(
-        name,
-        "num_bins",
-        num_bins,
-        isinstance(num_bins, (int, np.integer)) and not isinstance(num_bins, bool) and num_bins > 0,
-        "a positive int",
-    )
-    num_bins = int(num_bins)
+    num_bins = _positive_int(name, "num_bins", num_bins)
     momentum = V.hyper(name, "momentum", momentum)
-    embeddings, labels, out_dtype = _prepare(name, embeddings, labels)
+    embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     cdt = embeddings.dtype
     if histogram is None:
         histogram = jnp.zeros(num_bins, cdt)
@@ -2938,7 +2853,7 @@ def dynamic_soft_margin_loss(
     delta = 2 * abs(min_val) / num_bins
     d = _lp_distances(embeddings)
     positive, negative = _pair_masks(labels)
-    valid = positive[:, :, None] & negative[:, None, :]  # [a, p, n]
+    valid = _triplet_mask(positive, negative)
     t = d[:, :, None] - d[:, None, :]
     position = (jnp.where(valid, t, 0) - min_val) / delta
     index = lax.stop_gradient(jnp.floor(position))
