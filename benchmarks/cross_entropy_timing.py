@@ -21,7 +21,7 @@ import optax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from jaxloss import losses as L  # noqa: E402
+from jaxloss import losses as L
 
 
 def main():

@@ -99,7 +99,7 @@ def measure(seeds: int):
                     torch_val = float(getattr(F, name)(*t_half, **kwargs).double())
                 except (RuntimeError, NotImplementedError):  # op not implemented for this dtype on CPU
                     torch_val = None
-                err = lambda v: None if v is None else abs(v - ref) / abs(ref)  # noqa: E731
+                err = lambda v, ref=ref: None if v is None else abs(v - ref) / abs(ref)
                 row = rows.setdefault(label, {})
                 for lib, v in (("jaxloss", jax_val), ("torch", torch_val)):
                     key = (half, lib)

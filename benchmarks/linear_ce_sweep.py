@@ -55,7 +55,7 @@ def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, rows=(), seed:
                 paths["materialised"] = None
             compiled = {name: _compile(opt, x, w, t) for name, opt in paths.items()}
             times = {name: [] for name in paths}
-            for name, (c, _) in compiled.items():
+            for c, _ in compiled.values():
                 _time(c, x, w)  # warm-up
             for _ in range(repeats):
                 for name, (c, _) in compiled.items():

@@ -18,38 +18,60 @@ each such difference is listed, with its reason and its test, in ``docs/optax_di
 Shape legend: ``B`` batch dimensions (any number), ``C`` classes, ``T`` time, ``N`` label length.
 """
 
-from jaxloss._src.families.segmentation import optax_binary_dice_loss as binary_dice_loss
-from jaxloss._src.families.divergence import optax_convex_kl_divergence as convex_kl_divergence
+from jaxloss._src.families.binary import (
+    optax_sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy,
+)
+from jaxloss._src.families.classification.cross_entropy import (
+    optax_poly_loss_cross_entropy as poly_loss_cross_entropy,
+)
+from jaxloss._src.families.classification.cross_entropy import optax_smooth_labels as smooth_labels
+from jaxloss._src.families.classification.cross_entropy import (
+    optax_softmax_cross_entropy as softmax_cross_entropy,
+)
+from jaxloss._src.families.classification.cross_entropy import (
+    optax_softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels,
+)
+from jaxloss._src.families.ctc import optax_ctc_loss as ctc_loss
+from jaxloss._src.families.ctc import (
+    optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs,
+)
+from jaxloss._src.families.detection import optax_sigmoid_focal_loss as sigmoid_focal_loss
 from jaxloss._src.families.distance import optax_cosine_distance as cosine_distance
 from jaxloss._src.families.distance import optax_cosine_similarity as cosine_similarity
-from jaxloss._src.families.ctc import optax_ctc_loss as ctc_loss
-from jaxloss._src.families.ctc import optax_ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
-from jaxloss._src.families.segmentation import optax_dice_loss as dice_loss
-from jaxloss._src.families.divergence import optax_generalized_kl_divergence as generalized_kl_divergence
-from jaxloss._src.families.hinge import optax_hinge_loss as hinge_loss
-from jaxloss._src.families.regression import optax_huber_loss as huber_loss
+from jaxloss._src.families.divergence import optax_convex_kl_divergence as convex_kl_divergence
+from jaxloss._src.families.divergence import (
+    optax_generalized_kl_divergence as generalized_kl_divergence,
+)
 from jaxloss._src.families.divergence import optax_kl_divergence as kl_divergence
-from jaxloss._src.families.divergence import optax_kl_divergence_with_log_targets as kl_divergence_with_log_targets
+from jaxloss._src.families.divergence import (
+    optax_kl_divergence_with_log_targets as kl_divergence_with_log_targets,
+)
+from jaxloss._src.families.fenchel_young import make_fenchel_young_loss
+from jaxloss._src.families.fenchel_young import (
+    optax_safe_softmax_cross_entropy as safe_softmax_cross_entropy,
+)
+from jaxloss._src.families.hinge import optax_hinge_loss as hinge_loss
+from jaxloss._src.families.hinge import optax_multiclass_hinge_loss as multiclass_hinge_loss
+from jaxloss._src.families.hinge import (
+    optax_multiclass_perceptron_loss as multiclass_perceptron_loss,
+)
+from jaxloss._src.families.hinge import optax_perceptron_loss as perceptron_loss
+from jaxloss._src.families.margin import optax_triplet_margin_loss as triplet_margin_loss
+from jaxloss._src.families.metric import optax_ntxent as ntxent
+from jaxloss._src.families.multiclass import (
+    optax_multiclass_sparsemax_loss as multiclass_sparsemax_loss,
+)
+from jaxloss._src.families.multiclass import optax_sparsemax_loss as sparsemax_loss
+from jaxloss._src.families.ranking import optax_ranking_softmax_loss as ranking_softmax_loss
+from jaxloss._src.families.regression import optax_huber_loss as huber_loss
 from jaxloss._src.families.regression import optax_l2_loss as l2_loss
 from jaxloss._src.families.regression import optax_log_cosh as log_cosh
-from jaxloss._src.families.fenchel_young import make_fenchel_young_loss
-from jaxloss._src.families.segmentation import optax_multiclass_generalized_dice_loss as multiclass_generalized_dice_loss
-from jaxloss._src.families.hinge import optax_multiclass_hinge_loss as multiclass_hinge_loss
-from jaxloss._src.families.hinge import optax_multiclass_perceptron_loss as multiclass_perceptron_loss
-from jaxloss._src.families.multiclass import optax_multiclass_sparsemax_loss as multiclass_sparsemax_loss
-from jaxloss._src.families.metric import optax_ntxent as ntxent
-from jaxloss._src.families.hinge import optax_perceptron_loss as perceptron_loss
-from jaxloss._src.families.classification.cross_entropy import optax_poly_loss_cross_entropy as poly_loss_cross_entropy
-from jaxloss._src.families.ranking import optax_ranking_softmax_loss as ranking_softmax_loss
-from jaxloss._src.families.fenchel_young import optax_safe_softmax_cross_entropy as safe_softmax_cross_entropy
-from jaxloss._src.families.binary import optax_sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy
-from jaxloss._src.families.detection import optax_sigmoid_focal_loss as sigmoid_focal_loss
-from jaxloss._src.families.classification.cross_entropy import optax_smooth_labels as smooth_labels
-from jaxloss._src.families.classification.cross_entropy import optax_softmax_cross_entropy as softmax_cross_entropy
-from jaxloss._src.families.classification.cross_entropy import optax_softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels
-from jaxloss._src.families.multiclass import optax_sparsemax_loss as sparsemax_loss
 from jaxloss._src.families.regression import optax_squared_error as squared_error
-from jaxloss._src.families.margin import optax_triplet_margin_loss as triplet_margin_loss
+from jaxloss._src.families.segmentation import optax_binary_dice_loss as binary_dice_loss
+from jaxloss._src.families.segmentation import optax_dice_loss as dice_loss
+from jaxloss._src.families.segmentation import (
+    optax_multiclass_generalized_dice_loss as multiclass_generalized_dice_loss,
+)
 
 __all__ = [
     "binary_dice_loss",

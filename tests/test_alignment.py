@@ -247,7 +247,7 @@ def test_kto_matches_trl(kl, reduction, n_rej, dtype, jit):
 
 def test_kto_rewards_and_kl_without_gradient():
     pc, pr, rc, rr = _sum_logps(3), _sum_logps(2), _sum_logps(3), _sum_logps(2)
-    loss, ch, rej = L.kto_loss(pc, pr, rc, rr, 0.2, beta=0.5, return_rewards=True)
+    _loss, ch, rej = L.kto_loss(pc, pr, rc, rr, 0.2, beta=0.5, return_rewards=True)
     np.testing.assert_allclose(np.asarray(ch), 0.5 * (pc - rc), rtol=1e-12)
     np.testing.assert_allclose(np.asarray(rej), 0.5 * (pr - rr), rtol=1e-12)
     assert float(jax.grad(lambda k: L.kto_loss(pc, pr, rc, rr, k))(0.3)) == 0.0
@@ -330,7 +330,7 @@ def test_papers_equations_float64():
     np.testing.assert_allclose(np.asarray(L.cpo_loss(pc, pr, -pc, reduction="none")),
                                -_log_sigmoid(beta * (pc - pr)) - pc, rtol=1e-12)
     # ORPO (Hong et al. 2024, eq. 6-7): L_SFT + lambda * -log sigmoid(log odds(y_w) / odds(y_l))
-    odds = lambda lp: np.exp(lp) / (1 - np.exp(lp))  # noqa: E731
+    odds = lambda lp: np.exp(lp) / (1 - np.exp(lp))
     l_or = -_log_sigmoid(np.log(odds(ac) / odds(ar)))
     np.testing.assert_allclose(np.asarray(L.orpo_loss(ac, ar, -ac, beta=0.2, reduction="none")),
                                -ac + 0.2 * l_or, rtol=1e-10)

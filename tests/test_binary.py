@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from jaxloss._src.core.validation import checked
 from jaxloss._src.families.binary import (
     _bce,
     _sigmoid_bce,
@@ -19,7 +20,6 @@ from jaxloss._src.families.binary import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
 )
-from jaxloss._src.core.validation import checked
 from tests.torch_parity import compare
 
 REDUCTIONS = ["none", "mean", "sum"]

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from jaxloss._src.core.validation import checked
 from jaxloss._src.families.classification.cross_entropy import (
     _class_block,
     _cross_entropy_indices,
@@ -17,7 +18,6 @@ from jaxloss._src.families.classification.cross_entropy import (
     cross_entropy,
     nll_loss,
 )
-from jaxloss._src.core.validation import checked
 from tests.torch_parity import compare
 
 REDUCTIONS = ["none", "mean", "sum"]

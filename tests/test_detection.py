@@ -257,10 +257,10 @@ def test_sigmoid_focal_kernel_matches_optax(rng):
             return fn(a, b), jax.grad(lambda a, b: jnp.sum(fn(a, b)), argnums=(0, 1))(a, b)
 
         def ref(a, b):
-            return optax.losses.sigmoid_focal_loss(a, b, alpha=alpha, gamma=gamma)  # noqa: B023 (called in this iteration)
+            return optax.losses.sigmoid_focal_loss(a, b, alpha=alpha, gamma=gamma)
 
         def got(a, b):
-            return _sigmoid_focal(a, b, alpha, gamma)  # noqa: B023 (called in this iteration)
+            return _sigmoid_focal(a, b, alpha, gamma)
 
         for dtype in (np.float64, np.float32):
             xd, td = jnp.asarray(x, dtype), jnp.asarray(t, dtype)
@@ -362,7 +362,7 @@ def test_box_losses_degenerate_and_coincident_grads(rng, fns):
     b1[5] = [0.0, 0.0, 0.0, 0.0]  # point box against a proper one
     b1[6] = [0.0, 0.0, 2.0, 0.0]  # zero height
     for red in ("none", "sum"):
-        val, vjp = jax.vjp(lambda a, b: fn(a, b, reduction=red), jnp.asarray(b1), jnp.asarray(b2))  # noqa: B023 (called in this iteration)
+        val, vjp = jax.vjp(lambda a, b: fn(a, b, reduction=red), jnp.asarray(b1), jnp.asarray(b2))
         grads = vjp(jnp.ones_like(val))
         assert np.all(np.isfinite(val))
         assert all(np.all(np.isfinite(g)) for g in grads)

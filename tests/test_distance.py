@@ -9,13 +9,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from jaxloss._src.core.registry import CATALOGUE
 from jaxloss._src.families.distance import (
     _cosine_similarity,
     _pairwise_distance,
     cosine_similarity,
     pairwise_distance,
 )
-from jaxloss._src.core.registry import CATALOGUE
 from tests.torch_parity import compare
 
 DTYPES = [np.float64, np.float32]

@@ -254,7 +254,7 @@ def test_penalty_papers_closed_form():
     """A linear critic D(x) = w.x has input gradient w: R1 = gamma/2 ||w||^2 (Mescheder et al. 2018, eq. 9),
     WGAN-GP = lambda (||w|| - 1)^2 (Gulrajani et al. 2017, Algorithm 1), for every example."""
     w = np.array([0.3, -1.2, 0.5])
-    critic = lambda x: x @ w  # noqa: E731
+    critic = lambda x: x @ w
     x = RNG.standard_normal((4, 3))
     np.testing.assert_allclose(np.asarray(L.r1_penalty(critic, x, gamma=3.0, reduction="none")),
                                np.full(4, 1.5 * w @ w), rtol=1e-12)
@@ -265,7 +265,7 @@ def test_penalty_papers_closed_form():
 
 def test_nn_objects_call_the_functions():
     params = _params(np.float64)
-    disc = lambda z: jax_mlp(params, z)  # noqa: E731
+    disc = lambda z: jax_mlp(params, z)
     real, fake, alpha = RNG.standard_normal((3, D_IN)), RNG.standard_normal((3, D_IN)), RNG.uniform(0, 1, 3)
     r, f = _outputs(4), _outputs(4)
     assert float(jnn.R1Penalty(gamma=2.0)(disc, real)) == float(L.r1_penalty(disc, real, gamma=2.0))

@@ -14,7 +14,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jaxloss._src.families.classification.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
+from jaxloss._src.families.classification.linear_cross_entropy import (
+    LinearCrossEntropyOptions,
+    linear_cross_entropy,
+)
 from tests.torch_parity import compare
 
 N, H, C = 11, 4, 7

@@ -9,8 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxloss._src.families.classification.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
 from jaxloss._src.families.classification import linear_cross_entropy_pallas as pallas_module
+from jaxloss._src.families.classification.linear_cross_entropy import (
+    LinearCrossEntropyOptions,
+    linear_cross_entropy,
+)
 from jaxloss._src.families.classification.linear_cross_entropy_pallas import linear_ce_stats
 
 N, H, V = 13, 8, 40
@@ -152,7 +155,7 @@ def test_vmap_of_grad():
     xs, ts = x[:12].reshape(2, 6, H), t[:12].reshape(2, 6)
 
     def grads(options):
-        loss = lambda x, t: linear_cross_entropy(x, w, t, options=options)  # noqa: E731
+        loss = lambda x, t: linear_cross_entropy(x, w, t, options=options)
         return jax.jit(jax.vmap(jax.grad(loss)))(xs, ts)
 
     _close(grads(PALLAS), grads(None), 1e-5, 1e-5)

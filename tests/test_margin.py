@@ -14,6 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from jaxloss._src.core.registry import CATALOGUE
+from jaxloss._src.core.validation import checked
 from jaxloss._src.families.distance import cosine_similarity
 from jaxloss._src.families.margin import (
     _triplet_margin,
@@ -25,8 +27,6 @@ from jaxloss._src.families.margin import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from jaxloss._src.core.registry import CATALOGUE
-from jaxloss._src.core.validation import checked
 from tests.torch_parity import compare
 
 DTYPES = [np.float64, np.float32]

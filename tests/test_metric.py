@@ -21,6 +21,7 @@ from pytorch_metric_learning import distances as pml_distances
 from pytorch_metric_learning import losses as pml
 from pytorch_metric_learning import reducers as pml_reducers
 
+from jaxloss._src.core.validation import checked
 from jaxloss._src.families import metric as M
 from jaxloss._src.families.metric import (
     arcface_loss,
@@ -33,7 +34,6 @@ from jaxloss._src.families.metric import (
     ntxent_loss,
     supervised_contrastive_loss,
 )
-from jaxloss._src.core.validation import checked
 from tests.torch_parity import TOL, compare
 
 DTYPES = [np.float64, np.float32]

@@ -391,7 +391,7 @@ def test_bi_tempered_edges_finite(rng):
     for t1, t2 in BT_CASES:
         if t1 > 1 and t2 < 1:
             continue  # unbounded: the loss is +inf where a labelled class has zero tempered probability
-        f = lambda a, y: bi_tempered_logistic_loss(a, y, t1=t1, t2=t2, reduction="sum")  # noqa: B023 (called in this iteration)
+        f = lambda a, y: bi_tempered_logistic_loss(a, y, t1=t1, t2=t2, reduction="sum")
         val, grads = jax.jit(jax.value_and_grad(f, (0, 1)))(a, y)
         assert np.isfinite(val), (t1, t2)
         assert all(np.all(np.isfinite(g)) for g in grads), (t1, t2)
@@ -518,9 +518,9 @@ def test_sparse_losses_hessian_and_extremes(rng):
         @jax.jit
         def run(z, big):
             return (
-                jax.hessian(lambda a: fn(a, 1))(z),  # noqa: B023 (called in this iteration)
-                jax.jacobian(mapping)(z),  # noqa: B023 (called in this iteration)
-                jax.value_and_grad(lambda a: fn(a, jnp.array([1])))(big),  # noqa: B023 (called in this iteration)
+                jax.hessian(lambda a: fn(a, 1))(z),
+                jax.jacobian(mapping)(z),
+                jax.value_and_grad(lambda a: fn(a, jnp.array([1])))(big),
             )
 
         h, jac, (val, g) = run(z, big)
@@ -567,8 +567,8 @@ def test_hinge_vs_keras(rng, keras64, which):
         np.testing.assert_allclose(
             jax.jit(lambda a, b: mine(a, b, reduction="none"))(yt, yp), ref, **tol
         )
-        g_ref = jax.grad(lambda b: jnp.sum(fn(yt, b) * cot))(jnp.asarray(yp))  # noqa: B023 (called in this iteration)
-        g = jax.grad(lambda b: jnp.sum(mine(yt, b, reduction="none") * cot))(jnp.asarray(yp))  # noqa: B023 (called in this iteration)
+        g_ref = jax.grad(lambda b: jnp.sum(fn(yt, b) * cot))(jnp.asarray(yp))
+        g = jax.grad(lambda b: jnp.sum(mine(yt, b, reduction="none") * cot))(jnp.asarray(yp))
         np.testing.assert_allclose(g, g_ref, **tol)
         for red, kred in (("mean", "sum_over_batch_size"), ("sum", "sum")):
             np.testing.assert_allclose(

@@ -112,7 +112,7 @@ def test_linear_cross_entropy_class_takes_weight_at_call_time():
     x, w, b = R.standard_normal((6, 5)), R.standard_normal((7, 5)), R.standard_normal(7)
     y = _labels(6, 7)
     ours = jnn.LinearCrossEntropyLoss(label_smoothing=0.2, reduction="sum")
-    ref = lambda x, w, y, b: torch.nn.functional.linear_cross_entropy(  # noqa: E731
+    ref = lambda x, w, y, b: torch.nn.functional.linear_cross_entropy(
         x, w, y, linear_bias=b, label_smoothing=0.2, reduction="sum"
     )
     compare(lambda *a: ours(*a), ref, [x, w, y, b], diff=(0, 1, 3))

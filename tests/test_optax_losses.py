@@ -20,8 +20,8 @@ from jax.scipy.special import logsumexp
 
 import jaxloss
 from jaxloss import optax_losses as JL
-from jaxloss._src.families.fenchel_young import make_fenchel_young_loss
 from jaxloss._src.core.registry import CATALOGUE
+from jaxloss._src.families.fenchel_young import make_fenchel_young_loss
 
 assert optax.__version__ == "0.2.8", optax.__version__
 

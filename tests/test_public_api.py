@@ -54,7 +54,7 @@ def test_every_loss_function_is_in_the_catalogue():
 def test_every_catalogue_entry_names_its_reference_and_family():
     for spec in entries():
         assert spec.reference and spec.family, spec.qualname
-        args, kwargs = spec.example(__import__("numpy").random.default_rng(0))
+        args, _kwargs = spec.example(__import__("numpy").random.default_rng(0))
         assert all(0 <= i < len(args) for i in spec.diff), spec.qualname
 
 

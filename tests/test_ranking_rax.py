@@ -198,7 +198,7 @@ def test_edges_and_half_precision(name):
         value = fn(s, y)
         grad = jax.grad(functools.partial(fn, labels=y))(s)
         assert value.shape == () and np.all(np.isfinite(grad))
-        if np.max(np.abs(s), initial=0) < 1e9 or "mse" not in name and "qr" not in name:
+        if np.max(np.abs(s), initial=0) < 1e9 or ("mse" not in name and "qr" not in name):
             assert np.isfinite(value)
     rng = np.random.default_rng(3)
     scores, labels = rng.standard_normal((3, 6)), rng.integers(0, 3, (3, 6))

@@ -17,6 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from jaxloss._src.core.validation import checked
 from jaxloss._src.families.regression import (
     _huber,
     _log_cosh,
@@ -33,7 +34,6 @@ from jaxloss._src.families.regression import (
     smooth_l1_loss,
     tweedie_nll_loss,
 )
-from jaxloss._src.core.validation import checked
 from tests.torch_parity import TOL, compare
 
 DTYPES = [np.float64, np.float32]

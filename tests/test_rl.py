@@ -122,7 +122,7 @@ def test_sequences_match_rlax(name, dtype, jit, lam_kind, stop):
         # rlax pads with jnp.zeros(n - 1) in the default dtype, so under x64 its float32 result is float64;
         # jaxloss keeps float32. Compare rlax's result cast back to float32.
         ref = theirs
-        theirs = lambda *a: ref(*a).astype(a[0].dtype)  # noqa: E731
+        theirs = lambda *a: ref(*a).astype(a[0].dtype)
     _compare(ours, theirs, args, dtype, jit=jit, kwargs=kwargs)
 
 

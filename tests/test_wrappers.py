@@ -40,7 +40,7 @@ def test_masked_mean_all_masked_is_zero_with_zero_grad():
 
 
 def test_make_loss_fn_accepts_tuple_dict_and_where():
-    apply = lambda w, x: x @ w  # noqa: E731
+    apply = lambda w, x: x @ w
     x = jnp.eye(3)
     y = jnp.array([1.0, 2.0, 3.0])
     f = jaxloss.make_loss_fn(apply, jaxloss.per_example(L.mse_loss))

@@ -421,7 +421,7 @@ def transform_identities(case: Case, *, rtol: float = 1e-8, atol: float = 1e-10)
 
     @jax.jit
     def run(d, o, tans):
-        g = lambda *d: f(d, o)  # noqa: E731
+        g = lambda *d: f(d, o)
         out, jv = jax.jvp(g, tuple(d), tuple(tans)) if d else (g(), None)
         u = jnp.ones_like(out) * 0.5 + jnp.arange(out.size, dtype=out.dtype).reshape(out.shape) / max(out.size, 1)
         vt = jax.vjp(g, *d)[1](u) if d else ()
@@ -495,7 +495,7 @@ def check_error(case: Case) -> str | None:
         case.jax_fn(*pos, **kw)
     except (ValueError, TypeError):
         return None
-    except Exception as err:  # noqa: BLE001 - reported as a problem
+    except Exception as err:
         return f"{case.id}: raised {type(err).__name__} ({err}); expected ValueError or TypeError"
     return f"{case.id}: no error; torch raises {case.error[0].__name__} matching {case.error[1]!r}"
 

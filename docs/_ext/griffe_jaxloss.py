@@ -70,7 +70,7 @@ def _runtime_doc(obj: griffe.Object) -> str | None:
         target: Any = module
         for part in obj.path[len(obj.module.path) + 1 :].split("."):
             target = getattr(target, part)
-    except Exception:  # noqa: BLE001  (anything unimportable keeps its static docstring)
+    except Exception:
         return None
     doc = getattr(target, "__doc__", None)
     return inspect.cleandoc(doc) if isinstance(doc, str) else None

@@ -7,7 +7,7 @@ cycle). The CLI, the docs generator and the generated tests read :func:`entries`
 
 from __future__ import annotations
 
-import jaxloss.losses  # noqa: F401  (importing the faces fills the registry)
+import jaxloss.losses
 import jaxloss.optax_losses  # noqa: F401
 from jaxloss._src.core.registry import CATALOGUE, LossSpec
 

@@ -6,6 +6,7 @@ two-hidden-layer MLP written in plain JAX, trained with optax's Adam on full bat
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -56,7 +57,7 @@ def _init_mlp(key, sizes):
     import jax.numpy as jnp
 
     params = []
-    for k, (m, n) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+    for k, (m, n) in zip(jax.random.split(key, len(sizes) - 1), itertools.pairwise(sizes)):
         params.append((jax.random.normal(k, (m, n)) * jnp.sqrt(2.0 / m), jnp.zeros(n)))
     return params
 

@@ -38,8 +38,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    from jaxloss.cli.check import run_checks
     from jaxloss._src.catalogue import entries
+    from jaxloss.cli.check import run_checks
 
     specs = entries(namespace=args.namespace, family=args.family)
     if args.grep:

@@ -70,7 +70,7 @@ def check_axis(loss: str, axis, ndim: int) -> None:
     axes = axis if isinstance(axis, tuple) else (axis,)
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise ValueError(f"{loss}: axis must be an int or a tuple of ints; got {axis!r}")  # noqa: TRY004 (optax: ValueError)
+            raise ValueError(f"{loss}: axis must be an int or a tuple of ints; got {axis!r}")
         if not -ndim <= a < ndim:
             raise ValueError(f"{loss}: axis {a} is out of bounds for logits with {ndim} dimensions")
 

@@ -18,8 +18,8 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
-from jaxloss._src.core.registry import register
 from jaxloss._src.core.kernels import _one_pass_kernel, _same_kind, _signed_sum
+from jaxloss._src.core.registry import register
 
 #: torch clamps each log of ``binary_cross_entropy`` at this value (aten ``binary_cross_entropy``).
 _LOG_CLAMP = -100.0

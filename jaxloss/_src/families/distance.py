@@ -16,17 +16,12 @@ Gradients follow torch's conventions exactly, including where the function has n
 
 from __future__ import annotations
 
-import functools
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.custom_derivatives import SymbolicZero
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.norms import _cosine_similarity, _pairwise_distance
 from jaxloss._src.core.registry import register
 

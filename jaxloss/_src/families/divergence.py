@@ -11,8 +11,8 @@ import numpy as np
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
 from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind
+from jaxloss._src.core.registry import register
 
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 

@@ -36,6 +36,7 @@ positive or no negative partner.
 from __future__ import annotations
 
 import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,8 +55,8 @@ __all__ = [
     "batch_all_triplet_margin_loss",
     "circle_loss",
     "contrastive_loss",
-    "dynamic_soft_margin_loss",
     "cosface_loss",
+    "dynamic_soft_margin_loss",
     "fast_ap_loss",
     "generalized_lifted_structure_loss",
     "histogram_loss",

@@ -306,7 +306,7 @@ def _pair_mse(diff: jax.Array, label_diff: jax.Array) -> tuple[jax.Array, jax.Ar
     return jnp.square(diff - label_diff), jnp.ones(diff.shape, bool)  # every pair, the diagonal too
 
 
-@functools.lru_cache(maxsize=None)  # one function per option: a stable static argument for jit
+@functools.cache  # one function per option: a stable static argument for jit
 def _quantile_pair(tau: float, squared: bool):
     def pair_fn(diff: jax.Array, label_diff: jax.Array) -> tuple[jax.Array, jax.Array]:
         under = jax.nn.relu(label_diff - diff)

@@ -26,13 +26,11 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.custom_derivatives import SymbolicZero
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.compat import optimization_barrier
-from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind, _signed_sum
+from jaxloss._src.core.kernels import _one_pass_kernel, _same_kind, _signed_sum
 from jaxloss._src.core.registry import register
 
 _LOG2 = math.log(2.0)
@@ -204,7 +202,7 @@ def _poisson_nll_value(
     return loss
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _poisson_nll_kernel(log_input: bool, full: bool):
     # same value and autodiff derivative; only the passes over memory change (see _one_pass_kernel)
     return _one_pass_kernel(

@@ -94,7 +94,7 @@ def _row_stats(x: jax.Array, v: jax.Array, axis: int, mode: str):
 def _row_stats_jvp(axis, mode, primals, tangents):
     x, v = primals
     dx, dv = (None if isinstance(t, jax.custom_derivatives.SymbolicZero) else t for t in tangents)
-    m, log_s, d = out = _row_stats(x, v, axis, mode)
+    m, log_s, _d = out = _row_stats(x, v, axis, mode)
     xb, mb, lb, vb = optimization_barrier((x, m, log_s, v))
     zero = jnp.zeros_like(m)
     d_log_s = zero if dx is None else jnp.sum(jnp.exp((xb - mb) - lb) * dx, axis=axis, keepdims=True)

@@ -18,12 +18,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxloss._src.families.classification import linear_cross_entropy_pallas as P
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.families.classification.cross_entropy import _check_indices, _check_smoothing, _cross_entropy, _shape
 from jaxloss._src.core.compat import optimization_barrier
 from jaxloss._src.core.registry import register
+from jaxloss._src.families.classification import linear_cross_entropy_pallas as P
+from jaxloss._src.families.classification.cross_entropy import (
+    _check_indices,
+    _check_smoothing,
+    _cross_entropy,
+    _shape,
+)
 
 __all__ = [
     "LinearCrossEntropyOptions",
@@ -644,7 +649,7 @@ def _index_aux_tangent(plan: _Plan, x, W, b, aux, lse, parts, da, dbeta, dw):
     """Per-row tangent of the class-index loss ``a (lse - l_t) + beta (S lse - <w, l>)`` through ``a``,
     ``beta`` and the smoothing term's class weights ``w`` (``S = sum(w)``), in closed form from the row
     statistics: ``<dw, l_n> = x_n . (W^T dw) + <b, dw>`` needs no pass over the logits."""
-    _, a, beta, _, total = aux
+    _, _a, beta, _, total = aux
     out = jnp.zeros(lse.shape, plan.acc)
     if da is not None:
         out = out + da.astype(plan.acc) * (lse - parts[0])
