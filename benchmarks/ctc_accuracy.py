@@ -33,13 +33,24 @@ def _upcast(case: O.Case) -> O.Case:
             return x.detach().double()
         return x
 
-    return O.Case(case.id + "-as-float64", case.source, case.loss, "float64", case.torch_fn, case.jax_fn,
-                  [up(v) for v in case.pos], {k: up(v) for k, v in case.kw.items()}, case.diff)
+    return O.Case(
+        case.id + "-as-float64",
+        case.source,
+        case.loss,
+        "float64",
+        case.torch_fn,
+        case.jax_fn,
+        [up(v) for v in case.pos],
+        {k: up(v) for k, v in case.kw.items()},
+        case.diff,
+    )
 
 
 def ctc_cases() -> list[O.Case]:
     cases, _ = O.all_cases()
-    return [c for c in cases if c.loss in ("ctc_loss", "CTCLoss") and c.dtype == "float32" and c.diff]
+    return [
+        c for c in cases if c.loss in ("ctc_loss", "CTCLoss") and c.dtype == "float32" and c.diff
+    ]
 
 
 def main() -> None:
@@ -52,15 +63,19 @@ def main() -> None:
         t64 = O.torch_reference(case64)["grads"]
         j64 = O.jax_value_and_vjp(case64, t32["cot"], jit=False)[1]
         err_j = max(float(np.max(np.abs(a.astype(np.float64) - b))) for a, b in zip(j32, t64))
-        err_t = max(float(np.max(np.abs(a.astype(np.float64) - b))) for a, b in zip(t32["grads"], t64))
+        err_t = max(
+            float(np.max(np.abs(a.astype(np.float64) - b))) for a, b in zip(t32["grads"], t64)
+        )
         err_64 = max(float(np.max(np.abs(a - b))) for a, b in zip(j64, t64))
         scale = max(float(np.max(np.abs(b))) for b in t64)
         worst["jaxloss"] = max(worst["jaxloss"], err_j)
         worst["torch"] = max(worst["torch"], err_t)
         worst["float64 jaxloss vs torch"] = max(worst["float64 jaxloss vs torch"], err_64)
         print(f"{case.id:44s} {scale:8.2g} {err_j:12.3g} {err_t:12.3g} {err_64:9.2g}")
-    print("max abs error of the float32 gradient against float64:",
-          ", ".join(f"{k} {v:.3g}" for k, v in worst.items()))
+    print(
+        "max abs error of the float32 gradient against float64:",
+        ", ".join(f"{k} {v:.3g}" for k, v in worst.items()),
+    )
 
 
 if __name__ == "__main__":

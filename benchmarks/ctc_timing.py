@@ -52,7 +52,10 @@ def _contenders(T, B, K, S, fresh=False):
 
     first = {}
     if fresh:
-        grads = (j_args[0], o_args[0])  # the allocator's first touch of gradient-sized buffers: untimed
+        grads = (
+            j_args[0],
+            o_args[0],
+        )  # the allocator's first touch of gradient-sized buffers: untimed
         jax.block_until_ready(jax.jit(lambda *a: [x + 1 for x in a])(*grads))
         for name, fn, args in (
             ("jaxloss ctc_loss", ours, j_args),

@@ -74,7 +74,9 @@ def run(ns, hs, vs, repeats: int, rows: int, cols: int, seed: int = 0) -> list[d
     paths = {
         "materialised": None,
         "xla": LinearCrossEntropyOptions(kernel="xla"),
-        "pallas": LinearCrossEntropyOptions(kernel="pallas", batch_chunk_size=rows, vocab_chunk_size=cols),
+        "pallas": LinearCrossEntropyOptions(
+            kernel="pallas", batch_chunk_size=rows, vocab_chunk_size=cols
+        ),
     }
     out = []
     for h in hs:
@@ -102,7 +104,9 @@ def run(ns, hs, vs, repeats: int, rows: int, cols: int, seed: int = 0) -> list[d
                         compiled[name] = (c, None if mem is None else mem.temp_size_in_bytes)
                     except Exception as e:
                         row[name] = "OOM" if "RESOURCE_EXHAUSTED" in str(e) else "error"
-                        print(f"<!-- {name} N={n} H={h} V={v}: {type(e).__name__}: {str(e)[:200]} -->")
+                        print(
+                            f"<!-- {name} N={n} H={h} V={v}: {type(e).__name__}: {str(e)[:200]} -->"
+                        )
                 times = {name: [] for name in compiled}
                 peaks = {}
                 for _ in range(repeats):
@@ -143,14 +147,20 @@ def main(argv=None):
     parser.add_argument("--h", type=int, nargs="*")
     parser.add_argument("--v", type=int, nargs="*")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--rows", type=int, default=64, help="Pallas rows per program (power of two)")
-    parser.add_argument("--cols", type=int, default=128, help="Pallas classes per step (power of two)")
+    parser.add_argument(
+        "--rows", type=int, default=64, help="Pallas rows per program (power of two)"
+    )
+    parser.add_argument(
+        "--cols", type=int, default=128, help="Pallas classes per step (power of two)"
+    )
     args = parser.parse_args(argv)
     sizes = SMALL if args.small else FULL
     ns, hs, vs = args.n or sizes["n"], args.h or sizes["h"], args.v or sizes["v"]
     repeats = 1 if args.small else args.repeats
     rows, cols = (32, 128) if args.small else (args.rows, args.cols)
-    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), bfloat16, value + gradient\n")
+    print(
+        f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), bfloat16, value + gradient\n"
+    )
     print(HEADER)
     return run(ns, hs, vs, repeats, rows, cols)
 

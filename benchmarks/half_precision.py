@@ -91,13 +91,18 @@ def measure(seeds: int):
                 t_64 = [t.double() if t.is_floating_point() else t for t in t_half]
                 ref = float(getattr(F, name)(*t_64, **kwargs))
                 j_half = [
-                    jnp.asarray(t.float().numpy()).astype(_jax_dtype(half)) if t.is_floating_point()
-                    else jnp.asarray(t.numpy()) for t in t_half
+                    jnp.asarray(t.float().numpy()).astype(_jax_dtype(half))
+                    if t.is_floating_point()
+                    else jnp.asarray(t.numpy())
+                    for t in t_half
                 ]
                 jax_val = float(jnp.asarray(getattr(L, name)(*j_half, **kwargs), jnp.float64))
                 try:
                     torch_val = float(getattr(F, name)(*t_half, **kwargs).double())
-                except (RuntimeError, NotImplementedError):  # op not implemented for this dtype on CPU
+                except (
+                    RuntimeError,
+                    NotImplementedError,
+                ):  # op not implemented for this dtype on CPU
                     torch_val = None
                 err = lambda v, ref=ref: None if v is None else abs(v - ref) / abs(ref)
                 row = rows.setdefault(label, {})
@@ -126,7 +131,9 @@ def to_markdown(rows, seeds: int) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for label, row in rows.items():
-        cells = [_fmt(row.get((h, lib))) for h in ("float16", "bfloat16") for lib in ("jaxloss", "torch")]
+        cells = [
+            _fmt(row.get((h, lib))) for h in ("float16", "bfloat16") for lib in ("jaxloss", "torch")
+        ]
         lines.append(f"| `{label}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

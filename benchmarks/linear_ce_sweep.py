@@ -28,7 +28,9 @@ from jaxloss.losses import LinearCrossEntropyOptions, linear_cross_entropy
 
 
 def _compile(options, x, w, t):
-    fn = jax.value_and_grad(lambda x, w: linear_cross_entropy(x, w, t, options=options), argnums=(0, 1))
+    fn = jax.value_and_grad(
+        lambda x, w: linear_cross_entropy(x, w, t, options=options), argnums=(0, 1)
+    )
     compiled = jax.jit(fn).lower(x, w).compile()
     return compiled, compiled.memory_analysis().temp_size_in_bytes
 
@@ -39,7 +41,9 @@ def _time(compiled, x, w) -> float:
     return time.perf_counter() - t0
 
 
-def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, rows=(), seed: int = 0) -> list[dict]:
+def run(
+    ns, vs, h: int, repeats: int, max_materialised_gb: float, rows=(), seed: int = 0
+) -> list[dict]:
     rng = np.random.default_rng(seed)
     out = []
     for n in ns:
@@ -68,8 +72,11 @@ def run(ns, vs, h: int, repeats: int, max_materialised_gb: float, rows=(), seed:
             out.append(row)
             print(_line(row), flush=True)
             for r in rows:
-                extra = dict(row, chunked_s=statistics.median(times[f"chunked_rows{r}"]),
-                             chunked_temp_mb=compiled[f"chunked_rows{r}"][1] / 1e6)
+                extra = dict(
+                    row,
+                    chunked_s=statistics.median(times[f"chunked_rows{r}"]),
+                    chunked_temp_mb=compiled[f"chunked_rows{r}"][1] / 1e6,
+                )
                 print(_line(extra).replace(f"| {v} |", f"| {v} (rows={r}) |", 1), flush=True)
     return out
 
@@ -106,10 +113,17 @@ def main(argv=None) -> None:
     p.add_argument("--h", type=int, default=512)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-materialised-gb", type=float, default=8.0)
-    p.add_argument("--rows", type=int, nargs="*", default=[],
-                   help="also time LinearCrossEntropyOptions(batch_chunk_size=r) for each r")
+    p.add_argument(
+        "--rows",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time LinearCrossEntropyOptions(batch_chunk_size=r) for each r",
+    )
     args = p.parse_args(argv)
-    print(f"backend: {jax.default_backend()}, device: {jax.devices()[0].device_kind}, float32, value+grad")
+    print(
+        f"backend: {jax.default_backend()}, device: {jax.devices()[0].device_kind}, float32, value+grad"
+    )
     print(HEADER, flush=True)
     run(args.n, args.v, args.h, args.repeats, args.max_materialised_gb, args.rows)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # a source checkout works too
+sys.path.insert(
+    0, str(pathlib.Path(__file__).resolve().parent.parent)
+)  # a source checkout works too
 
 FAMILY_TITLES = {
     "regression": "Regression",
@@ -33,7 +35,10 @@ def render() -> str:
     from jaxloss._src.catalogue import entries
 
     specs = entries()
-    families = sorted({s.family for s in specs}, key=lambda f: (list(FAMILY_TITLES).index(f) if f in FAMILY_TITLES else 99, f))
+    families = sorted(
+        {s.family for s in specs},
+        key=lambda f: (list(FAMILY_TITLES).index(f) if f in FAMILY_TITLES else 99, f),
+    )
     out = [
         "# Catalogue",
         "",
@@ -44,11 +49,18 @@ def render() -> str:
     ]
     for fam in families:
         group = [s for s in specs if s.family == fam]
-        out += [f"## {FAMILY_TITLES.get(fam, fam.title())}", "", "| loss | torch | optax | reference |", "| --- | --- | --- | --- |"]
+        out += [
+            f"## {FAMILY_TITLES.get(fam, fam.title())}",
+            "",
+            "| loss | torch | optax | reference |",
+            "| --- | --- | --- | --- |",
+        ]
         for s in group:
             torch_name = f"`F.{s.torch}`" if s.torch else ""
             optax_name = f"`optax.losses.{s.optax}`" if s.optax else ""
-            out.append(f"| [`{s.qualname}`](#{s.qualname}) | {torch_name} | {optax_name} | {s.reference} |")
+            out.append(
+                f"| [`{s.qualname}`](#{s.qualname}) | {torch_name} | {optax_name} | {s.reference} |"
+            )
         out.append("")
         for s in group:
             out += [f"::: {s.qualname}", "    options:", "      heading_level: 3", ""]

@@ -8,5 +8,6 @@ import pytest
 def rng():
     return np.random.default_rng(0)
 
+
 # Run only in its own subprocess with 8 CPU devices (tests/test_sharding.py), never imported by collection.
 collect_ignore = ["sharding_script.py"]

@@ -55,12 +55,16 @@ for spec in entries():
         ref_g = jax.grad(lambda *a: scalar(f(*a)), argnums=diff)(*single)
         out = jax.jit(f)(*sharded)
         out_g = jax.jit(jax.grad(lambda *a: scalar(f(*a)), argnums=diff))(*sharded)
-        for a, b in zip(jax.tree_util.tree_leaves((out, out_g)), jax.tree_util.tree_leaves((ref, ref_g))):
+        for a, b in zip(
+            jax.tree_util.tree_leaves((out, out_g)), jax.tree_util.tree_leaves((ref, ref_g))
+        ):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=1e-11)
         print("ok", spec.qualname)
     except Exception as err:
         failures.append(spec.qualname)
-        print("FAIL", spec.qualname, type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+        print(
+            "FAIL", spec.qualname, type(err).__name__, str(err).splitlines()[0] if str(err) else ""
+        )
 
 # Weighted / ignore_index means stay global under batch sharding.
 rng = np.random.default_rng(1)
@@ -69,7 +73,9 @@ target = rng.integers(0, 5, 16)
 target[:6] = -100  # most ignored entries sit on the first shard
 weight = rng.uniform(0.5, 2.0, 5)
 ref = L.cross_entropy(logits, target, weight=weight)
-out = jax.jit(lambda z, t: L.cross_entropy(z, t, weight=jnp.asarray(weight)))(place(logits), place(target))
+out = jax.jit(lambda z, t: L.cross_entropy(z, t, weight=jnp.asarray(weight)))(
+    place(logits), place(target)
+)
 np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-12)
 print("ok global weighted mean with ignore_index under sharding")
 
@@ -94,7 +100,9 @@ sm = jax.shard_map(
     out_specs=(P(), P()),
 )
 value, grad = jax.jit(sm)(w, x, y, where)
-ref_v, ref_g = jax.value_and_grad(lambda w: jnp.sum(jnp.where(where, (x @ w - y) ** 2, 0)) / where.sum())(w)
+ref_v, ref_g = jax.value_and_grad(
+    lambda w: jnp.sum(jnp.where(where, (x @ w - y) ** 2, 0)) / where.sum()
+)(w)
 # each device's gradient is of the global mean; psum of the per-device contributions is the full gradient
 np.testing.assert_allclose(float(value), float(ref_v), rtol=1e-12)
 np.testing.assert_allclose(np.asarray(grad), np.asarray(ref_g), rtol=1e-10)

@@ -37,11 +37,15 @@ def trl_dpo(pc, pr, rc, rr, *, beta, loss_type, label_smoothing, reference_free)
         ref_logratios = rc - rr
     logits = pi_logratios - ref_logratios
     if loss_type == "sigmoid":
-        return (-F.logsigmoid(beta * logits) * (1 - label_smoothing)
-                - F.logsigmoid(-beta * logits) * label_smoothing)
+        return (
+            -F.logsigmoid(beta * logits) * (1 - label_smoothing)
+            - F.logsigmoid(-beta * logits) * label_smoothing
+        )
     if loss_type == "robust":
-        return (-F.logsigmoid(beta * logits) * (1 - label_smoothing)
-                + F.logsigmoid(-beta * logits) * label_smoothing) / (1 - 2 * label_smoothing)
+        return (
+            -F.logsigmoid(beta * logits) * (1 - label_smoothing)
+            + F.logsigmoid(-beta * logits) * label_smoothing
+        ) / (1 - 2 * label_smoothing)
     if loss_type == "hinge":
         return torch.relu(1 - beta * logits)
     if loss_type == "ipo":
@@ -56,11 +60,15 @@ def trl_cpo(pc, pr, *, beta, loss_type, label_smoothing, simpo_gamma=None):
     if loss_type == "simpo":
         gamma_logratios = simpo_gamma / beta
         logits = logits - gamma_logratios
-        return (-F.logsigmoid(beta * logits) * (1 - label_smoothing)
-                - F.logsigmoid(-beta * logits) * label_smoothing)
+        return (
+            -F.logsigmoid(beta * logits) * (1 - label_smoothing)
+            - F.logsigmoid(-beta * logits) * label_smoothing
+        )
     if loss_type == "sigmoid":
-        return (-F.logsigmoid(beta * logits) * (1 - label_smoothing)
-                - F.logsigmoid(-beta * logits) * label_smoothing)
+        return (
+            -F.logsigmoid(beta * logits) * (1 - label_smoothing)
+            - F.logsigmoid(-beta * logits) * label_smoothing
+        )
     if loss_type == "hinge":
         return torch.relu(1 - beta * logits)
     if loss_type == "ipo":
@@ -94,7 +102,9 @@ def trl_get_batch_logps(logits, labels, average_log_prob=False, label_pad_token_
     logits = logits[:, :-1, :]
     loss_mask = labels != label_pad_token_id
     labels[labels == label_pad_token_id] = 0
-    per_token_logps = torch.gather(logits.log_softmax(-1), dim=2, index=labels.unsqueeze(2)).squeeze(2)
+    per_token_logps = torch.gather(
+        logits.log_softmax(-1), dim=2, index=labels.unsqueeze(2)
+    ).squeeze(2)
     if average_log_prob:
         return (per_token_logps * loss_mask).sum(-1) / loss_mask.sum(-1)
     return (per_token_logps * loss_mask).sum(-1)
@@ -137,13 +147,18 @@ def test_dpo_matches_trl(loss_type, ls, ref_free, reduction, dtype, jit):
     args = [_sum_logps(), _sum_logps(), _sum_logps(), _sum_logps()]
     if loss_type in ("ipo",):
         args = [_avg_logps() for _ in range(4)]
-    if loss_type == "hinge":  # pairs on both sides of the hinge's kink at beta * h = 1, away from it
+    if (
+        loss_type == "hinge"
+    ):  # pairs on both sides of the hinge's kink at beta * h = 1, away from it
         args[0] = args[1] + args[2] - args[3] + np.array([-30.0, 5.0, 15.0, 25.0, -4.0, 40.0])
     opts = dict(beta=beta, loss_type=loss_type, label_smoothing=ls, reference_free=ref_free)
     compare(
         lambda *a: L.dpo_loss(*a, reduction=reduction, **opts),
         lambda *a: _reduce_t(trl_dpo(*a, **opts), reduction),
-        args, diff=(0, 1, 2, 3), dtype=dtype, jit=jit,
+        args,
+        diff=(0, 1, 2, 3),
+        dtype=dtype,
+        jit=jit,
     )
 
 
@@ -157,12 +172,21 @@ def test_dpo_rewards_are_trls_and_carry_no_gradient():
     assert np.all(np.asarray(g) == 0)
     # reference-free without reference arrays: the reference term (and the rewards' one) is 0
     out = L.dpo_loss(pc, pr, reduction="none", reference_free=True)
-    np.testing.assert_allclose(np.asarray(out), trl_dpo(*map(torch.tensor, (pc, pr, rc, rr)), beta=0.1,
-                               loss_type="sigmoid", label_smoothing=0.0, reference_free=True).numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(out),
+        trl_dpo(
+            *map(torch.tensor, (pc, pr, rc, rr)),
+            beta=0.1,
+            loss_type="sigmoid",
+            label_smoothing=0.0,
+            reference_free=True,
+        ).numpy(),
+        rtol=1e-12,
+    )
 
 
 # --------------------------------------------------------------------------------------- SimPO / CPO
+
 
 @pytest.mark.parametrize("ls,reduction", [(0.0, "mean"), (0.1, "none"), (0.0, "sum")])
 @pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
@@ -171,12 +195,19 @@ def test_simpo_matches_trl_cpo_simpo(ls, reduction, dtype, jit):
     compare(
         lambda *a: L.simpo_loss(*a, gamma=1.2, reduction=reduction, **opts),
         lambda *a: _reduce_t(trl_cpo(*a, loss_type="simpo", simpo_gamma=1.2, **opts), reduction),
-        [_avg_logps(), _avg_logps()], diff=(0, 1), dtype=dtype, jit=jit,
+        [_avg_logps(), _avg_logps()],
+        diff=(0, 1),
+        dtype=dtype,
+        jit=jit,
     )
 
 
-CPO_CASES = [("sigmoid", 0.0, "scalar", "mean"), ("sigmoid", 0.2, "vector", "none"),
-             ("hinge", 0.0, "scalar", "sum"), ("ipo", 0.0, None, "mean")]
+CPO_CASES = [
+    ("sigmoid", 0.0, "scalar", "mean"),
+    ("sigmoid", 0.2, "vector", "none"),
+    ("hinge", 0.0, "scalar", "sum"),
+    ("ipo", 0.0, None, "mean"),
+]
 
 
 @pytest.mark.parametrize("loss_type,ls,nll_kind,reduction", CPO_CASES)
@@ -200,11 +231,16 @@ def test_cpo_matches_trl(loss_type, ls, nll_kind, reduction, dtype, jit):
     args = [pc, pr] + ([] if nll is None else [nll])
     compare(
         lambda *a: L.cpo_loss(*a, alpha=alpha, reduction=reduction, **opts),
-        ref, args, diff=tuple(range(len(args))), dtype=dtype, jit=jit,
+        ref,
+        args,
+        diff=tuple(range(len(args))),
+        dtype=dtype,
+        jit=jit,
     )
 
 
 # --------------------------------------------------------------------------------------------- ORPO
+
 
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 @pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
@@ -215,8 +251,14 @@ def test_orpo_matches_trl(reduction, dtype, jit):
         losses = trl_orpo_ratio(pc, pr, beta=0.25)
         return nll - losses.mean() if reduction == "mean" else nll - losses
 
-    compare(lambda *a: L.orpo_loss(*a, beta=0.25, reduction=reduction), ref, [pc, pr, nll],
-            diff=(0, 1, 2), dtype=dtype, jit=jit)
+    compare(
+        lambda *a: L.orpo_loss(*a, beta=0.25, reduction=reduction),
+        ref,
+        [pc, pr, nll],
+        diff=(0, 1, 2),
+        dtype=dtype,
+        jit=jit,
+    )
 
 
 def test_orpo_stable_near_zero_log_prob():
@@ -231,7 +273,10 @@ def test_orpo_stable_near_zero_log_prob():
 
 # ---------------------------------------------------------------------------------------------- KTO
 
-@pytest.mark.parametrize("kl,reduction,n_rej", [(0.7, "mean", 4), (-0.4, "none", 3), (2.0, "sum", 0)])
+
+@pytest.mark.parametrize(
+    "kl,reduction,n_rej", [(0.7, "mean", 4), (-0.4, "none", 3), (2.0, "sum", 0)]
+)
 @pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
 def test_kto_matches_trl(kl, reduction, n_rej, dtype, jit):
     n_ch = 5
@@ -241,7 +286,10 @@ def test_kto_matches_trl(kl, reduction, n_rej, dtype, jit):
     compare(
         lambda *a: L.kto_loss(*a, reduction=reduction, **opts),
         lambda *a: _reduce_t(trl_kto(*a, **opts), reduction),
-        [pc, pr, rc, rr, np.array(kl)], diff=(0, 1, 2, 3, 4), dtype=dtype, jit=jit,
+        [pc, pr, rc, rr, np.array(kl)],
+        diff=(0, 1, 2, 3, 4),
+        dtype=dtype,
+        jit=jit,
     )
 
 
@@ -254,6 +302,7 @@ def test_kto_rewards_and_kl_without_gradient():
 
 
 # ------------------------------------------------------------------------------- sequence_log_probs
+
 
 @pytest.mark.parametrize("average", [False, True])
 @pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float32, True)])
@@ -269,8 +318,14 @@ def test_sequence_log_probs_matches_trl_get_batch_logps(average, dtype, jit):
         shifted = labels[:, 1:]
         return L.sequence_log_probs(logits[:, :-1], shifted, shifted != -100, average=average)
 
-    compare(ours, lambda lg, lb: trl_get_batch_logps(lg, lb, average), [logits, labels], diff=(0,),
-            dtype=dtype, jit=jit)
+    compare(
+        ours,
+        lambda lg, lb: trl_get_batch_logps(lg, lb, average),
+        [logits, labels],
+        diff=(0,),
+        dtype=dtype,
+        jit=jit,
+    )
 
 
 def test_sequence_log_probs_defaults_weights_and_empty_mask():
@@ -278,9 +333,12 @@ def test_sequence_log_probs_defaults_weights_and_empty_mask():
     labels = RNG.integers(0, 5, (2, 4))
     logp = jax.nn.log_softmax(logits, axis=-1)
     tok = np.take_along_axis(np.asarray(logp), labels[..., None], -1)[..., 0]
-    np.testing.assert_allclose(np.asarray(L.sequence_log_probs(logits, labels)), tok.sum(-1), rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(L.sequence_log_probs(logits, labels, average=True)), tok.mean(-1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.sequence_log_probs(logits, labels)), tok.sum(-1), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        np.asarray(L.sequence_log_probs(logits, labels, average=True)), tok.mean(-1), rtol=1e-12
+    )
     weights = np.array([[1.0, 0.5, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0]])
     out = L.sequence_log_probs(logits, labels, weights, average=True)
     np.testing.assert_allclose(float(out[0]), (tok[0] * weights[0]).sum() / 3.5, rtol=1e-12)
@@ -308,38 +366,65 @@ def test_papers_equations_float64():
     beta, eps = 0.1, 0.15
     h = (pc - rc) - (pr - rr)  # log pi/pi_ref (y_w) - log pi/pi_ref (y_l)
     # DPO (Rafailov et al. 2023, eq. 7)
-    np.testing.assert_allclose(np.asarray(L.dpo_loss(pc, pr, rc, rr, reduction="none")),
-                               -_log_sigmoid(beta * h), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.dpo_loss(pc, pr, rc, rr, reduction="none")),
+        -_log_sigmoid(beta * h),
+        rtol=1e-12,
+    )
     # cDPO (Mitchell 2023): the BCE against labels smoothed to 1 - eps
     cdpo = -(1 - eps) * _log_sigmoid(beta * h) - eps * _log_sigmoid(-beta * h)
-    np.testing.assert_allclose(np.asarray(L.dpo_loss(pc, pr, rc, rr, label_smoothing=eps, reduction="none")),
-                               cdpo, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.dpo_loss(pc, pr, rc, rr, label_smoothing=eps, reduction="none")),
+        cdpo,
+        rtol=1e-12,
+    )
     # robust DPO (Chowdhury et al. 2024, eq. 8)
     rdpo = ((1 - eps) * -_log_sigmoid(beta * h) - eps * -_log_sigmoid(-beta * h)) / (1 - 2 * eps)
-    np.testing.assert_allclose(np.asarray(L.dpo_loss(pc, pr, rc, rr, loss_type="robust", label_smoothing=eps,
-                                                     reduction="none")), rdpo, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(
+            L.dpo_loss(pc, pr, rc, rr, loss_type="robust", label_smoothing=eps, reduction="none")
+        ),
+        rdpo,
+        rtol=1e-12,
+    )
     # IPO (Azar et al. 2023, eq. 17): (h - 1 / (2 tau))^2
     tau = 0.4
-    np.testing.assert_allclose(np.asarray(L.dpo_loss(pc, pr, rc, rr, beta=tau, loss_type="ipo",
-                                                     reduction="none")), (h - 1 / (2 * tau)) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.dpo_loss(pc, pr, rc, rr, beta=tau, loss_type="ipo", reduction="none")),
+        (h - 1 / (2 * tau)) ** 2,
+        rtol=1e-12,
+    )
     # SimPO (Meng et al. 2024, eq. 6) with average log-probabilities
     ac, ar = _avg_logps(), _avg_logps()
-    np.testing.assert_allclose(np.asarray(L.simpo_loss(ac, ar, beta=2.5, gamma=1.4, reduction="none")),
-                               -_log_sigmoid(2.5 * ac - 2.5 * ar - 1.4), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.simpo_loss(ac, ar, beta=2.5, gamma=1.4, reduction="none")),
+        -_log_sigmoid(2.5 * ac - 2.5 * ar - 1.4),
+        rtol=1e-12,
+    )
     # CPO (Xu et al. 2024, eq. 3-4): L_prefer + L_NLL with L_NLL = -log pi(y_w)
-    np.testing.assert_allclose(np.asarray(L.cpo_loss(pc, pr, -pc, reduction="none")),
-                               -_log_sigmoid(beta * (pc - pr)) - pc, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.cpo_loss(pc, pr, -pc, reduction="none")),
+        -_log_sigmoid(beta * (pc - pr)) - pc,
+        rtol=1e-12,
+    )
     # ORPO (Hong et al. 2024, eq. 6-7): L_SFT + lambda * -log sigmoid(log odds(y_w) / odds(y_l))
     odds = lambda lp: np.exp(lp) / (1 - np.exp(lp))
     l_or = -_log_sigmoid(np.log(odds(ac) / odds(ar)))
-    np.testing.assert_allclose(np.asarray(L.orpo_loss(ac, ar, -ac, beta=0.2, reduction="none")),
-                               -ac + 0.2 * l_or, rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(L.orpo_loss(ac, ar, -ac, beta=0.2, reduction="none")),
+        -ac + 0.2 * l_or,
+        rtol=1e-10,
+    )
     # KTO (Ethayarajh et al. 2024, eq. 8): lambda_y - v(x, y), v = lambda_D sigma(beta (r - z0)) or
     # lambda_U sigma(beta (z0 - r)), z0 the (non-negative) KL estimate
     z0, lam_d, lam_u = 0.8, 1.0, 1.2
     r_d, r_u = pc - rc, pr - rr
-    expected = np.concatenate([lam_d - lam_d * _sigmoid(beta * (r_d - z0)), lam_u - lam_u * _sigmoid(beta * (z0 - r_u))])
-    out = L.kto_loss(pc, pr, rc, rr, z0, desirable_weight=lam_d, undesirable_weight=lam_u, reduction="none")
+    expected = np.concatenate(
+        [lam_d - lam_d * _sigmoid(beta * (r_d - z0)), lam_u - lam_u * _sigmoid(beta * (z0 - r_u))]
+    )
+    out = L.kto_loss(
+        pc, pr, rc, rr, z0, desirable_weight=lam_d, undesirable_weight=lam_u, reduction="none"
+    )
     np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-12)
 
 
@@ -350,20 +435,37 @@ def test_nn_objects_call_the_functions():
     pc, pr, rc, rr = (_sum_logps() for _ in range(4))
     ac, ar = _avg_logps(), _avg_logps()
     cases = [
-        (jnn.DPOLoss(beta=0.2, loss_type="robust", label_smoothing=0.1), (pc, pr, rc, rr),
-         functools.partial(L.dpo_loss, beta=0.2, loss_type="robust", label_smoothing=0.1)),
-        (jnn.SimPOLoss(beta=2.0, gamma=0.8, reduction="sum"), (ac, ar),
-         functools.partial(L.simpo_loss, beta=2.0, gamma=0.8, reduction="sum")),
-        (jnn.CPOLoss(alpha=0.5, loss_type="hinge"), (pc, pr, np.array(1.0)),
-         functools.partial(L.cpo_loss, alpha=0.5, loss_type="hinge")),
-        (jnn.ORPOLoss(beta=0.3, reduction="none"), (ac, ar, np.array(0.5)),
-         functools.partial(L.orpo_loss, beta=0.3, reduction="none")),
-        (jnn.KTOLoss(undesirable_weight=1.2), (pc, pr, rc, rr, 0.1),
-         functools.partial(L.kto_loss, undesirable_weight=1.2)),
+        (
+            jnn.DPOLoss(beta=0.2, loss_type="robust", label_smoothing=0.1),
+            (pc, pr, rc, rr),
+            functools.partial(L.dpo_loss, beta=0.2, loss_type="robust", label_smoothing=0.1),
+        ),
+        (
+            jnn.SimPOLoss(beta=2.0, gamma=0.8, reduction="sum"),
+            (ac, ar),
+            functools.partial(L.simpo_loss, beta=2.0, gamma=0.8, reduction="sum"),
+        ),
+        (
+            jnn.CPOLoss(alpha=0.5, loss_type="hinge"),
+            (pc, pr, np.array(1.0)),
+            functools.partial(L.cpo_loss, alpha=0.5, loss_type="hinge"),
+        ),
+        (
+            jnn.ORPOLoss(beta=0.3, reduction="none"),
+            (ac, ar, np.array(0.5)),
+            functools.partial(L.orpo_loss, beta=0.3, reduction="none"),
+        ),
+        (
+            jnn.KTOLoss(undesirable_weight=1.2),
+            (pc, pr, rc, rr, 0.1),
+            functools.partial(L.kto_loss, undesirable_weight=1.2),
+        ),
     ]
     for obj, args, fn in cases:
         np.testing.assert_array_equal(np.asarray(obj(*args)), np.asarray(fn(*args)))
-        assert obj == type(obj)(**{f: getattr(obj, f) for f in obj.__dataclass_fields__}) and hash(obj)
+        assert obj == type(obj)(**{f: getattr(obj, f) for f in obj.__dataclass_fields__}) and hash(
+            obj
+        )
     with pytest.raises(ValueError, match="DPOLoss: reduction"):
         jnn.DPOLoss(reduction="avg")
 
@@ -374,28 +476,56 @@ _P = _sum_logps(3)
 BAD = [
     ("dpo_loss", lambda: L.dpo_loss(_P, _P, _P, _P, loss_type="kto"), ValueError, "loss_type"),
     ("dpo_loss", lambda: L.dpo_loss(_P, _P, _P, _P, beta=0.0), ValueError, "beta"),
-    ("dpo_loss", lambda: L.dpo_loss(_P, _P, _P, _P, loss_type="robust", label_smoothing=0.5), ValueError,
-     "label_smoothing"),
-    ("dpo_loss", lambda: L.dpo_loss(_P, _P, _P, _P, loss_type="hinge", label_smoothing=0.1), ValueError,
-     "label_smoothing"),
+    (
+        "dpo_loss",
+        lambda: L.dpo_loss(_P, _P, _P, _P, loss_type="robust", label_smoothing=0.5),
+        ValueError,
+        "label_smoothing",
+    ),
+    (
+        "dpo_loss",
+        lambda: L.dpo_loss(_P, _P, _P, _P, loss_type="hinge", label_smoothing=0.1),
+        ValueError,
+        "label_smoothing",
+    ),
     ("dpo_loss", lambda: L.dpo_loss(_P, _P), ValueError, "reference_chosen_logps"),
     ("dpo_loss", lambda: L.dpo_loss(_P, _P[:2], _P, _P), ValueError, "policy_rejected_logps"),
     ("dpo_loss", lambda: L.dpo_loss(_P.astype(int), _P, _P, _P), TypeError, "policy_chosen_logps"),
-    ("dpo_loss", lambda: L.dpo_loss(_P, _P, _P, _P, reduction="batchmean"), ValueError, "reduction"),
-    ("simpo_loss", lambda: L.simpo_loss(_P, _P, label_smoothing=0.7), ValueError, "label_smoothing"),
+    (
+        "dpo_loss",
+        lambda: L.dpo_loss(_P, _P, _P, _P, reduction="batchmean"),
+        ValueError,
+        "reduction",
+    ),
+    (
+        "simpo_loss",
+        lambda: L.simpo_loss(_P, _P, label_smoothing=0.7),
+        ValueError,
+        "label_smoothing",
+    ),
     ("cpo_loss", lambda: L.cpo_loss(_P, _P, np.ones(2)), ValueError, "policy_nll_loss"),
     ("cpo_loss", lambda: L.cpo_loss(_P, _P, loss_type="robust"), ValueError, "loss_type"),
     ("orpo_loss", lambda: L.orpo_loss(_P, _P, beta=-1.0), ValueError, "beta"),
     ("kto_loss", lambda: L.kto_loss(_P, _P, _P[:2], _P, 0.1), ValueError, "reference_chosen_logps"),
     ("kto_loss", lambda: L.kto_loss(_P, _P, _P, _P, np.ones(2)), ValueError, "kl"),
-    ("sequence_log_probs", lambda: L.sequence_log_probs(np.ones((2, 3, 4)), np.ones((2, 4), int)), ValueError,
-     "labels"),
-    ("sequence_log_probs", lambda: L.sequence_log_probs(np.ones((2, 3, 4)), np.ones((2, 3), int), np.ones((2, 4))),
-     ValueError, "mask"),
+    (
+        "sequence_log_probs",
+        lambda: L.sequence_log_probs(np.ones((2, 3, 4)), np.ones((2, 4), int)),
+        ValueError,
+        "labels",
+    ),
+    (
+        "sequence_log_probs",
+        lambda: L.sequence_log_probs(np.ones((2, 3, 4)), np.ones((2, 3), int), np.ones((2, 4))),
+        ValueError,
+        "mask",
+    ),
 ]
 
 
-@pytest.mark.parametrize("loss,call,exc,argname", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "loss,call,exc,argname", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_input_raises_named_errors(loss, call, exc, argname):
     with pytest.raises(exc, match=argname) as info:
         call()

@@ -50,7 +50,9 @@ def torch_clip(image, text, log_scale, normalize=True, reduction="mean"):
     logits_per_image = scale * image @ text.T
     logits_per_text = scale * text @ image.T
     if reduction == "mean":  # open_clip's ClipLoss
-        return (TF.cross_entropy(logits_per_image, labels) + TF.cross_entropy(logits_per_text, labels)) / 2
+        return (
+            TF.cross_entropy(logits_per_image, labels) + TF.cross_entropy(logits_per_text, labels)
+        ) / 2
     per_pair = (
         TF.cross_entropy(logits_per_image, labels, reduction="none")
         + TF.cross_entropy(logits_per_text, labels, reduction="none")
@@ -113,14 +115,21 @@ def test_extreme_scales_stay_finite():
     image, text = _pair(np.random.default_rng(3), b=4, d=3)
     for log_scale, bias in [(np.log(1e4), 0.0), (np.log(100.0), -1e3)]:
         compare(clip_loss, torch_clip, [image, text, np.array(log_scale)], diff=(0, 1, 2))
-        compare(siglip_loss, torch_siglip, [image, text, np.array(log_scale), np.array(bias)], diff=(0, 1, 2, 3))
+        compare(
+            siglip_loss,
+            torch_siglip,
+            [image, text, np.array(log_scale), np.array(bias)],
+            diff=(0, 1, 2, 3),
+        )
 
 
 def test_zero_embedding_has_finite_gradients():
     image, text = _pair(np.random.default_rng(4), b=3, d=4)
     image[1] = 0.0
     compare(clip_loss, torch_clip, [image, text, np.array(2.0)], diff=(0, 1, 2))
-    compare(siglip_loss, torch_siglip, [image, text, np.array(2.0), np.array(-1.0)], diff=(0, 1, 2, 3))
+    compare(
+        siglip_loss, torch_siglip, [image, text, np.array(2.0), np.array(-1.0)], diff=(0, 1, 2, 3)
+    )
 
 
 def test_half_precision_computes_in_float32():
@@ -137,7 +146,9 @@ def test_half_precision_computes_in_float32():
 def test_nn_objects_call_the_functions():
     image, text = _pair(np.random.default_rng(6))
     np.testing.assert_allclose(
-        jnn.ClipLoss(reduction="sum")(image, text, 1.0), clip_loss(image, text, 1.0, reduction="sum"), rtol=1e-12
+        jnn.ClipLoss(reduction="sum")(image, text, 1.0),
+        clip_loss(image, text, 1.0, reduction="sum"),
+        rtol=1e-12,
     )
     np.testing.assert_allclose(
         jnn.SigLipLoss(normalize=False)(image, text, 1.0, -2.0),
@@ -150,14 +161,35 @@ def test_nn_objects_call_the_functions():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 5)), 1.0), "clip_loss: text_embeds has shape"),
+        (
+            lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 5)), 1.0),
+            "clip_loss: text_embeds has shape",
+        ),
         (lambda: clip_loss(np.zeros(4), np.zeros(4), 1.0), "clip_loss: image_embeds must be 2-D"),
-        (lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), np.zeros(2)), "clip_loss: logit_scale must be a scalar"),
-        (lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, reduction="avg"), "clip_loss: reduction"),
-        (lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, axis_name=3), "clip_loss: axis_name"),
-        (lambda: siglip_loss(np.zeros((3, 4)), np.zeros((2, 4)), 1.0, 0.0), "siglip_loss: text_embeds has shape"),
-        (lambda: siglip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, np.zeros(3)), "siglip_loss: logit_bias must be"),
-        (lambda: siglip_loss(np.zeros((3, 4)), np.zeros((3, 4)), float("nan"), 0.0), "siglip_loss: logit_scale"),
+        (
+            lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), np.zeros(2)),
+            "clip_loss: logit_scale must be a scalar",
+        ),
+        (
+            lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, reduction="avg"),
+            "clip_loss: reduction",
+        ),
+        (
+            lambda: clip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, axis_name=3),
+            "clip_loss: axis_name",
+        ),
+        (
+            lambda: siglip_loss(np.zeros((3, 4)), np.zeros((2, 4)), 1.0, 0.0),
+            "siglip_loss: text_embeds has shape",
+        ),
+        (
+            lambda: siglip_loss(np.zeros((3, 4)), np.zeros((3, 4)), 1.0, np.zeros(3)),
+            "siglip_loss: logit_bias must be",
+        ),
+        (
+            lambda: siglip_loss(np.zeros((3, 4)), np.zeros((3, 4)), float("nan"), 0.0),
+            "siglip_loss: logit_scale",
+        ),
     ],
 )
 def test_bad_inputs_raise_value_error_naming_the_loss(call, match):
@@ -213,11 +245,18 @@ print("done")
 
 
 def test_sharded_forms_equal_the_single_device_loss():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu"
+    )
     root = pathlib.Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     proc = subprocess.run(
-        [sys.executable, "-c", _SHARDED_SCRIPT], capture_output=True, text=True, env=env, timeout=600, cwd=root
+        [sys.executable, "-c", _SHARDED_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=root,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert proc.stdout.count("ok ") == 8 and "done" in proc.stdout, proc.stdout

@@ -519,12 +519,18 @@ def _torch_registry_ctc_inputs():
     samples += [*op.reference_inputs("cpu", torch.float32, requires_grad=True)]
     found = [((s.input, *s.args), s.kwargs.get("zero_infinity", False)) for s in samples]
     (mod,) = [m for m in module_db if m.module_cls is torch.nn.CTCLoss]
-    for mi in mod.module_inputs_func(mod, device="cpu", dtype=torch.float32, requires_grad=True, training=True):
+    for mi in mod.module_inputs_func(
+        mod, device="cpu", dtype=torch.float32, requires_grad=True, training=True
+    ):
         assert not mi.constructor_input.args and not mi.forward_input.kwargs
-        found.append((mi.forward_input.args, mi.constructor_input.kwargs.get("zero_infinity", False)))
+        found.append(
+            (mi.forward_input.args, mi.constructor_input.kwargs.get("zero_infinity", False))
+        )
     out = {}
     for args, zero_inf in found:
-        arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else np.asarray(a) for a in args]
+        arrays = [
+            a.detach().numpy() if isinstance(a, torch.Tensor) else np.asarray(a) for a in args
+        ]
         key = (*(a.tobytes() + str(a.shape).encode() for a in arrays), zero_inf)
         out[key] = (*arrays, zero_inf)
     return list(out.values())
@@ -540,7 +546,9 @@ def test_float32_gradient_against_float64_on_torch_inputs():
 
     @functools.partial(jax.jit, static_argnums=5)  # one compilation per shape: 42 cases in seconds
     def jax_vjp(lp, targets, il, tl, cot, zero_inf):
-        out, vjp = jax.vjp(lambda x: ctc_loss(x, targets, il, tl, reduction="none", zero_infinity=zero_inf), lp)
+        out, vjp = jax.vjp(
+            lambda x: ctc_loss(x, targets, il, tl, reduction="none", zero_infinity=zero_inf), lp
+        )
         return vjp(cot.astype(out.dtype))[0]
 
     for lp, targets, il, tl, zero_inf in cases:
@@ -551,7 +559,9 @@ def test_float32_gradient_against_float64_on_torch_inputs():
         grads = {}
         for dtype in (torch.float64, torch.float32):
             x = torch.from_numpy(lp32).to(dtype).requires_grad_(True)
-            val = F.ctc_loss(x, *(torch.from_numpy(a.astype(np.int64)) for a in (targets, il, tl)), **kw)
+            val = F.ctc_loss(
+                x, *(torch.from_numpy(a.astype(np.int64)) for a in (targets, il, tl)), **kw
+            )
             (grads[dtype],) = torch.autograd.grad(val, x, torch.from_numpy(cot).to(dtype))
         g64 = grads[torch.float64].numpy()
         scale = np.max(np.abs(g64))

@@ -46,7 +46,11 @@ def site(tmp_path_factory) -> pathlib.Path:
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
@@ -56,9 +60,17 @@ def site(tmp_path_factory) -> pathlib.Path:
 
 
 def test_strict_build_passes(site):
-    for page in ("index.html", "optax/index.html", "catalogue/index.html", "numerics/index.html",
-                 "scaling/index.html", "performance/index.html", "changelog/index.html",
-                 "optax_differences/index.html", "api/losses/index.html"):
+    for page in (
+        "index.html",
+        "optax/index.html",
+        "catalogue/index.html",
+        "numerics/index.html",
+        "scaling/index.html",
+        "performance/index.html",
+        "changelog/index.html",
+        "optax_differences/index.html",
+        "api/losses/index.html",
+    ):
         assert (site / page).is_file(), page
     html = (site / "changelog" / "index.html").read_text()
     assert "Keep a Changelog" in html  # CHANGELOG.md is included, not linked
@@ -75,7 +87,9 @@ def _public_names() -> dict[str, list[str]]:
     import jaxloss.optax_losses
 
     return {
-        "jaxloss": [n for n in jaxloss.__all__ if n not in ("__version__", "losses", "nn", "optax_losses")],
+        "jaxloss": [
+            n for n in jaxloss.__all__ if n not in ("__version__", "losses", "nn", "optax_losses")
+        ],
         "jaxloss.losses": list(jaxloss.losses.__all__),
         "jaxloss.nn": list(jaxloss.nn.__all__),
         "jaxloss.optax_losses": list(jaxloss.optax_losses.__all__),
@@ -86,8 +100,12 @@ def test_every_public_name_is_documented(site):
     ids = set()
     for page in site.rglob("*.html"):
         ids.update(re.findall(r'id="(jaxloss[\w.]*)"', page.read_text()))
-    missing = [f"{mod}.{name}" for mod, names in _public_names().items() for name in names
-               if f"{mod}.{name}" not in ids]
+    missing = [
+        f"{mod}.{name}"
+        for mod, names in _public_names().items()
+        for name in names
+        if f"{mod}.{name}" not in ids
+    ]
     assert missing == [], f"public names without a rendered API entry: {missing}"
 
 
@@ -102,9 +120,15 @@ def _python_blocks(page: str) -> str:
 def test_page_examples_run(page, devices):
     env = _env()
     if devices > 1:
-        env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
+        env["XLA_FLAGS"] = (
+            f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
+        )
     proc = subprocess.run(
         [sys.executable, "-c", _python_blocks(page)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]

@@ -33,16 +33,24 @@ def test_docstring_follows_the_template(spec):
     doc = _doc(spec)
     lines = doc.splitlines()
     assert lines and lines[0].strip(), f"{spec.qualname}: no one-line summary"
-    assert len(lines) > 1 and not lines[1].strip(), f"{spec.qualname}: the summary must be one line, then a blank line"
+    assert len(lines) > 1 and not lines[1].strip(), (
+        f"{spec.qualname}: the summary must be one line, then a blank line"
+    )
     where = []
     for section in SECTIONS:
         found = [i for i, line in enumerate(lines) if line.startswith(section)]
-        assert len(found) == 1, f"{spec.qualname}: expected one {section!r} section, found {len(found)}"
+        assert len(found) == 1, (
+            f"{spec.qualname}: expected one {section!r} section, found {len(found)}"
+        )
         where.append(found[0])
     assert where == sorted(where), f"{spec.qualname}: sections out of order; want {SECTIONS}"
     body = "\n".join(lines[1 : where[0]])
-    assert re.search(r"math::|:math:|``[^`]*[=<>][^`]*``", body), f"{spec.qualname}: no math before Args:"
-    assert ">>>" in "\n".join(lines[where[2] : where[3]]), f"{spec.qualname}: the Example has no doctest"
+    assert re.search(r"math::|:math:|``[^`]*[=<>][^`]*``", body), (
+        f"{spec.qualname}: no math before Args:"
+    )
+    assert ">>>" in "\n".join(lines[where[2] : where[3]]), (
+        f"{spec.qualname}: the Example has no doctest"
+    )
     reference = "\n".join(lines[where[3] :])
     assert len(reference.split(":", 1)[1].strip()) > 5, f"{spec.qualname}: empty Reference"
 

@@ -42,11 +42,20 @@ def _reduce(x, reduction):
 # Paper references (float64 torch).
 D_LOSSES = {
     # Goodfellow et al. 2014, eq. 1: D maximises log D(x) + log(1 - D(G(z))), D = sigmoid(logits)
-    "gan_discriminator_loss": (lambda r, f: -torch.log(torch.sigmoid(r)), lambda r, f: -torch.log(1 - torch.sigmoid(f))),
+    "gan_discriminator_loss": (
+        lambda r, f: -torch.log(torch.sigmoid(r)),
+        lambda r, f: -torch.log(1 - torch.sigmoid(f)),
+    ),
     # Lim & Ye 2017; Miyato et al. 2018 eq. 16: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]
-    "hinge_discriminator_loss": (lambda r, f: torch.clamp(1 - r, min=0), lambda r, f: torch.clamp(1 + f, min=0)),
+    "hinge_discriminator_loss": (
+        lambda r, f: torch.clamp(1 - r, min=0),
+        lambda r, f: torch.clamp(1 + f, min=0),
+    ),
     # Mao et al. 2017 eq. 2 with a = 0, b = 1: 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2]
-    "least_squares_discriminator_loss": (lambda r, f: 0.5 * (r - 1) ** 2, lambda r, f: 0.5 * (f - 0) ** 2),
+    "least_squares_discriminator_loss": (
+        lambda r, f: 0.5 * (r - 1) ** 2,
+        lambda r, f: 0.5 * (f - 0) ** 2,
+    ),
     # Arjovsky et al. 2017, Algorithm 1: the critic ascends E[D(x)] - E[D(G(z))]
     "wasserstein_discriminator_loss": (lambda r, f: -r, lambda r, f: f),
 }
@@ -76,7 +85,10 @@ def test_discriminator_losses_match_papers(name, reduction, dtype, jit):
     compare(
         lambda r, f: getattr(L, name)(r, f, reduction=reduction),
         lambda r, f: _reduce_pair(real_fn(r, f), fake_fn(r, f), reduction),
-        [_outputs(8), _outputs(8)], diff=(0, 1), dtype=dtype, jit=jit,
+        [_outputs(8), _outputs(8)],
+        diff=(0, 1),
+        dtype=dtype,
+        jit=jit,
     )
 
 
@@ -87,7 +99,10 @@ def test_generator_losses_match_papers(name, reduction, dtype, jit):
     compare(
         lambda f: getattr(L, name)(f, reduction=reduction),
         lambda f: _reduce(G_LOSSES[name](f), reduction),
-        [_outputs(8)], diff=(0,), dtype=dtype, jit=jit,
+        [_outputs(8)],
+        diff=(0,),
+        dtype=dtype,
+        jit=jit,
     )
 
 
@@ -95,18 +110,29 @@ def test_options_and_batches_of_different_sizes():
     real, fake = _outputs(5), _outputs(3)
     # Mao et al. 2017, the Pearson chi^2 coding a = -1, b = 1, c = 0
     expected = 0.5 * np.mean((real - 1) ** 2) + 0.5 * np.mean((fake + 1) ** 2)
-    np.testing.assert_allclose(float(L.least_squares_discriminator_loss(real, fake, a=-1.0, b=1.0)), expected,
-                               rtol=1e-12)
-    np.testing.assert_allclose(float(L.least_squares_generator_loss(fake, c=0.0, reduction="sum")),
-                               np.sum(0.5 * fake ** 2), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(L.least_squares_discriminator_loss(real, fake, a=-1.0, b=1.0)), expected, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        float(L.least_squares_generator_loss(fake, c=0.0, reduction="sum")),
+        np.sum(0.5 * fake**2),
+        rtol=1e-12,
+    )
     # the minimax (saturating) generator: log(1 - sigmoid(D(G(z))))
-    np.testing.assert_allclose(np.asarray(L.gan_generator_loss(fake, saturating=True, reduction="none")),
-                               np.log1p(-1 / (1 + np.exp(-fake))), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.gan_generator_loss(fake, saturating=True, reduction="none")),
+        np.log1p(-1 / (1 + np.exp(-fake))),
+        rtol=1e-12,
+    )
     # different batch sizes: real and fake terms reduced separately
-    np.testing.assert_allclose(float(L.wasserstein_discriminator_loss(real, fake)), fake.mean() - real.mean(),
-                               rtol=1e-12)
-    np.testing.assert_allclose(float(L.hinge_discriminator_loss(real, fake, reduction="sum")),
-                               np.maximum(0, 1 - real).sum() + np.maximum(0, 1 + fake).sum(), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(L.wasserstein_discriminator_loss(real, fake)), fake.mean() - real.mean(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        float(L.hinge_discriminator_loss(real, fake, reduction="sum")),
+        np.maximum(0, 1 - real).sum() + np.maximum(0, 1 + fake).sum(),
+        rtol=1e-12,
+    )
     # extreme logits stay finite (softplus forms)
     big = np.array([1e4, -1e4])
     assert np.all(np.isfinite(np.asarray(L.gan_discriminator_loss(big, -big, reduction="none"))))
@@ -141,8 +167,9 @@ def torch_mlp(p, x):
 def torch_compute_grad2(d_out, x_in):
     """Mescheder et al.'s GAN_stability (gan_training/train.py) compute_grad2: per-example ||grad D||^2."""
     batch_size = x_in.size(0)
-    grad_dout = torch.autograd.grad(outputs=d_out.sum(), inputs=x_in, create_graph=True, retain_graph=True,
-                                    only_inputs=True)[0]
+    grad_dout = torch.autograd.grad(
+        outputs=d_out.sum(), inputs=x_in, create_graph=True, retain_graph=True, only_inputs=True
+    )[0]
     return grad_dout.pow(2).reshape(batch_size, -1).sum(1)
 
 
@@ -155,12 +182,19 @@ def torch_wgan_gp(p, real, fake, alpha, lambda_gp, reduction):
     """Gulrajani et al. 2017 (igul222/improved_wgan_training, the PyTorch ports' calc_gradient_penalty)."""
     shape = (alpha.shape[0],) + (1,) * (real.dim() - 1)
     interpolates = alpha.reshape(shape) * real + (1 - alpha.reshape(shape)) * fake
-    if not interpolates.requires_grad:  # constant samples: autograd.Variable(interpolates, requires_grad=True)
+    if (
+        not interpolates.requires_grad
+    ):  # constant samples: autograd.Variable(interpolates, requires_grad=True)
         interpolates.requires_grad_(True)
     disc_interpolates = torch_mlp(p, interpolates)
-    gradients = torch.autograd.grad(outputs=disc_interpolates, inputs=interpolates,
-                                    grad_outputs=torch.ones(disc_interpolates.size(), dtype=real.dtype),
-                                    create_graph=True, retain_graph=True, only_inputs=True)[0]
+    gradients = torch.autograd.grad(
+        outputs=disc_interpolates,
+        inputs=interpolates,
+        grad_outputs=torch.ones(disc_interpolates.size(), dtype=real.dtype),
+        create_graph=True,
+        retain_graph=True,
+        only_inputs=True,
+    )[0]
     gradients = gradients.reshape(gradients.size(0), -1)
     return _reduce((gradients.norm(2, dim=1) - 1) ** 2 * lambda_gp, reduction)
 
@@ -170,16 +204,22 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=3e-5, ato
 
 def _assert_tree_close(jax_tree, torch_list, keys, tol):
     for k, t in zip(keys, torch_list):
-        expect = np.zeros(np.shape(jax_tree[k])) if t is None else t.detach().numpy()  # b2: no input gradient
+        expect = (
+            np.zeros(np.shape(jax_tree[k])) if t is None else t.detach().numpy()
+        )  # b2: no input gradient
         np.testing.assert_allclose(np.asarray(jax_tree[k]), expect, **tol, err_msg=k)
 
 
 @pytest.mark.parametrize("which", ["r1", "r2"])
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 @pytest.mark.parametrize("dtype,jit", [(np.float64, False), (np.float64, True), (np.float32, True)])
-def test_r1_r2_penalty_and_param_gradients_match_torch_double_backward(which, reduction, dtype, jit):
+def test_r1_r2_penalty_and_param_gradients_match_torch_double_backward(
+    which, reduction, dtype, jit
+):
     params = _params(dtype)
-    x = RNG.standard_normal((4, 2, 3)).astype(dtype)  # non-flat examples: the norm is over every axis
+    x = RNG.standard_normal((4, 2, 3)).astype(
+        dtype
+    )  # non-flat examples: the norm is over every axis
     gamma = 7.0
     fn = L.r1_penalty if which == "r1" else L.r2_penalty
     cot = RNG.standard_normal(4).astype(dtype) if reduction == "none" else np.array(1.0, dtype)
@@ -213,7 +253,9 @@ def test_wgan_gp_penalty_and_param_gradients_match_torch_double_backward(reducti
     cot = RNG.standard_normal(5).astype(dtype) if reduction == "none" else np.array(1.0, dtype)
 
     def penalty(p, real, fake):
-        out = L.wgan_gp_penalty(lambda z: jax_mlp(p, z), real, fake, alpha, lambda_gp=10.0, reduction=reduction)
+        out = L.wgan_gp_penalty(
+            lambda z: jax_mlp(p, z), real, fake, alpha, lambda_gp=10.0, reduction=reduction
+        )
         return jnp.sum(out * cot)
 
     vg = jax.value_and_grad(penalty, argnums=(0, 1, 2))
@@ -223,9 +265,13 @@ def test_wgan_gp_penalty_and_param_gradients_match_torch_double_backward(reducti
 
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     t_real, t_fake = torch.tensor(real, requires_grad=True), torch.tensor(fake, requires_grad=True)
-    t_value = (torch_wgan_gp(tp, t_real, t_fake, torch.tensor(alpha), 10.0, reduction) * torch.tensor(cot)).sum()
+    t_value = (
+        torch_wgan_gp(tp, t_real, t_fake, torch.tensor(alpha), 10.0, reduction) * torch.tensor(cot)
+    ).sum()
     keys = list(params)
-    t_grads = torch.autograd.grad(t_value, [tp[k] for k in keys] + [t_real, t_fake], allow_unused=True)
+    t_grads = torch.autograd.grad(
+        t_value, [tp[k] for k in keys] + [t_real, t_fake], allow_unused=True
+    )
     tol = TOL[dtype]
     np.testing.assert_allclose(float(value), t_value.item(), **tol)
     _assert_tree_close(g_params, t_grads[:-2], keys, tol)
@@ -237,12 +283,19 @@ def test_wgan_gp_zero_input_gradient_is_finite_like_torch():
     """A critic flat at the interpolates: norm 0, penalty lambda, and torch's zero (finite) gradient."""
     params = _params(np.float64)
     params["W1"] = np.zeros_like(params["W1"])
-    real, fake, alpha = RNG.standard_normal((3, D_IN)), RNG.standard_normal((3, D_IN)), np.full(3, 0.3)
+    real, fake, alpha = (
+        RNG.standard_normal((3, D_IN)),
+        RNG.standard_normal((3, D_IN)),
+        np.full(3, 0.3),
+    )
     value, grads = jax.value_and_grad(
-        lambda p: L.wgan_gp_penalty(lambda z: jax_mlp(p, z), real, fake, alpha))(params)
+        lambda p: L.wgan_gp_penalty(lambda z: jax_mlp(p, z), real, fake, alpha)
+    )(params)
     assert float(value) == 10.0
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    t_value = torch_wgan_gp(tp, torch.tensor(real), torch.tensor(fake), torch.tensor(alpha), 10.0, "mean")
+    t_value = torch_wgan_gp(
+        tp, torch.tensor(real), torch.tensor(fake), torch.tensor(alpha), 10.0, "mean"
+    )
     assert t_value.item() == 10.0
     t_grads = torch.autograd.grad(t_value, [tp[k] for k in params], allow_unused=True)
     for k, t in zip(params, t_grads):
@@ -256,49 +309,103 @@ def test_penalty_papers_closed_form():
     w = np.array([0.3, -1.2, 0.5])
     critic = lambda x: x @ w
     x = RNG.standard_normal((4, 3))
-    np.testing.assert_allclose(np.asarray(L.r1_penalty(critic, x, gamma=3.0, reduction="none")),
-                               np.full(4, 1.5 * w @ w), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(L.r1_penalty(critic, x, gamma=3.0, reduction="none")),
+        np.full(4, 1.5 * w @ w),
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(float(L.r2_penalty(critic, x)), 5.0 * w @ w, rtol=1e-12)
-    np.testing.assert_allclose(float(L.wgan_gp_penalty(critic, x, x[::-1], np.full(4, 0.25), lambda_gp=2.0)),
-                               2.0 * (np.linalg.norm(w) - 1) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        float(L.wgan_gp_penalty(critic, x, x[::-1], np.full(4, 0.25), lambda_gp=2.0)),
+        2.0 * (np.linalg.norm(w) - 1) ** 2,
+        rtol=1e-12,
+    )
 
 
 def test_nn_objects_call_the_functions():
     params = _params(np.float64)
     disc = lambda z: jax_mlp(params, z)
-    real, fake, alpha = RNG.standard_normal((3, D_IN)), RNG.standard_normal((3, D_IN)), RNG.uniform(0, 1, 3)
+    real, fake, alpha = (
+        RNG.standard_normal((3, D_IN)),
+        RNG.standard_normal((3, D_IN)),
+        RNG.uniform(0, 1, 3),
+    )
     r, f = _outputs(4), _outputs(4)
     assert float(jnn.R1Penalty(gamma=2.0)(disc, real)) == float(L.r1_penalty(disc, real, gamma=2.0))
-    assert float(jnn.R2Penalty(reduction="sum")(disc, fake)) == float(L.r2_penalty(disc, fake, reduction="sum"))
+    assert float(jnn.R2Penalty(reduction="sum")(disc, fake)) == float(
+        L.r2_penalty(disc, fake, reduction="sum")
+    )
     assert float(jnn.WGANGPPenalty(lambda_gp=5.0)(disc, real, fake, alpha)) == float(
-        L.wgan_gp_penalty(disc, real, fake, alpha, lambda_gp=5.0))
+        L.wgan_gp_penalty(disc, real, fake, alpha, lambda_gp=5.0)
+    )
     assert float(jnn.LeastSquaresDiscriminatorLoss(a=-1.0)(r, f)) == float(
-        L.least_squares_discriminator_loss(r, f, a=-1.0))
-    assert float(jnn.LeastSquaresGeneratorLoss(c=0.5)(f)) == float(L.least_squares_generator_loss(f, c=0.5))
-    assert float(jnn.GANGeneratorLoss(saturating=True)(f)) == float(L.gan_generator_loss(f, saturating=True))
+        L.least_squares_discriminator_loss(r, f, a=-1.0)
+    )
+    assert float(jnn.LeastSquaresGeneratorLoss(c=0.5)(f)) == float(
+        L.least_squares_generator_loss(f, c=0.5)
+    )
+    assert float(jnn.GANGeneratorLoss(saturating=True)(f)) == float(
+        L.gan_generator_loss(f, saturating=True)
+    )
     assert jnn.R1Penalty(gamma=2.0) == jnn.R1Penalty(gamma=2.0) != jnn.R1Penalty()
 
 
 BAD = [
-    ("gan_discriminator_loss", lambda: L.gan_discriminator_loss(np.ones(3), np.ones(2), reduction="none"),
-     ValueError, "d_fake"),
-    ("gan_generator_loss", lambda: L.gan_generator_loss(np.ones(3), saturating="no"), ValueError, "saturating"),
+    (
+        "gan_discriminator_loss",
+        lambda: L.gan_discriminator_loss(np.ones(3), np.ones(2), reduction="none"),
+        ValueError,
+        "d_fake",
+    ),
+    (
+        "gan_generator_loss",
+        lambda: L.gan_generator_loss(np.ones(3), saturating="no"),
+        ValueError,
+        "saturating",
+    ),
     ("hinge_generator_loss", lambda: L.hinge_generator_loss(np.ones(3, int)), TypeError, "d_fake"),
-    ("least_squares_discriminator_loss", lambda: L.least_squares_discriminator_loss(np.ones(2), np.ones(2), a="0"),
-     ValueError, "a must"),
-    ("wasserstein_generator_loss", lambda: L.wasserstein_generator_loss(np.ones(2), reduction="avg"), ValueError,
-     "reduction"),
+    (
+        "least_squares_discriminator_loss",
+        lambda: L.least_squares_discriminator_loss(np.ones(2), np.ones(2), a="0"),
+        ValueError,
+        "a must",
+    ),
+    (
+        "wasserstein_generator_loss",
+        lambda: L.wasserstein_generator_loss(np.ones(2), reduction="avg"),
+        ValueError,
+        "reduction",
+    ),
     ("r1_penalty", lambda: L.r1_penalty(np.ones(3), np.ones((2, 3))), TypeError, "discriminator"),
     ("r1_penalty", lambda: L.r1_penalty(lambda x: x.sum(-1), np.array(1.0)), ValueError, "real"),
-    ("r2_penalty", lambda: L.r2_penalty(lambda x: x.sum(-1), np.ones((2, 3)), gamma=None), ValueError, "gamma"),
-    ("wgan_gp_penalty", lambda: L.wgan_gp_penalty(lambda x: x.sum(-1), np.ones((2, 3)), np.ones((2, 4)), np.ones(2)),
-     ValueError, "fake"),
-    ("wgan_gp_penalty", lambda: L.wgan_gp_penalty(lambda x: x.sum(-1), np.ones((2, 3)), np.ones((2, 3)), np.ones(3)),
-     ValueError, "alpha"),
+    (
+        "r2_penalty",
+        lambda: L.r2_penalty(lambda x: x.sum(-1), np.ones((2, 3)), gamma=None),
+        ValueError,
+        "gamma",
+    ),
+    (
+        "wgan_gp_penalty",
+        lambda: L.wgan_gp_penalty(
+            lambda x: x.sum(-1), np.ones((2, 3)), np.ones((2, 4)), np.ones(2)
+        ),
+        ValueError,
+        "fake",
+    ),
+    (
+        "wgan_gp_penalty",
+        lambda: L.wgan_gp_penalty(
+            lambda x: x.sum(-1), np.ones((2, 3)), np.ones((2, 3)), np.ones(3)
+        ),
+        ValueError,
+        "alpha",
+    ),
 ]
 
 
-@pytest.mark.parametrize("loss,call,exc,argname", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "loss,call,exc,argname", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_input_raises_named_errors(loss, call, exc, argname):
     with pytest.raises(exc, match=argname) as info:
         call()

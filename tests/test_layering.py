@@ -51,7 +51,11 @@ def _imports(name: str, path: pathlib.Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "jaxloss"}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "jaxloss":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.split(".")[0] == "jaxloss"
+        ):
             for alias in node.names:
                 sub = f"{node.module}.{alias.name}"
                 found.add(sub if sub in MODULES else node.module)
@@ -128,7 +132,7 @@ def test_no_import_cycles():
             if parent_of(n, d) or parent_of(d, n):
                 continue
             if state.get(d) == 1:
-                cycle = stack[stack.index(d):] + [d]
+                cycle = stack[stack.index(d) :] + [d]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if d not in state:
                 visit(d)

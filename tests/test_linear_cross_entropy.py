@@ -67,7 +67,9 @@ def _torch(options=None, **kw):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_reference_path(rng, dtype, jit, reduction):
     x, w, b, t = _problem(rng)
-    cw = rng.uniform(0.3, 2.0, C).astype(dtype)  # torch and jaxloss refuse a weight of another dtype
+    cw = rng.uniform(0.3, 2.0, C).astype(
+        dtype
+    )  # torch and jaxloss refuse a weight of another dtype
     compare(
         _jax(reduction=reduction),
         _torch(reduction=reduction),
@@ -426,14 +428,26 @@ def test_chunked_probability_target_and_weight_gradients(rng, dtype, jit, reduct
     p = rng.dirichlet(np.ones(C), N)
     t_opts = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=4)
     kw = {"reduction": reduction, "label_smoothing": 0.2}
-    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [x, w, p, b, cw], diff=(0, 1, 2, 3, 4),
-            dtype=dtype, jit=jit)
+    compare(
+        _jax_w(options, **kw),
+        _torch_w(t_opts, **kw),
+        [x, w, p, b, cw],
+        diff=(0, 1, 2, 3, 4),
+        dtype=dtype,
+        jit=jit,
+    )
     # K-dimensional: linear_weight (C, 2, H), logits and target (N, C, 2); no smoothing
     xk, wk, bk, _ = _problem(rng, n=5, out=(2,))
     pk = rng.dirichlet(np.ones(C), (5, 2)).transpose(0, 2, 1)
     kw = {"reduction": reduction}
-    compare(_jax_w(options, **kw), _torch_w(t_opts, **kw), [xk, wk, pk, bk, cw], diff=(0, 1, 2, 3, 4),
-            dtype=dtype, jit=jit)
+    compare(
+        _jax_w(options, **kw),
+        _torch_w(t_opts, **kw),
+        [xk, wk, pk, bk, cw],
+        diff=(0, 1, 2, 3, 4),
+        dtype=dtype,
+        jit=jit,
+    )
 
 
 def test_chunked_target_gradient_torch_samples():
@@ -450,7 +464,10 @@ def test_chunked_target_gradient_torch_samples():
         if not o.variant_test_name.startswith("chunked"):
             continue
         for case in _op_cases(o, "float64"):
-            if not case.id.split("-")[-1].startswith("sample") or not case.pos[2].is_floating_point():
+            if (
+                not case.id.split("-")[-1].startswith("sample")
+                or not case.pos[2].is_floating_point()
+            ):
                 continue  # torch's larger reference_inputs repeat the same branches
             assert ("p", 2) in case.diff  # torch differentiates the probabilities
             group = (o.variant_test_name, case.kw.get("reduction", "mean"), case.pos[1].dim() > 2)
@@ -476,10 +493,13 @@ def test_chunked_index_target_weight_gradient(rng, dtype, jit, reduction, option
     x, w, b, t = _problem(rng)
     cw = rng.uniform(0.3, 2.0, C)
     with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
-        F.linear_cross_entropy(*(torch.from_numpy(a) for a in (x, w, t)),
-                               weight=torch.from_numpy(cw).requires_grad_())
+        F.linear_cross_entropy(
+            *(torch.from_numpy(a) for a in (x, w, t)), weight=torch.from_numpy(cw).requires_grad_()
+        )
     xk, wk, bk, tk = _problem(rng, n=5, out=(2, 3))
-    cast = lambda *a: [np.asarray(v, dtype) if np.issubdtype(np.asarray(v).dtype, np.floating) else v for v in a]
+    cast = lambda *a: [
+        np.asarray(v, dtype) if np.issubdtype(np.asarray(v).dtype, np.floating) else v for v in a
+    ]
     tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
     for smoothing, args in ((0.3, cast(x, w, t, b, cw)), (0.0, cast(xk, wk, tk, bk, cw))):
         kw = {"reduction": reduction, "label_smoothing": smoothing}

@@ -17,7 +17,10 @@ from jaxloss._src.families.classification.linear_cross_entropy import (
 from jaxloss._src.families.classification.linear_cross_entropy_pallas import linear_ce_stats
 
 N, H, V = 13, 8, 40
-ROWS, COLS = 8, 16  # 13 rows -> 2 row blocks (3 padded rows), 40 classes -> 3 class tiles (8 padded)
+ROWS, COLS = (
+    8,
+    16,
+)  # 13 rows -> 2 row blocks (3 padded rows), 40 classes -> 3 class tiles (8 padded)
 PALLAS = LinearCrossEntropyOptions(kernel="pallas", batch_chunk_size=ROWS, vocab_chunk_size=COLS)
 XLA = LinearCrossEntropyOptions(kernel="xla", batch_chunk_size=ROWS, vocab_chunk_size=COLS)
 REDUCTIONS = ["mean", "sum", "none"]
@@ -38,7 +41,13 @@ def _problem(seed, dtype=jnp.float32, ignored=True):
 def _value_and_grads(options, reduction, t, with_bias=True, **kw):
     def f(x, w, b):
         out = linear_cross_entropy(
-            x, w, t, linear_bias=b if with_bias else None, reduction=reduction, options=options, **kw
+            x,
+            w,
+            t,
+            linear_bias=b if with_bias else None,
+            reduction=reduction,
+            options=options,
+            **kw,
         )
         # a weighted sum for 'none', so the per-row cotangents differ
         scale = jnp.arange(1.0, out.size + 1.0, dtype=out.dtype).reshape(out.shape)
@@ -48,7 +57,9 @@ def _value_and_grads(options, reduction, t, with_bias=True, **kw):
 
 
 def _close(a, b, rtol, atol):
-    np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=rtol, atol=atol
+    )
 
 
 CASES = [("plain", r) for r in REDUCTIONS] + [
@@ -96,7 +107,9 @@ def test_bfloat16_matches_materialised(reduction):
 
 def test_statistics_against_float64_numpy():
     x, w, b, t, _ = _problem(2, ignored=False)
-    lse, lt, sl = jax.jit(linear_ce_stats, static_argnums=4)(x, w, b, t.astype(jnp.int32), (ROWS, COLS, True))
+    lse, lt, sl = jax.jit(linear_ce_stats, static_argnums=4)(
+        x, w, b, t.astype(jnp.int32), (ROWS, COLS, True)
+    )
     l = np.asarray(x, np.float64) @ np.asarray(w, np.float64).T + np.asarray(b, np.float64)
     m = l.max(axis=1)
     _close(lse, m + np.log(np.exp(l - m[:, None]).sum(axis=1)), 1e-5, 1e-5)
@@ -129,7 +142,9 @@ def test_selection_and_limits(monkeypatch):
     # 'auto' on CPU is the XLA engine, which supports forward mode; the Pallas path is reverse mode only
     auto = LinearCrossEntropyOptions(batch_chunk_size=ROWS)
     assert jax.default_backend() == "cpu"
-    _, tangent = jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=auto), (x,), (jnp.ones_like(x),))
+    _, tangent = jax.jvp(
+        lambda x: linear_cross_entropy(x, w, t, options=auto), (x,), (jnp.ones_like(x),)
+    )
     assert np.isfinite(float(tangent))
     with pytest.raises(TypeError):
         jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=PALLAS), (x,), (jnp.ones_like(x),))
@@ -139,7 +154,9 @@ def test_selection_and_limits(monkeypatch):
         jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=auto), (x,), (jnp.ones_like(x),))
     xla_only = LinearCrossEntropyOptions(batch_chunk_size=ROWS, kernel="xla")
     jax.jvp(lambda x: linear_cross_entropy(x, w, t, options=xla_only), (x,), (jnp.ones_like(x),))
-    probs = jax.nn.softmax(jnp.asarray(np.random.default_rng(0).standard_normal((N, V)), jnp.float32))
+    probs = jax.nn.softmax(
+        jnp.asarray(np.random.default_rng(0).standard_normal((N, V)), jnp.float32)
+    )
     with pytest.raises(ValueError, match="kernel='pallas'"):
         linear_cross_entropy(x, w, probs, options=PALLAS)
     with pytest.raises(ValueError, match="kernel='pallas'"):

@@ -193,7 +193,9 @@ def test_margin_ranking_errors():
         match="margin_ranking_loss: reduction must be one of 'none', 'mean', 'sum'; got 'avg'",
     ):
         margin_ranking_loss(np.zeros(3), np.zeros(3), np.zeros(3), reduction="avg")
-    with pytest.raises(TypeError, match="margin_ranking_loss: input1 or input2 must have a floating dtype"):
+    with pytest.raises(
+        TypeError, match="margin_ranking_loss: input1 or input2 must have a floating dtype"
+    ):
         margin_ranking_loss(np.zeros(3, int), np.zeros(3, int), np.zeros(3))
 
 

@@ -93,11 +93,18 @@ CASES = {
         ),
         {"nu": 0.2},
     ),
-    "nca": (L.nca_loss, None, lambda r: pml.NCALoss(softmax_scale=2.0, reducer=r), {"softmax_scale": 2.0}),
+    "nca": (
+        L.nca_loss,
+        None,
+        lambda r: pml.NCALoss(softmax_scale=2.0, reducer=r),
+        {"softmax_scale": 2.0},
+    ),
     "proxy_nca": (
         L.proxy_nca_loss,
         _proxies,
-        lambda r, p: _set(pml.ProxyNCALoss(p.shape[0], p.shape[1], softmax_scale=3.0, reducer=r), proxies=p),
+        lambda r, p: _set(
+            pml.ProxyNCALoss(p.shape[0], p.shape[1], softmax_scale=3.0, reducer=r), proxies=p
+        ),
         {"softmax_scale": 3.0},
     ),
     "proxy_anchor": (
@@ -128,7 +135,12 @@ CASES = {
         _centers,
         lambda r, c: _set(
             pml.SoftTripleLoss(
-                c.shape[0], c.shape[2], centers_per_class=c.shape[1], la=5, gamma=0.5, margin=0.2,
+                c.shape[0],
+                c.shape[2],
+                centers_per_class=c.shape[1],
+                la=5,
+                gamma=0.5,
+                margin=0.2,
                 reducer=r,
             ),
             fc=c.reshape(-1, c.shape[2]).T.copy(),
@@ -136,11 +148,31 @@ CASES = {
         {"la": 5.0, "gamma": 0.5, "margin": 0.2},
     ),
     "fast_ap": (L.fast_ap_loss, None, lambda r: pml.FastAPLoss(reducer=r), {}),
-    "fast_ap_bins": (L.fast_ap_loss, None, lambda r: pml.FastAPLoss(num_bins=4, reducer=r), {"num_bins": 4}),
-    "tuplet": (L.tuplet_margin_loss, None, lambda r: pml.TupletMarginLoss(scale=16, reducer=r), {"scale": 16.0}),
+    "fast_ap_bins": (
+        L.fast_ap_loss,
+        None,
+        lambda r: pml.FastAPLoss(num_bins=4, reducer=r),
+        {"num_bins": 4},
+    ),
+    "tuplet": (
+        L.tuplet_margin_loss,
+        None,
+        lambda r: pml.TupletMarginLoss(scale=16, reducer=r),
+        {"scale": 16.0},
+    ),
     "tuplet_default": (L.tuplet_margin_loss, None, lambda r: pml.TupletMarginLoss(reducer=r), {}),
-    "instance": (L.instance_loss, None, lambda r: pml.InstanceLoss(gamma=8, reducer=r), {"gamma": 8.0}),
-    "angular": (L.angular_loss, None, lambda r: pml.AngularLoss(alpha=35, reducer=r), {"alpha": 35.0}),
+    "instance": (
+        L.instance_loss,
+        None,
+        lambda r: pml.InstanceLoss(gamma=8, reducer=r),
+        {"gamma": 8.0},
+    ),
+    "angular": (
+        L.angular_loss,
+        None,
+        lambda r: pml.AngularLoss(alpha=35, reducer=r),
+        {"alpha": 35.0},
+    ),
     "ipv": (
         L.intra_pair_variance_loss,
         None,
@@ -157,7 +189,8 @@ CASES = {
         L.normalized_softmax_loss,
         _proxies,
         lambda r, w: _set(
-            pml.NormalizedSoftmaxLoss(w.shape[0], w.shape[1], temperature=0.3, reducer=r), W=w.T.copy()
+            pml.NormalizedSoftmaxLoss(w.shape[0], w.shape[1], temperature=0.3, reducer=r),
+            W=w.T.copy(),
         ),
         {"temperature": 0.3},
     ),
@@ -172,8 +205,12 @@ CASES = {
         _centers,
         lambda r, c: _set(
             pml.SubCenterArcFaceLoss(
-                num_classes=c.shape[0], embedding_size=c.shape[2], sub_centers=c.shape[1], scale=8,
-                margin=20, reducer=r,
+                num_classes=c.shape[0],
+                embedding_size=c.shape[2],
+                sub_centers=c.shape[1],
+                scale=8,
+                margin=20,
+                reducer=r,
             ),
             W=c.reshape(-1, c.shape[2]).T.copy(),
         ),
@@ -188,10 +225,18 @@ CASES = {
         {"lambda_plus": 0.7, "lambda_minus": 1.3, "margin_plus": 0.3, "margin_minus": -0.1},
     ),
 }
-PARAMS = {"margin_class_beta": ("beta",), "proxy_nca": ("proxies",), "proxy_anchor": ("proxies",),
-          "proxy_anchor_opts": ("proxies",), "soft_triple": ("fc",), "soft_triple_opts": ("fc",),
-          "margin_scalar_beta": ("beta",), "normalized_softmax": ("W",), "p2s": ("weight",),
-          "subcenter_arcface": ("W",)}
+PARAMS = {
+    "margin_class_beta": ("beta",),
+    "proxy_nca": ("proxies",),
+    "proxy_anchor": ("proxies",),
+    "proxy_anchor_opts": ("proxies",),
+    "soft_triple": ("fc",),
+    "soft_triple_opts": ("fc",),
+    "margin_scalar_beta": ("beta",),
+    "normalized_softmax": ("W",),
+    "p2s": ("weight",),
+    "subcenter_arcface": ("W",),
+}
 ALREADY_REDUCED = {"p2s", "tcm"}
 REDUCERS = {"mean": None, "sum": pml_reducers.SumReducer}
 
@@ -220,7 +265,9 @@ def test_matches_pml(name):
         if name == "margin_scalar_beta":
             loss.beta.data = torch.tensor([1.05], dtype=torch.float64)
         ref, ref_grads = _pml_value_and_grads(loss, x, y, params)
-        if name == "soft_triple" or name == "soft_triple_opts":  # pml's fc is (D, C*K): ours (C, K, D)
+        if (
+            name == "soft_triple" or name == "soft_triple_opts"
+        ):  # pml's fc is (D, C*K): ours (C, K, D)
             ref_grads[1] = ref_grads[1].T.reshape(args[0].shape)
         if name == "subcenter_arcface":  # pml's W is (D, C*K): ours (C, K, D)
             ref_grads[1] = ref_grads[1].T.reshape(args[0].shape)
@@ -244,15 +291,36 @@ def test_matches_pml(name):
             assert value.dtype == dtype
             np.testing.assert_allclose(value, ref, **tol, err_msg=f"{name} {reduction} value")
             for i, grad in enumerate(grads):
-                np.testing.assert_allclose(grad, ref_grads[i], **tol, err_msg=f"{name} {reduction} grad {i}")
+                np.testing.assert_allclose(
+                    grad, ref_grads[i], **tol, err_msg=f"{name} {reduction} grad {i}"
+                )
         if name == "margin_scalar_beta":  # beta's own gradient (pml's learn_beta)
             gb = jax.grad(lambda b: L.margin_loss(x, y, b, reduction=reduction, **options))(1.05)
             np.testing.assert_allclose(gb, ref_grads[1], **F64)
 
 
-@pytest.mark.parametrize("name", ["lifted", "glifted", "margin", "nca", "proxy_nca", "proxy_anchor",
-                                  "soft_triple", "fast_ap", "tuplet", "instance", "angular", "ipv", "snr",
-                                  "normalized_softmax", "p2s", "tcm", "subcenter_arcface"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lifted",
+        "glifted",
+        "margin",
+        "nca",
+        "proxy_nca",
+        "proxy_anchor",
+        "soft_triple",
+        "fast_ap",
+        "tuplet",
+        "instance",
+        "angular",
+        "ipv",
+        "snr",
+        "normalized_softmax",
+        "p2s",
+        "tcm",
+        "subcenter_arcface",
+    ],
+)
 def test_none_sums_to_sum_and_degenerate_batches(name):
     fn, extra, _, options = CASES[name]
     rng = np.random.default_rng(11)
@@ -268,9 +336,9 @@ def test_none_sums_to_sum_and_degenerate_batches(name):
     x2[2] = 0.0
     for labels in (y, np.zeros_like(y), np.arange(len(y)) % c if extra else np.arange(len(y))):
         for xx in (x2,):
-            value, grads = jax.value_and_grad(lambda x, *a: f(x, labels, *a), argnums=tuple(range(1 + len(args))))(
-                jnp.asarray(xx), *args
-            )
+            value, grads = jax.value_and_grad(
+                lambda x, *a: f(x, labels, *a), argnums=tuple(range(1 + len(args)))
+            )(jnp.asarray(xx), *args)
             assert np.isfinite(value)
             assert all(np.all(np.isfinite(g)) for g in grads)
 
@@ -280,8 +348,19 @@ def test_degenerate_batches_match_pml():
     x = rng.standard_normal((5, 3))
     x[1] = x[0]
     one_class, singletons = np.zeros(5, int), np.arange(5)
-    for name in ["lifted", "glifted", "margin", "nca", "fast_ap", "tuplet", "instance", "angular", "ipv",
-                 "snr", "tcm"]:
+    for name in [
+        "lifted",
+        "glifted",
+        "margin",
+        "nca",
+        "fast_ap",
+        "tuplet",
+        "instance",
+        "angular",
+        "ipv",
+        "snr",
+        "tcm",
+    ]:
         fn, _, make, options = CASES[name]
         for labels in (one_class, singletons):
             ref, _ = _pml_value_and_grads(make(None), x, labels)
@@ -312,7 +391,11 @@ def test_errors():
 
 NN = {
     "LiftedStructureLoss": (L.lifted_structure_loss, {"neg_margin": 0.7}, None),
-    "GeneralizedLiftedStructureLoss": (L.generalized_lifted_structure_loss, {"pos_margin": 0.2}, None),
+    "GeneralizedLiftedStructureLoss": (
+        L.generalized_lifted_structure_loss,
+        {"pos_margin": 0.2},
+        None,
+    ),
     "MarginLoss": (L.margin_loss, {"margin": 0.3, "nu": 0.1}, _beta),
     "NCALoss": (L.nca_loss, {"softmax_scale": 2.0}, None),
     "ProxyNCALoss": (L.proxy_nca_loss, {"softmax_scale": 2.0}, _proxies),
@@ -323,10 +406,18 @@ NN = {
     "InstanceLoss": (L.instance_loss, {"gamma": 4.0}, None),
     "AngularLoss": (L.angular_loss, {"alpha": 30.0}, None),
     "IntraPairVarianceLoss": (L.intra_pair_variance_loss, {"pos_eps": 0.1}, None),
-    "SignalToNoiseRatioContrastiveLoss": (L.signal_to_noise_ratio_contrastive_loss, {"neg_margin": 0.5}, None),
+    "SignalToNoiseRatioContrastiveLoss": (
+        L.signal_to_noise_ratio_contrastive_loss,
+        {"neg_margin": 0.5},
+        None,
+    ),
     "NormalizedSoftmaxLoss": (L.normalized_softmax_loss, {"temperature": 0.2}, _proxies),
     "SubCenterArcFaceLoss": (L.sub_center_arcface_loss, {"scale": 8.0}, _centers),
-    "ThresholdConsistentMarginLoss": (L.threshold_consistent_margin_loss, {"margin_minus": 0.1}, None),
+    "ThresholdConsistentMarginLoss": (
+        L.threshold_consistent_margin_loss,
+        {"margin_minus": 0.1},
+        None,
+    ),
 }
 
 
@@ -353,9 +444,16 @@ def test_centre_errors_name_the_class_count_and_the_argument():
     for fn in (L.soft_triple_loss, L.sub_center_arcface_loss):
         with pytest.raises(ValueError, match=rf"{fn.__name__}: labels must be in \[0, 2\)"):
             fn(x, np.array([0, 1, 2, 3]), centres)
-        with pytest.raises(ValueError, match=rf"{fn.__name__}: centers has shape \(2, 2, 4\); it must be \(C, K, 3\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{fn.__name__}: centers has shape \(2, 2, 4\); it must be \(C, K, 3\)",
+        ):
             fn(x, y, np.ones((2, 2, 4)))
-    with pytest.raises(ValueError, match=r"manifold_loss: meta_classes has shape \(3,\); it must be \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"manifold_loss: meta_classes has shape \(3,\); it must be \(4,\)"
+    ):
         L.manifold_loss(x, np.array([0, 1, 0]), np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"vicreg_loss: ref_emb has shape \(4, 2\); it must have the same shape"):
+    with pytest.raises(
+        ValueError, match=r"vicreg_loss: ref_emb has shape \(4, 2\); it must have the same shape"
+    ):
         L.vicreg_loss(x, np.zeros((4, 2)))

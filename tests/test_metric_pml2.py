@@ -47,14 +47,18 @@ def _check(fn, args, ref, ref_grads, argnums, full=True, **options):
         assert value.dtype == dtype
         np.testing.assert_allclose(value, ref, **tol, err_msg=f"{fn.__name__} {options} value")
         for i, grad in enumerate(grads):
-            np.testing.assert_allclose(grad, ref_grads[i], **tol, err_msg=f"{fn.__name__} {options} grad {i}")
+            np.testing.assert_allclose(
+                grad, ref_grads[i], **tol, err_msg=f"{fn.__name__} {options} grad {i}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # multiplicative angular margins (pml stores W as (D, C); ours is (C, D))
 
-MARGIN_SOFTMAX = {"large_margin": (L.large_margin_softmax_loss, pml.LargeMarginSoftmaxLoss),
-                  "sphereface": (L.sphereface_loss, pml.SphereFaceLoss)}
+MARGIN_SOFTMAX = {
+    "large_margin": (L.large_margin_softmax_loss, pml.LargeMarginSoftmaxLoss),
+    "sphereface": (L.sphereface_loss, pml.SphereFaceLoss),
+}
 
 
 @pytest.mark.parametrize("name, margin, scale", [("large_margin", 4, 1.0), ("sphereface", 3, 0.7)])
@@ -68,7 +72,9 @@ def test_margin_softmax_matches_pml(name, margin, scale):
         loss = cls(c, d, margin=margin, scale=scale, reducer=reducer() if reducer else None)
         loss.W.data = torch.tensor(w.T.copy())
         ref, (gx, gw) = _pml_value_and_grads(loss, (x, y), ("W",))
-        _check(fn, (x, y, w), ref, [gx, gw.T], (0, 2), margin=margin, scale=scale, reduction=reduction)
+        _check(
+            fn, (x, y, w), ref, [gx, gw.T], (0, 2), margin=margin, scale=scale, reduction=reduction
+        )
 
 
 def test_margin_softmax_none_sums_and_errors():
@@ -112,8 +118,16 @@ def test_batch_all_triplet_matches_pml(options):
     for reduction, reducer in REDUCERS.items():
         loss = pml.TripletMarginLoss(**options, reducer=reducer() if reducer else None)
         ref, grads = _pml_value_and_grads(loss, (x, y))
-        _check(L.batch_all_triplet_margin_loss, (x, y), ref, grads, (0,), full=not options, reduction=reduction,
-               **options)
+        _check(
+            L.batch_all_triplet_margin_loss,
+            (x, y),
+            ref,
+            grads,
+            (0,),
+            full=not options,
+            reduction=reduction,
+            **options,
+        )
 
 
 def test_batch_all_triplet_degenerate_and_none():
@@ -153,7 +167,16 @@ def test_vicreg_matches_pml(options):
         xt, rt = torch.tensor(x, requires_grad=True), torch.tensor(r, requires_grad=True)
         out = loss(xt, ref_emb=rt)
         grads = [g.numpy() for g in torch.autograd.grad(out, [xt, rt])]
-        _check(L.vicreg_loss, (x, r), out.item(), grads, (0, 1), full=not options, reduction=reduction, **options)
+        _check(
+            L.vicreg_loss,
+            (x, r),
+            out.item(),
+            grads,
+            (0, 1),
+            full=not options,
+            reduction=reduction,
+            **options,
+        )
 
 
 def test_vicreg_errors():
@@ -193,10 +216,22 @@ class _HistogramLoss64(pml.HistogramLoss):
 def test_histogram_matches_pml(n_bins):
     rng = np.random.default_rng(n_bins)
     x, y = _labelled(rng, b=10)
-    for reduction, reducer in REDUCERS.items():  # already reduced: every pml reducer returns the value
+    for (
+        reduction,
+        reducer,
+    ) in REDUCERS.items():  # already reduced: every pml reducer returns the value
         loss = _HistogramLoss64(n_bins=n_bins, reducer=reducer() if reducer else None)
         ref, grads = _pml_value_and_grads(loss, (x, y))
-        _check(L.histogram_loss, (x, y), ref, grads, (0,), full=n_bins == 100, n_bins=n_bins, reduction=reduction)
+        _check(
+            L.histogram_loss,
+            (x, y),
+            ref,
+            grads,
+            (0,),
+            full=n_bins == 100,
+            n_bins=n_bins,
+            reduction=reduction,
+        )
     # pml itself, float32 bin nodes and all, is the float64 reference (ours, above) to about 1e-6
     ref32, (gx32,) = _pml_value_and_grads(pml.HistogramLoss(n_bins=n_bins), (x, y))
     np.testing.assert_allclose(ref32, ref, rtol=1e-5, atol=1e-6)
@@ -230,7 +265,10 @@ def test_histogram_degenerate_none_and_errors():
 
 @pytest.mark.parametrize(
     "options",
-    [{"margin": 0.4, "Tn": 1.0}, {"margin": 0.8, "Tn": 2.0, "Tp": 1.5, "imbalance": 0.3, "alpha": 1.3}],
+    [
+        {"margin": 0.4, "Tn": 1.0},
+        {"margin": 0.8, "Tn": 2.0, "Tp": 1.5, "imbalance": 0.3, "alpha": 1.3},
+    ],
 )
 def test_ranked_list_matches_pml(options):
     rng = np.random.default_rng(len(options))
@@ -239,7 +277,16 @@ def test_ranked_list_matches_pml(options):
     for reduction, reducer in REDUCERS.items():
         loss = pml.RankedListLoss(**options, reducer=reducer() if reducer else None)
         ref, grads = _pml_value_and_grads(loss, (x, y))
-        _check(L.ranked_list_loss, (x, y), ref, grads, (0,), full=len(options) == 2, reduction=reduction, **options)
+        _check(
+            L.ranked_list_loss,
+            (x, y),
+            ref,
+            grads,
+            (0,),
+            full=len(options) == 2,
+            reduction=reduction,
+            **options,
+        )
 
 
 def test_ranked_list_degenerate_none_and_errors():
@@ -248,7 +295,9 @@ def test_ranked_list_degenerate_none_and_errors():
     f = L.ranked_list_loss
     none = f(x, y, margin=0.5, Tn=1.0, reduction="none")
     assert none.shape == (6,)
-    np.testing.assert_allclose(jnp.sum(none), f(x, y, margin=0.5, Tn=1.0, reduction="sum"), rtol=1e-12)
+    np.testing.assert_allclose(
+        jnp.sum(none), f(x, y, margin=0.5, Tn=1.0, reduction="sum"), rtol=1e-12
+    )
     for labels in (np.zeros(6, int), np.arange(6)):
         ref, (gx,) = _pml_value_and_grads(pml.RankedListLoss(margin=0.5, Tn=1.0), (x, labels))
         value, grad = jax.value_and_grad(lambda a: f(a, labels, margin=0.5, Tn=1.0))(x)
@@ -266,15 +315,22 @@ def test_ranked_list_degenerate_none_and_errors():
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"variant": "Ds", "anneal": 0.1}, {"variant": "Dq", "alpha": 2.0, "anneal": 0.05},
-     {"variant": "Iu", "anneal": 0.2}, {"variant": "Ib", "b": 3.0, "anneal": 0.3}],
+    [
+        {},
+        {"variant": "Ds", "anneal": 0.1},
+        {"variant": "Dq", "alpha": 2.0, "anneal": 0.05},
+        {"variant": "Iu", "anneal": 0.2},
+        {"variant": "Ib", "b": 3.0, "anneal": 0.3},
+    ],
     ids=lambda o: o.get("variant", "O"),
 )
 def test_pnp_matches_pml(options):
     rng = np.random.default_rng(7)
     x, y = _labelled(rng, b=9)
     ref, grads = _pml_value_and_grads(pml.PNPLoss(**options), (x, y))
-    _check(L.pnp_loss, (x, y), ref, grads, (0,), full=options.get("variant") in (None, "Dq"), **options)
+    _check(
+        L.pnp_loss, (x, y), ref, grads, (0,), full=options.get("variant") in (None, "Dq"), **options
+    )
 
 
 def test_pnp_reductions_degenerate_and_errors():
@@ -284,8 +340,12 @@ def test_pnp_reductions_degenerate_and_errors():
     none = f(x, y, variant="Dq", anneal=0.1, reduction="none")
     has_positive = np.array([np.sum(y == t) > 1 for t in y])
     assert none.shape == (7,) and np.all(none[~has_positive] == 0)
-    np.testing.assert_allclose(f(x, y, variant="Dq", anneal=0.1), np.mean(none[has_positive]), rtol=1e-12)
-    np.testing.assert_allclose(f(x, y, variant="Dq", anneal=0.1, reduction="sum"), np.sum(none), rtol=1e-12)
+    np.testing.assert_allclose(
+        f(x, y, variant="Dq", anneal=0.1), np.mean(none[has_positive]), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        f(x, y, variant="Dq", anneal=0.1, reduction="sum"), np.sum(none), rtol=1e-12
+    )
     for labels in (np.zeros(7, int), np.arange(7)):  # no negatives / no positives
         ref, (gx,) = _pml_value_and_grads(pml.PNPLoss(), (x, labels))
         value, grad = jax.value_and_grad(lambda a: f(a, labels))(x)
@@ -318,8 +378,16 @@ def test_smooth_ap_matches_pml(classes, temperature, torch_float64_default):
     for reduction, reducer in REDUCERS.items():
         loss = pml.SmoothAPLoss(temperature=temperature, reducer=reducer() if reducer else None)
         ref, grads = _pml_value_and_grads(loss, (x, y))
-        _check(L.smooth_ap_loss, (x, y), ref, grads, (0,), full=classes == 3, temperature=temperature,
-               reduction=reduction)
+        _check(
+            L.smooth_ap_loss,
+            (x, y),
+            ref,
+            grads,
+            (0,),
+            full=classes == 3,
+            temperature=temperature,
+            reduction=reduction,
+        )
     # rows in any order, labels from the batch: the same per-row losses, permuted
     perm = rng.permutation(len(y))
     np.testing.assert_allclose(
@@ -341,7 +409,9 @@ def test_smooth_ap_float32_pml_and_errors():
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     sims = unit[-1] @ unit.T
     expected = 1 - 1 / (1 + np.sum(1 / (1 + np.exp(-(sims[:-1] - sims[-1]) / 0.01))))
-    np.testing.assert_allclose(L.smooth_ap_loss(x, labels, reduction="none")[-1], expected, rtol=1e-9)
+    np.testing.assert_allclose(
+        L.smooth_ap_loss(x, labels, reduction="none")[-1], expected, rtol=1e-9
+    )
     assert np.all(np.isfinite(jax.grad(lambda a: L.smooth_ap_loss(a, labels))(x)))
     with pytest.raises(ValueError, match="smooth_ap_loss: temperature must be > 0"):
         L.smooth_ap_loss(x, y, temperature=0.0)
@@ -369,8 +439,16 @@ def test_manifold_matches_pml(options, monkeypatch):
     monkeypatch.setattr(torch.Tensor, "float", lambda self: self)
     ref, grads = _pml_manifold(x, meta, proxies, options)
     for reduction in ("mean", "sum"):  # already reduced: every pml reducer returns the value
-        _check(L.manifold_loss, (x, meta, proxies), ref, grads, (0, 2), full=not options, reduction=reduction,
-               **options)
+        _check(
+            L.manifold_loss,
+            (x, meta, proxies),
+            ref,
+            grads,
+            (0, 2),
+            full=not options,
+            reduction=reduction,
+            **options,
+        )
     # pml as shipped is the float64 reference (ours, above) to float32 accuracy
     np.testing.assert_allclose(ref32, ref, rtol=1e-6)
     np.testing.assert_allclose(grads32[0], grads[0], rtol=1e-4, atol=1e-7)
@@ -403,7 +481,8 @@ def test_dynamic_soft_margin_matches_pml_over_steps(options):
         ref_hist = loss.hist_.detach().numpy()
         loss.hist_ = loss.hist_.detach()
         fn = jax.value_and_grad(
-            lambda a, h: L.dynamic_soft_margin_loss(a, y, h, return_histogram=True, **options), has_aux=True
+            lambda a, h: L.dynamic_soft_margin_loss(a, y, h, return_histogram=True, **options),
+            has_aux=True,
         )
         full = step == 1 and not options
         modes = [(np.float64, True)] + ([(np.float64, False), (np.float32, True)] if full else [])

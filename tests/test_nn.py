@@ -32,7 +32,12 @@ W4 = R.uniform(0.5, 2.0, 4)
 # (class name, constructor kwargs (numpy arrays allowed), call args, differentiable positions)
 CASES = [
     ("L1Loss", {}, [R.standard_normal((3, 4)), R.standard_normal((3, 4))], (0, 1)),
-    ("MSELoss", {"reduction": "sum"}, [R.standard_normal((3, 4)), R.standard_normal((3, 4))], (0, 1)),
+    (
+        "MSELoss",
+        {"reduction": "sum"},
+        [R.standard_normal((3, 4)), R.standard_normal((3, 4))],
+        (0, 1),
+    ),
     ("NLLLoss", {"weight": W4, "ignore_index": 1}, [np.log(_probs(5, 4)), _labels(5, 4)], (0,)),
     (
         "CrossEntropyLoss",
@@ -40,12 +45,27 @@ CASES = [
         [R.standard_normal((5, 4)), _labels(5, 4)],
         (0,),
     ),
-    ("PoissonNLLLoss", {"full": True}, [R.standard_normal((3, 4)), R.poisson(2.0, (3, 4)) * 1.0], (0,)),
-    ("GaussianNLLLoss", {"full": True}, [R.standard_normal((3, 4)), R.standard_normal((3, 4)), _probs(3, 4)], (0, 1, 2)),
+    (
+        "PoissonNLLLoss",
+        {"full": True},
+        [R.standard_normal((3, 4)), R.poisson(2.0, (3, 4)) * 1.0],
+        (0,),
+    ),
+    (
+        "GaussianNLLLoss",
+        {"full": True},
+        [R.standard_normal((3, 4)), R.standard_normal((3, 4)), _probs(3, 4)],
+        (0, 1, 2),
+    ),
     ("KLDivLoss", {"reduction": "batchmean"}, [np.log(_probs(3, 4)), _probs(3, 4)], (0, 1)),
     ("BCELoss", {"weight": W4}, [_probs(3, 4), _probs(3, 4)], (0, 1)),
     ("BCEWithLogitsLoss", {"pos_weight": W4}, [R.standard_normal((3, 4)), _probs(3, 4)], (0, 1)),
-    ("HingeEmbeddingLoss", {"margin": 0.5}, [R.standard_normal((3, 4)), R.choice([-1.0, 1.0], (3, 4))], (0,)),
+    (
+        "HingeEmbeddingLoss",
+        {"margin": 0.5},
+        [R.standard_normal((3, 4)), R.choice([-1.0, 1.0], (3, 4))],
+        (0,),
+    ),
     (
         "MultiLabelMarginLoss",
         {},
@@ -55,7 +75,12 @@ CASES = [
     ("SmoothL1Loss", {"beta": 0.5}, [R.standard_normal((3, 4)), R.standard_normal((3, 4))], (0, 1)),
     ("HuberLoss", {"delta": 0.5}, [R.standard_normal((3, 4)), R.standard_normal((3, 4))], (0, 1)),
     ("SoftMarginLoss", {}, [R.standard_normal((3, 4)), R.choice([-1.0, 1.0], (3, 4))], (0,)),
-    ("MultiLabelSoftMarginLoss", {"weight": W4}, [R.standard_normal((3, 4)), R.integers(0, 2, (3, 4)) * 1.0], (0,)),
+    (
+        "MultiLabelSoftMarginLoss",
+        {"weight": W4},
+        [R.standard_normal((3, 4)), R.integers(0, 2, (3, 4)) * 1.0],
+        (0,),
+    ),
     (
         "CosineEmbeddingLoss",
         {"margin": 0.2},
@@ -68,7 +93,12 @@ CASES = [
         [R.standard_normal(5), R.standard_normal(5), R.choice([-1.0, 1.0], 5)],
         (0, 1),
     ),
-    ("MultiMarginLoss", {"p": 2, "margin": 0.7, "weight": W4}, [R.standard_normal((5, 4)), _labels(5, 4)], (0,)),
+    (
+        "MultiMarginLoss",
+        {"p": 2, "margin": 0.7, "weight": W4},
+        [R.standard_normal((5, 4)), _labels(5, 4)],
+        (0,),
+    ),
     (
         "TripletMarginLoss",
         {"margin": 0.5, "swap": True},
@@ -91,8 +121,13 @@ def _to_torch_kwargs(kwargs):
 @pytest.mark.parametrize("name,kwargs,args,diff", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_class_matches_torch(name, kwargs, args, diff, dtype):
-    cast = {k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v for k, v in kwargs.items()}
-    ours = getattr(jnn, name)(**{k: jnp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in cast.items()})
+    cast = {
+        k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+        for k, v in kwargs.items()
+    }
+    ours = getattr(jnn, name)(
+        **{k: jnp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in cast.items()}
+    )
     ref = getattr(torch.nn, name)(**_to_torch_kwargs(cast))
     compare(lambda *a: ours(*a), lambda *a: ref(*a), args, diff=diff, dtype=dtype, jit=True)
 
@@ -165,7 +200,9 @@ def test_bad_options_raise(factory, match):
 
 
 # torch.nn's loss modules that jaxloss.nn does not have, and why
-NOT_PORTED = {"NLLLoss2d": "deprecated by torch (FutureWarning); NLLLoss is its drop-in replacement"}
+NOT_PORTED = {
+    "NLLLoss2d": "deprecated by torch (FutureWarning); NLLLoss is its drop-in replacement"
+}
 # LinearCrossEntropyLoss: torch's class owns the linear layer; ours takes its parameters at call time
 LAYER_PARAMETERS = ("in_features", "num_classes", "out_features", "bias", "device", "dtype")
 
@@ -174,13 +211,16 @@ def _torch_loss_modules():
     from torch.nn.modules import loss
 
     return sorted(
-        name for name, cls in vars(loss).items()
+        name
+        for name, cls in vars(loss).items()
         if inspect.isclass(cls) and issubclass(cls, loss._Loss) and not name.startswith("_")
     )
 
 
 def test_the_torch_loss_modules_are_found():
-    assert {"MSELoss", "CrossEntropyLoss", "CTCLoss", "LinearCrossEntropyLoss"} <= set(_torch_loss_modules())
+    assert {"MSELoss", "CrossEntropyLoss", "CTCLoss", "LinearCrossEntropyLoss"} <= set(
+        _torch_loss_modules()
+    )
 
 
 @pytest.mark.parametrize("name", _torch_loss_modules())
@@ -201,13 +241,23 @@ def test_every_torch_loss_module_has_its_constructor_signature(name):
 # where a class deliberately differs from its function: parameters torch's class (or the reference's) lacks,
 # fields keyword-only where the function's parameter is not, fields in another order
 EXCLUDED = {
-    "L1Loss": {"weight"}, "MSELoss": {"weight"}, "HuberLoss": {"weight"},
+    "L1Loss": {"weight"},
+    "MSELoss": {"weight"},
+    "HuberLoss": {"weight"},
     **{n: {"return_rewards"} for n in ("DPOLoss", "SimPOLoss", "CPOLoss", "ORPOLoss", "KTOLoss")},
 }
-KEYWORD_ONLY = {"GaussianNLLLoss", "PolicyGradientLoss", "ClippedSurrogatePGLoss", "ClippedValueLoss"}
+KEYWORD_ONLY = {
+    "GaussianNLLLoss",
+    "PolicyGradientLoss",
+    "ClippedSurrogatePGLoss",
+    "ClippedValueLoss",
+}
 REORDERED = {"LinearCrossEntropyLoss"}
-REQUIRED = {"ClippedSurrogatePGLoss": {"epsilon": 0.1}, "ClippedValueLoss": {"epsilon": 0.2},
-            "RankedListLoss": {"margin": 0.4, "Tn": 1.0}}
+REQUIRED = {
+    "ClippedSurrogatePGLoss": {"epsilon": 0.1},
+    "ClippedValueLoss": {"epsilon": 0.2},
+    "RankedListLoss": {"margin": 0.4, "Tn": 1.0},
+}
 
 
 @pytest.mark.parametrize("name", jnn.__all__)
@@ -254,10 +304,16 @@ def test_a_dataclasses_replace_of_a_legacy_object_does_not_warn():
     loss = jnn.CrossEntropyLoss(label_smoothing=0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert dataclasses.replace(loss, reduction="sum") == jnn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1)
+        assert dataclasses.replace(loss, reduction="sum") == jnn.CrossEntropyLoss(
+            reduction="sum", label_smoothing=0.1
+        )
 
 
-LEGACY = [n for n in _torch_loss_modules() if n not in NOT_PORTED and "size_average" in inspect.signature(getattr(torch.nn, n)).parameters]
+LEGACY = [
+    n
+    for n in _torch_loss_modules()
+    if n not in NOT_PORTED and "size_average" in inspect.signature(getattr(torch.nn, n)).parameters
+]
 
 
 @pytest.mark.parametrize("name", LEGACY)
@@ -268,16 +324,24 @@ def test_legacy_arguments_map_as_torch_maps_them(name):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ours = getattr(jnn, name)(size_average=size_average, reduce=reduce, reduction="sum")
-                theirs = getattr(torch.nn, name)(size_average=size_average, reduce=reduce, reduction="sum")
+                theirs = getattr(torch.nn, name)(
+                    size_average=size_average, reduce=reduce, reduction="sum"
+                )
             assert ours.reduction == theirs.reduction, (name, size_average, reduce)
             assert ours.size_average is None and ours.reduce is None
-    assert "size_average" not in inspect.signature(jnn.HuberLoss).parameters  # torch's HuberLoss has none
+    assert (
+        "size_average" not in inspect.signature(jnn.HuberLoss).parameters
+    )  # torch's HuberLoss has none
 
 
 def test_call_takes_the_data_arguments_positionally_or_by_name():
     x, y = jnp.asarray(R.standard_normal((3, 4))), jnp.asarray(R.standard_normal((3, 4)))
     loss = jnn.MSELoss(reduction="sum")
-    assert float(loss(x, y)) == float(loss(input=x, target=y)) == float(jl.mse_loss(x, y, reduction="sum"))
+    assert (
+        float(loss(x, y))
+        == float(loss(input=x, target=y))
+        == float(jl.mse_loss(x, y, reduction="sum"))
+    )
     with pytest.raises(TypeError):
         loss(x, y, reduction="mean")  # an option is not a call argument
     with pytest.raises(TypeError):

@@ -47,8 +47,12 @@ def test_every_loss_function_is_in_the_catalogue():
         for name in module.__all__:
             if name in NOT_LOSSES:
                 continue
-            assert f"{module.__name__}.{name}" in registered, f"{module.__name__}.{name} not registered"
-    assert {s.fn for s in entries()} <= {getattr(m, n) for m in (losses, optax_losses) for n in m.__all__}
+            assert f"{module.__name__}.{name}" in registered, (
+                f"{module.__name__}.{name} not registered"
+            )
+    assert {s.fn for s in entries()} <= {
+        getattr(m, n) for m in (losses, optax_losses) for n in m.__all__
+    }
 
 
 def test_every_catalogue_entry_names_its_reference_and_family():
@@ -68,10 +72,19 @@ def test_torch_functions_have_torch_signatures(name):
         theirs = None
     if theirs is None:
         expected = {
-            "pairwise_distance": [("x1", None), ("x2", None), ("p", 2.0), ("eps", 1e-6), ("keepdim", False)],
+            "pairwise_distance": [
+                ("x1", None),
+                ("x2", None),
+                ("p", 2.0),
+                ("eps", 1e-6),
+                ("keepdim", False),
+            ],
             "cosine_similarity": [("x1", None), ("x2", None), ("dim", 1), ("eps", 1e-8)],
         }[name]
-        assert [(p, ours[p].default if ours[p].default is not inspect.Parameter.empty else None) for p, _ in expected] == expected
+        assert [
+            (p, ours[p].default if ours[p].default is not inspect.Parameter.empty else None)
+            for p, _ in expected
+        ] == expected
         assert list(ours) == [p for p, _ in expected]
         return
     assert list(ours) == list(theirs), name
@@ -82,6 +95,15 @@ def test_torch_functions_have_torch_signatures(name):
 
 def test_top_level_namespace():
     assert jaxloss.__version__
-    for name in ("losses", "nn", "optax_losses", "checked", "per_example", "masked_mean", "make_value_fn", "make_loss_fn"):
+    for name in (
+        "losses",
+        "nn",
+        "optax_losses",
+        "checked",
+        "per_example",
+        "masked_mean",
+        "make_value_fn",
+        "make_loss_fn",
+    ):
         assert name in jaxloss.__all__
         assert getattr(jaxloss, name) is not None

@@ -75,7 +75,9 @@ def test_ssim_matches_pytorch_msssim_defaults(rng, dtype, size_average, jit):
 def test_default_window_is_bit_identical_to_the_reference():
     from jaxloss._src.families.quality import _gaussian_window
 
-    np.testing.assert_array_equal(_gaussian_window(11, 1.5), _fspecial_gauss_1d(11, 1.5).numpy().ravel())
+    np.testing.assert_array_equal(
+        _gaussian_window(11, 1.5), _fspecial_gauss_1d(11, 1.5).numpy().ravel()
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -111,7 +113,11 @@ def test_ssim_nonnegative_clamps_anticorrelated_images():
     y = 1.0 - x
     assert float(ssim(x, y, data_range=1.0)) < 0
     compare(
-        ssim, pytorch_msssim.ssim, [x, y], kwargs=dict(data_range=1.0, nonnegative_ssim=True), diff=(0, 1)
+        ssim,
+        pytorch_msssim.ssim,
+        [x, y],
+        kwargs=dict(data_range=1.0, nonnegative_ssim=True),
+        diff=(0, 1),
     )
 
 
@@ -130,8 +136,10 @@ def test_ssim_volumes_and_short_axes(rng):
     compare(ssim, pytorch_msssim.ssim, [x, y], kwargs=dict(data_range=1.0, win_size=5), diff=(0, 1))
 
 
-@pytest.mark.parametrize("dtype, reduction", [(np.float64, "mean"), (np.float64, "sum"), (np.float64, "none"),
-                                               (np.float32, "mean")])
+@pytest.mark.parametrize(
+    "dtype, reduction",
+    [(np.float64, "mean"), (np.float64, "sum"), (np.float64, "none"), (np.float32, "mean")],
+)
 def test_ssim_loss_is_one_minus_ssim(rng, dtype, reduction):
     x, y = _images(rng, (3, 2, 16, 16))
 
@@ -155,15 +163,37 @@ def test_ssim_loss_is_one_minus_ssim(rng, dtype, reduction):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_ms_ssim_matches_pytorch_msssim_defaults(rng, dtype):
     x, y = _images(rng, (1, 1, 180, 181), data_range=255.0, noise=0.1)  # odd side: padded pooling
-    compare(ms_ssim, pytorch_msssim.ms_ssim, [x, y], diff=(0, 1), dtype=dtype, jit=True, **_tol(dtype, F32_SSIM))
+    compare(
+        ms_ssim,
+        pytorch_msssim.ms_ssim,
+        [x, y],
+        diff=(0, 1),
+        dtype=dtype,
+        jit=True,
+        **_tol(dtype, F32_SSIM),
+    )
 
 
 @pytest.mark.parametrize("dtype, size_average", [(np.float64, True), (np.float32, False)])
 def test_ms_ssim_fewer_scales_small_window(rng, dtype, size_average):
     x, y = _images(rng, (2, 2, 35, 34), noise=0.1)
-    kw = dict(data_range=1.0, win_size=3, win_sigma=1.0, weights=[0.2, 0.3, 0.5], size_average=size_average)
-    compare(ms_ssim, pytorch_msssim.ms_ssim, [x, y], kwargs=kw, diff=(0, 1), dtype=dtype, jit=True,
-            **_tol(dtype, F32_SSIM))
+    kw = dict(
+        data_range=1.0,
+        win_size=3,
+        win_sigma=1.0,
+        weights=[0.2, 0.3, 0.5],
+        size_average=size_average,
+    )
+    compare(
+        ms_ssim,
+        pytorch_msssim.ms_ssim,
+        [x, y],
+        kwargs=kw,
+        diff=(0, 1),
+        dtype=dtype,
+        jit=True,
+        **_tol(dtype, F32_SSIM),
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -175,8 +205,15 @@ def test_ms_ssim_loss_is_one_minus_ms_ssim(rng, reduction):
         per_image = 1 - pytorch_msssim.ms_ssim(a, b, size_average=False, **kw)
         return {"mean": per_image.mean(), "sum": per_image.sum(), "none": per_image}[reduction]
 
-    compare(ms_ssim_loss, reference, [x, y], kwargs=dict(kw, reduction=reduction), torch_kwargs={}, diff=(0, 1),
-            jit=True)
+    compare(
+        ms_ssim_loss,
+        reference,
+        [x, y],
+        kwargs=dict(kw, reduction=reduction),
+        torch_kwargs={},
+        diff=(0, 1),
+        jit=True,
+    )
 
 
 def test_ms_ssim_zero_contrast_level_has_zero_gradient_not_nan():
@@ -185,7 +222,14 @@ def test_ms_ssim_zero_contrast_level_has_zero_gradient_not_nan():
     y = 1.0 - x
     assert float(ms_ssim(x, y, data_range=1.0, win_size=3)) == 0.0
     # equal to torch's gradient (zero through the clamped level), so finite
-    compare(ms_ssim, pytorch_msssim.ms_ssim, [x, y], kwargs=dict(data_range=1.0, win_size=3), diff=(0, 1), jit=True)
+    compare(
+        ms_ssim,
+        pytorch_msssim.ms_ssim,
+        [x, y],
+        kwargs=dict(data_range=1.0, win_size=3),
+        diff=(0, 1),
+        jit=True,
+    )
 
 
 def test_ssim_half_precision_computes_in_float32(rng):
@@ -228,9 +272,18 @@ def test_total_variation_matches_kornia(rng, dtype, reduction):
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_charbonnier_matches_kornia(rng, dtype, reduction):
     a = rng.standard_normal((2, 3, 4, 5))
-    b = a + rng.choice([0.1, 3.0], a.shape) * rng.standard_normal(a.shape)  # both branches (|r| < 1 and >= 1)
-    compare(charbonnier_loss, kornia.losses.charbonnier_loss, [a, b], kwargs=dict(reduction=reduction),
-            diff=(0, 1), dtype=dtype, jit=True)
+    b = a + rng.choice([0.1, 3.0], a.shape) * rng.standard_normal(
+        a.shape
+    )  # both branches (|r| < 1 and >= 1)
+    compare(
+        charbonnier_loss,
+        kornia.losses.charbonnier_loss,
+        [a, b],
+        kwargs=dict(reduction=reduction),
+        diff=(0, 1),
+        dtype=dtype,
+        jit=True,
+    )
 
 
 def test_charbonnier_default_reduction_is_none(rng):
@@ -241,9 +294,16 @@ def test_charbonnier_default_reduction_is_none(rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "mode, normalized, reduction",
-    [("sobel", True, "mean"), ("sobel", False, "none"), ("diff", True, "sum"), ("diff", False, "mean")],
+    [
+        ("sobel", True, "mean"),
+        ("sobel", False, "none"),
+        ("diff", True, "sum"),
+        ("diff", False, "mean"),
+    ],
 )
-def test_image_gradient_loss_matches_kornia_spatial_gradient(rng, dtype, mode, normalized, reduction):
+def test_image_gradient_loss_matches_kornia_spatial_gradient(
+    rng, dtype, mode, normalized, reduction
+):
     a, b = rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((2, 3, 6, 7))
 
     def reference(x, y):
@@ -251,8 +311,16 @@ def test_image_gradient_loss_matches_kornia_spatial_gradient(rng, dtype, mode, n
         gy = kornia.filters.spatial_gradient(y, mode=mode, normalized=normalized)
         return TF.l1_loss(gx, gy, reduction=reduction)
 
-    compare(image_gradient_loss, reference, [a, b], kwargs=dict(mode=mode, normalized=normalized,
-            reduction=reduction), torch_kwargs={}, diff=(0, 1), dtype=dtype, jit=True)
+    compare(
+        image_gradient_loss,
+        reference,
+        [a, b],
+        kwargs=dict(mode=mode, normalized=normalized, reduction=reduction),
+        torch_kwargs={},
+        diff=(0, 1),
+        dtype=dtype,
+        jit=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,7 +346,15 @@ F32_STFT = dict(rtol=2e-3, atol=2e-3)
 
 def test_mrstft_matches_auraloss_defaults_float32(rng):
     x, y = _signals(rng, (2, 1, 2100))
-    compare(multi_resolution_stft_loss, _aura(), [x, y], diff=(0, 1), dtype=np.float32, jit=True, **F32_STFT)
+    compare(
+        multi_resolution_stft_loss,
+        _aura(),
+        [x, y],
+        diff=(0, 1),
+        dtype=np.float32,
+        jit=True,
+        **F32_STFT,
+    )
     grad = jax.jit(jax.grad(multi_resolution_stft_loss))
     g64 = np.asarray(grad(x, y))
     g32 = np.asarray(grad(x.astype(np.float32), y.astype(np.float32)))
@@ -319,9 +395,23 @@ def test_mrstft_options(rng, dtype, options):
     res = dict(fft_sizes=[64, 128, 32], hop_sizes=[16, 32, 8], win_lengths=[48, 128, 20])
     ref = _aura_float64 if dtype == np.float64 else _aura
     aura_options = {k: v for k, v in options.items() if k not in ("eps", "reduction")}
-    loss = ref(**res, **aura_options, eps=options.get("eps", 1e-8), reduction=options.get("reduction", "mean"))
-    compare(multi_resolution_stft_loss, loss, [x, y], kwargs=dict(res, **options), torch_kwargs={}, diff=(0, 1),
-            dtype=dtype, jit=True, **_tol(dtype, F32_STFT))
+    loss = ref(
+        **res,
+        **aura_options,
+        eps=options.get("eps", 1e-8),
+        reduction=options.get("reduction", "mean"),
+    )
+    compare(
+        multi_resolution_stft_loss,
+        loss,
+        [x, y],
+        kwargs=dict(res, **options),
+        torch_kwargs={},
+        diff=(0, 1),
+        dtype=dtype,
+        jit=True,
+        **_tol(dtype, F32_STFT),
+    )
 
 
 def test_mrstft_identical_signals_give_zero_with_finite_gradients(rng):
@@ -339,8 +429,10 @@ def test_nn_objects_call_the_functions(rng):
     x, y = _images(rng, (2, 1, 34, 34))
     cases = [
         (jnn.SSIMLoss(data_range=1.0, win_size=5), ssim_loss(x, y, data_range=1.0, win_size=5)),
-        (jnn.MSSSIMLoss(data_range=1.0, win_size=3, weights=(0.5, 0.5)),
-         ms_ssim_loss(x, y, data_range=1.0, win_size=3, weights=(0.5, 0.5))),
+        (
+            jnn.MSSSIMLoss(data_range=1.0, win_size=3, weights=(0.5, 0.5)),
+            ms_ssim_loss(x, y, data_range=1.0, win_size=3, weights=(0.5, 0.5)),
+        ),
         (jnn.CharbonnierLoss(reduction="sum"), charbonnier_loss(x, y, reduction="sum")),
         (jnn.ImageGradientLoss(mode="diff"), image_gradient_loss(x, y, mode="diff")),
     ]
@@ -349,7 +441,9 @@ def test_nn_objects_call_the_functions(rng):
     np.testing.assert_allclose(jnn.TotalVariation()(x), total_variation(x), rtol=1e-12)
     s, t = _signals(rng, (1, 1, 128))
     kw = dict(fft_sizes=(32,), hop_sizes=(8,), win_lengths=(32,))
-    np.testing.assert_allclose(jnn.MultiResolutionSTFTLoss(**kw)(s, t), multi_resolution_stft_loss(s, t, **kw))
+    np.testing.assert_allclose(
+        jnn.MultiResolutionSTFTLoss(**kw)(s, t), multi_resolution_stft_loss(s, t, **kw)
+    )
     assert jnn.SSIMLoss() == jnn.SSIMLoss() and hash(jnn.MSSSIMLoss()) == hash(jnn.MSSSIMLoss())
 
 
@@ -358,28 +452,80 @@ def test_nn_objects_call_the_functions(rng):
     [
         (lambda: ssim(np.zeros((1, 1, 16, 16)), np.zeros((1, 1, 16, 15))), "ssim: Y has shape"),
         (lambda: ssim(np.zeros((16, 16)), np.zeros((16, 16))), "ssim: X must be"),
-        (lambda: ssim(np.zeros((1, 1, 16, 16)), np.zeros((1, 1, 16, 16)), win_size=4), "ssim: the window size"),
-        (lambda: ssim(np.zeros((1, 2, 16, 16)), np.zeros((1, 2, 16, 16)), win=np.ones((3, 1, 1, 5))), "ssim: win"),
-        (lambda: ssim_loss(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 9, 9)), reduction="avg"), "ssim_loss: reduction"),
-        (lambda: ms_ssim(np.zeros((1, 1, 64, 64)), np.zeros((1, 1, 64, 64))), "ms_ssim: X's smaller side is 64"),
-        (lambda: ms_ssim_loss(np.zeros((1, 1, 40, 40)), np.zeros((1, 1, 40, 40)), win_size=3, weights=np.ones((2, 2))),
-         "ms_ssim_loss: weights"),
+        (
+            lambda: ssim(np.zeros((1, 1, 16, 16)), np.zeros((1, 1, 16, 16)), win_size=4),
+            "ssim: the window size",
+        ),
+        (
+            lambda: ssim(
+                np.zeros((1, 2, 16, 16)), np.zeros((1, 2, 16, 16)), win=np.ones((3, 1, 1, 5))
+            ),
+            "ssim: win",
+        ),
+        (
+            lambda: ssim_loss(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 9, 9)), reduction="avg"),
+            "ssim_loss: reduction",
+        ),
+        (
+            lambda: ms_ssim(np.zeros((1, 1, 64, 64)), np.zeros((1, 1, 64, 64))),
+            "ms_ssim: X's smaller side is 64",
+        ),
+        (
+            lambda: ms_ssim_loss(
+                np.zeros((1, 1, 40, 40)),
+                np.zeros((1, 1, 40, 40)),
+                win_size=3,
+                weights=np.ones((2, 2)),
+            ),
+            "ms_ssim_loss: weights",
+        ),
         (lambda: psnr(np.zeros(3), np.zeros(4), 1.0), "psnr: target has shape"),
         (lambda: total_variation(np.zeros(3)), "total_variation: img must have shape"),
         (lambda: total_variation(np.zeros((3, 3)), reduction="none"), "total_variation: reduction"),
-        (lambda: charbonnier_loss(np.zeros(3), np.zeros((2, 3))), "charbonnier_loss: img2 has shape"),
-        (lambda: image_gradient_loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4))), "image_gradient_loss: input must be 4-D"),
-        (lambda: image_gradient_loss(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 4, 4)), mode="scharr"),
-         "image_gradient_loss: mode"),
-        (lambda: multi_resolution_stft_loss(np.zeros((1, 1, 64)), np.zeros((1, 1, 64)), fft_sizes=(16,)),
-         "multi_resolution_stft_loss: fft_sizes, hop_sizes and win_lengths"),
-        (lambda: multi_resolution_stft_loss(np.zeros((1, 64)), np.zeros((1, 64))), "multi_resolution_stft_loss: input"),
-        (lambda: multi_resolution_stft_loss(np.zeros((1, 1, 600)), np.zeros((1, 1, 600))),
-         "multi_resolution_stft_loss: input has 600 samples"),
-        (lambda: multi_resolution_stft_loss(np.zeros((1, 1, 64)), np.zeros((1, 1, 64)), fft_sizes=(16,),
-                                            hop_sizes=(4,), win_lengths=(32,)), "multi_resolution_stft_loss: win_lengths"),
-        (lambda: multi_resolution_stft_loss(np.zeros((1, 1, 64)), np.zeros((1, 1, 64)), reduction="none"),
-         "multi_resolution_stft_loss: reduction"),
+        (
+            lambda: charbonnier_loss(np.zeros(3), np.zeros((2, 3))),
+            "charbonnier_loss: img2 has shape",
+        ),
+        (
+            lambda: image_gradient_loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4))),
+            "image_gradient_loss: input must be 4-D",
+        ),
+        (
+            lambda: image_gradient_loss(
+                np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 4, 4)), mode="scharr"
+            ),
+            "image_gradient_loss: mode",
+        ),
+        (
+            lambda: multi_resolution_stft_loss(
+                np.zeros((1, 1, 64)), np.zeros((1, 1, 64)), fft_sizes=(16,)
+            ),
+            "multi_resolution_stft_loss: fft_sizes, hop_sizes and win_lengths",
+        ),
+        (
+            lambda: multi_resolution_stft_loss(np.zeros((1, 64)), np.zeros((1, 64))),
+            "multi_resolution_stft_loss: input",
+        ),
+        (
+            lambda: multi_resolution_stft_loss(np.zeros((1, 1, 600)), np.zeros((1, 1, 600))),
+            "multi_resolution_stft_loss: input has 600 samples",
+        ),
+        (
+            lambda: multi_resolution_stft_loss(
+                np.zeros((1, 1, 64)),
+                np.zeros((1, 1, 64)),
+                fft_sizes=(16,),
+                hop_sizes=(4,),
+                win_lengths=(32,),
+            ),
+            "multi_resolution_stft_loss: win_lengths",
+        ),
+        (
+            lambda: multi_resolution_stft_loss(
+                np.zeros((1, 1, 64)), np.zeros((1, 1, 64)), reduction="none"
+            ),
+            "multi_resolution_stft_loss: reduction",
+        ),
     ],
 )
 def test_bad_inputs_raise_value_error_naming_the_loss(call, match):

@@ -151,7 +151,9 @@ def test_softmax_label_fn_matches_rax(rng):
     shape = (3, 6)
     label_fn = rax.utils.normalize_probabilities
     for segmented in (False, True):
-        scores, labels, kw = _inputs(rng, shape, masked=segmented, segmented=segmented, weighted=True)
+        scores, labels, kw = _inputs(
+            rng, shape, masked=segmented, segmented=segmented, weighted=True
+        )
         kw["label_fn"] = label_fn
         _compare(
             L.listwise_softmax_loss,
@@ -268,7 +270,10 @@ def test_errors(fn):
 NN = {
     "Poly1SoftmaxLoss": (L.poly1_softmax_loss, {"epsilon": 0.5}),
     "UniqueSoftmaxLoss": (L.unique_softmax_loss, {"gain_fn": None}),
-    "PairwiseSoftZeroOneLoss": (L.pairwise_soft_zero_one_loss, {"lambdaweight_fn": rax.dcg_lambdaweight}),
+    "PairwiseSoftZeroOneLoss": (
+        L.pairwise_soft_zero_one_loss,
+        {"lambdaweight_fn": rax.dcg_lambdaweight},
+    ),
     "PairwiseMSELoss": (L.pairwise_mse_loss, {"reduction": "sum"}),
     "PairwiseQRLoss": (L.pairwise_qr_loss, {"tau": 0.2, "squared": True}),
     "PointwiseSigmoidLoss": (L.pointwise_sigmoid_loss, {"reduction": "none"}),
@@ -285,6 +290,8 @@ def test_nn_objects(name):
     obj = getattr(nn, name)(**options)
     assert obj == getattr(nn, name)(**options) and hash(obj) == hash(getattr(nn, name)(**options))
     step = jax.jit(lambda f, s, y, kw: f(s, y, **kw), static_argnums=0)
-    np.testing.assert_allclose(step(obj, scores, labels, kw), fn(scores, labels, **kw, **options), rtol=1e-12)
+    np.testing.assert_allclose(
+        step(obj, scores, labels, kw), fn(scores, labels, **kw, **options), rtol=1e-12
+    )
     with pytest.raises(TypeError):
         getattr(nn, name)("mean")  # options are keyword-only

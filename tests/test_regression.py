@@ -152,7 +152,9 @@ def test_l1_mse_errors():
         ):
             fn(x, x, weight=jnp.ones(3))
         with pytest.raises(TypeError, match=f"{name}: input or target must have a floating dtype"):
-            fn(jnp.ones(3, jnp.int32), jnp.ones(3, jnp.int32))  # torch refuses two integer tensors too
+            fn(
+                jnp.ones(3, jnp.int32), jnp.ones(3, jnp.int32)
+            )  # torch refuses two integer tensors too
 
 
 def test_half_precision_accumulates_in_float32(rng):

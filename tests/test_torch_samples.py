@@ -60,8 +60,12 @@ def test_every_torch_loss_is_covered():
     import jaxloss.losses as L
 
     sources = {c.source for c in T.all_cases()[0]}
-    torch_ops = {o.name for o in op_db if o.name.removeprefix("nn.functional.") in L.TORCH_FUNCTIONS}
-    torch_modules = {f"nn.{m.module_cls.__name__}" for m in module_db if m.module_cls.__name__.endswith("Loss")}
+    torch_ops = {
+        o.name for o in op_db if o.name.removeprefix("nn.functional.") in L.TORCH_FUNCTIONS
+    }
+    torch_modules = {
+        f"nn.{m.module_cls.__name__}" for m in module_db if m.module_cls.__name__.endswith("Loss")
+    }
     assert len(torch_ops) >= 20 and len(torch_modules) >= 20
     assert torch_ops <= {".".join(s.split(".")[:3]) for s in sources}
     assert torch_modules <= sources

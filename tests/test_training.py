@@ -171,7 +171,10 @@ class FlaxMLP(linen.Module):
 
 def _flax_params_from_torch(tm):
     def layer(lin):
-        return {"kernel": jnp.asarray(lin.weight.detach().numpy().T), "bias": jnp.asarray(lin.bias.detach().numpy())}
+        return {
+            "kernel": jnp.asarray(lin.weight.detach().numpy().T),
+            "bias": jnp.asarray(lin.bias.detach().numpy()),
+        }
 
     return {"params": {"l1": layer(tm.l1), "l2": layer(tm.l2)}}
 
@@ -188,7 +191,10 @@ PORTING_CASES = {
         1,
         lambda: torch.nn.SmoothL1Loss(beta=0.5),
         jnn.SmoothL1Loss(beta=0.5),
-        lambda y: (torch.from_numpy(y[:, None].astype(np.float32)), jnp.asarray(y[:, None], jnp.float32)),
+        lambda y: (
+            torch.from_numpy(y[:, None].astype(np.float32)),
+            jnp.asarray(y[:, None], jnp.float32),
+        ),
     ),
     "multi_margin": (
         3,

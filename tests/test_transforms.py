@@ -41,7 +41,9 @@ def _leaves_close(a, b, rtol, atol):
     la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
     assert len(la) == len(lb)
     for x, y in zip(la, lb):
-        np.testing.assert_allclose(np.asarray(x, np.float64), np.asarray(y, np.float64), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(
+            np.asarray(x, np.float64), np.asarray(y, np.float64), rtol=rtol, atol=atol
+        )
 
 
 def _scalar(out):
@@ -80,12 +82,16 @@ def test_vmap_and_scan_equal_a_loop(spec):
     _leaves_close(scanned, expect, 1e-9, 1e-11)
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.smooth], ids=[i for s, i in zip(SPECS, IDS) if s.smooth])
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.smooth], ids=[i for s, i in zip(SPECS, IDS) if s.smooth]
+)
 def test_gradients_match_finite_differences(spec):
     args, kwargs = _example(spec)
     f, d = _closure(spec, args, kwargs)
     modes = ("rev", "fwd") if spec.forward_mode else ("rev",)
-    check_grads(lambda *a: _scalar(f(*a)), tuple(d), order=1, modes=modes, atol=1e-5, rtol=1e-5, eps=1e-6)
+    check_grads(
+        lambda *a: _scalar(f(*a)), tuple(d), order=1, modes=modes, atol=1e-5, rtol=1e-5, eps=1e-6
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -93,7 +99,9 @@ def test_forward_mode_works_or_is_documented_as_reverse_only(spec):
     args, kwargs = _example(spec)
     f, d = _closure(spec, args, kwargs)
     if spec.forward_mode:
-        _, tangent_out = jax.jvp(lambda *a: _scalar(f(*a)), tuple(d), tuple(jnp.ones_like(x) for x in d))
+        _, tangent_out = jax.jvp(
+            lambda *a: _scalar(f(*a)), tuple(d), tuple(jnp.ones_like(x) for x in d)
+        )
         assert np.isfinite(float(tangent_out)), spec.qualname
     else:
         doc = spec.fn.__doc__ or ""
@@ -120,4 +128,6 @@ def test_low_precision_inputs(spec, dtype, rtol):
         assert np.all(np.isfinite(o) == np.isfinite(np.asarray(r))), spec.qualname
         # low-precision inputs are rounded first, so compare with a tolerance scaled to the output's size
         scale = np.max(np.abs(np.asarray(r))) if np.size(r) else 1.0
-        np.testing.assert_allclose(o, np.asarray(r, np.float64), rtol=rtol, atol=rtol * (1.0 + scale) * 2)
+        np.testing.assert_allclose(
+            o, np.asarray(r, np.float64), rtol=rtol, atol=rtol * (1.0 + scale) * 2
+        )

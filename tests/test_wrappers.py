@@ -27,7 +27,9 @@ def test_per_example_masks_nan_without_poisoning_gradients():
     logits = jnp.array([[0.0, 1.0], [jnp.inf, 0.0]])
     pe = jaxloss.per_example(L.cross_entropy)
     where = jnp.array([True, False])
-    g = jax.grad(lambda z: jaxloss.masked_mean(pe(z, jnp.array([0, 1]), where=where), where))(logits)
+    g = jax.grad(lambda z: jaxloss.masked_mean(pe(z, jnp.array([0, 1]), where=where), where))(
+        logits
+    )
     assert np.all(np.isfinite(np.asarray(g[0])))
 
 
@@ -36,7 +38,9 @@ def test_masked_mean_all_masked_is_zero_with_zero_grad():
     w = jnp.array([False, False])
     assert float(jaxloss.masked_mean(v, w)) == 0.0
     np.testing.assert_array_equal(jax.grad(lambda v: jaxloss.masked_mean(v, w))(v), np.zeros(2))
-    np.testing.assert_allclose(jaxloss.masked_mean(jnp.arange(6.0).reshape(2, 3), axis=1), [1.0, 4.0])
+    np.testing.assert_allclose(
+        jaxloss.masked_mean(jnp.arange(6.0).reshape(2, 3), axis=1), [1.0, 4.0]
+    )
 
 
 def test_make_loss_fn_accepts_tuple_dict_and_where():
@@ -46,7 +50,9 @@ def test_make_loss_fn_accepts_tuple_dict_and_where():
     f = jaxloss.make_loss_fn(apply, jaxloss.per_example(L.mse_loss))
     w = jnp.zeros(3)
     assert float(f(w, (x, y))) == pytest.approx(14 / 3)
-    assert float(f(w, {"inputs": x, "targets": y, "where": jnp.array([1, 1, 0], bool)})) == pytest.approx(2.5)
+    assert float(
+        f(w, {"inputs": x, "targets": y, "where": jnp.array([1, 1, 0], bool)})
+    ) == pytest.approx(2.5)
     assert float(f(w, (x, y, jnp.zeros(3, bool)))) == 0.0
 
 
@@ -64,7 +70,9 @@ def test_checked_reports_data_errors_under_jit():
 def test_checked_gaussian_negative_variance_and_bce_range():
     err, _ = jax.jit(jaxloss.checked(L.gaussian_nll_loss))(jnp.zeros(3), jnp.zeros(3), -jnp.ones(3))
     assert "gaussian_nll_loss" in err.get()
-    err, _ = jax.jit(jaxloss.checked(L.binary_cross_entropy))(jnp.array([0.5, 1.5]), jnp.array([0.0, 1.0]))
+    err, _ = jax.jit(jaxloss.checked(L.binary_cross_entropy))(
+        jnp.array([0.5, 1.5]), jnp.array([0.0, 1.0])
+    )
     assert "binary_cross_entropy" in err.get()
 
 
@@ -87,5 +95,11 @@ def test_checked_reports_ctc_blank_targets_and_too_long_targets_torch_accepts():
     # eagerly, both are accepted exactly as torch accepts them
     for targets, il, tl in (blank_target, too_long):
         ours = L.ctc_loss(logp, targets, il, tl, reduction="none")
-        ref = F.ctc_loss(torch.from_numpy(logp), torch.from_numpy(targets), torch.from_numpy(il), torch.from_numpy(tl), reduction="none")
+        ref = F.ctc_loss(
+            torch.from_numpy(logp),
+            torch.from_numpy(targets),
+            torch.from_numpy(il),
+            torch.from_numpy(tl),
+            reduction="none",
+        )
         np.testing.assert_allclose(np.asarray(ours), ref.numpy(), rtol=1e-10)

@@ -48,7 +48,9 @@ class Case:
     kw: dict
     diff: list
     error: tuple | None = None  # (error type, regex) for error inputs
-    ctor: dict = dataclasses.field(default_factory=dict)  # a module's constructor options (jaxloss's values)
+    ctor: dict = dataclasses.field(
+        default_factory=dict
+    )  # a module's constructor options (jaxloss's values)
 
 
 # --- translation of torch inputs ---------------------------------------------------------------------------
@@ -90,7 +92,9 @@ def _is_diff(x: Any) -> bool:
 
 
 def _diff_keys(pos: list, kw: dict) -> list:
-    return [("p", i) for i, v in enumerate(pos) if _is_diff(v)] + [("k", k) for k, v in kw.items() if _is_diff(v)]
+    return [("p", i) for i, v in enumerate(pos) if _is_diff(v)] + [
+        ("k", k) for k, v in kw.items() if _is_diff(v)
+    ]
 
 
 # --- OpInfo cases -----------------------------------------------------------------------------------------
@@ -100,7 +104,11 @@ def _loss_opinfos() -> list:
     from torch.testing._internal.common_methods_invocations import op_db
 
     names = set(L.__all__)
-    return [o for o in op_db if o.name.startswith("nn.functional.") and o.name.removeprefix("nn.functional.") in names]
+    return [
+        o
+        for o in op_db
+        if o.name.startswith("nn.functional.") and o.name.removeprefix("nn.functional.") in names
+    ]
 
 
 def _op_id(o) -> str:
@@ -113,11 +121,23 @@ def _op_cases(o, dtype: str) -> list[Case]:
     cases = []
     torch.manual_seed(0)
     samples = [("sample", s) for s in o.sample_inputs("cpu", DTYPES[dtype], requires_grad=True)]
-    samples += [("reference", s) for s in o.reference_inputs("cpu", DTYPES[dtype], requires_grad=True)]
+    samples += [
+        ("reference", s) for s in o.reference_inputs("cpu", DTYPES[dtype], requires_grad=True)
+    ]
     for i, (kind, s) in enumerate(samples):
         pos, kw = [s.input, *s.args], dict(s.kwargs)
         cases.append(
-            Case(f"{_op_id(o)}-{dtype}-{kind}{i}", _op_id(o), loss, dtype, o.op, jax_fn, pos, kw, _diff_keys(pos, kw))
+            Case(
+                f"{_op_id(o)}-{dtype}-{kind}{i}",
+                _op_id(o),
+                loss,
+                dtype,
+                o.op,
+                jax_fn,
+                pos,
+                kw,
+                _diff_keys(pos, kw),
+            )
         )
     return cases
 
@@ -132,8 +152,18 @@ def _op_error_cases(o) -> list[Case]:
         s = e.sample_input
         pos, kw = [s.input, *s.args], dict(s.kwargs)
         cases.append(
-            Case(f"{_op_id(o)}-error{i}", _op_id(o), loss, "-", o.op, getattr(L, loss), pos, kw, [],
-                 error=(e.error_type, e.error_regex))
+            Case(
+                f"{_op_id(o)}-error{i}",
+                _op_id(o),
+                loss,
+                "-",
+                o.op,
+                getattr(L, loss),
+                pos,
+                kw,
+                [],
+                error=(e.error_type, e.error_regex),
+            )
         )
     return cases
 
@@ -167,13 +197,21 @@ def _module_case(m, mi, case_id: str, dtype: str, error=None) -> Case:
             raise
         tmod = None  # an error input that torch rejects at construction
     params = dict(tmod.named_parameters()) if tmod is not None else {}
-    j_ctor = {k: to_jax(v) for k, v in ctor.items() if not (name == "LinearCrossEntropyLoss" and k in _LAYER_ARGS)}
+    j_ctor = {
+        k: to_jax(v)
+        for k, v in ctor.items()
+        if not (name == "LinearCrossEntropyLoss" and k in _LAYER_ARGS)
+    }
 
     if name == "LinearCrossEntropyLoss" and tmod is not None:
         # forward(input, target) with the module's own layer -> (input, weight, target, linear_bias=bias), the
         # layer's parameters reshaped as the module's forward reshapes them: (C, *out_features, H) and (C, *out_features)
         lead = (tmod.num_classes, *tmod.out_features)
-        pos = [f_pos[0], params["linear.weight"].detach().reshape(*lead, -1).requires_grad_(), f_pos[1]]
+        pos = [
+            f_pos[0],
+            params["linear.weight"].detach().reshape(*lead, -1).requires_grad_(),
+            f_pos[1],
+        ]
         kw = {}
         if "linear.bias" in params:
             kw["linear_bias"] = params["linear.bias"].detach().reshape(lead).requires_grad_()
@@ -195,26 +233,46 @@ def _module_case(m, mi, case_id: str, dtype: str, error=None) -> Case:
             return getattr(NN, name)(**j_ctor)(*a, **k)
 
     return Case(
-        case_id, f"nn.{name}", name, dtype, torch_fn, jax_fn, pos, kw, _diff_keys(pos, kw), error=error, ctor=j_ctor
+        case_id,
+        f"nn.{name}",
+        name,
+        dtype,
+        torch_fn,
+        jax_fn,
+        pos,
+        kw,
+        _diff_keys(pos, kw),
+        error=error,
+        ctor=j_ctor,
     )
 
 
 def _module_cases(m, dtype: str) -> list[Case]:
     torch.manual_seed(0)
-    ins = m.module_inputs_func(m, device="cpu", dtype=DTYPES[dtype], requires_grad=True, training=True)
-    return [_module_case(m, mi, f"nn.{m.module_cls.__name__}-{dtype}-{i}", dtype) for i, mi in enumerate(ins)]
+    ins = m.module_inputs_func(
+        m, device="cpu", dtype=DTYPES[dtype], requires_grad=True, training=True
+    )
+    return [
+        _module_case(m, mi, f"nn.{m.module_cls.__name__}-{dtype}-{i}", dtype)
+        for i, mi in enumerate(ins)
+    ]
 
 
 def _module_error_cases(m) -> list[Case]:
     if m.module_error_inputs_func is None:
         return []
     torch.manual_seed(0)
-    errs = m.module_error_inputs_func(m, device="cpu", dtype=torch.float64, requires_grad=True, training=True)
+    errs = m.module_error_inputs_func(
+        m, device="cpu", dtype=torch.float64, requires_grad=True, training=True
+    )
     out = []
     for i, e in enumerate(errs):
         out.append(
             _module_case(
-                m, e.module_error_input, f"nn.{m.module_cls.__name__}-error{i}", "-",
+                m,
+                e.module_error_input,
+                f"nn.{m.module_cls.__name__}-error{i}",
+                "-",
                 error=(e.error_type, e.error_regex, e.error_on),
             )
         )
@@ -254,7 +312,10 @@ def _fingerprint(x: Any, top: bool) -> Any:
     if isinstance(x, dict):
         return tuple((k, _fingerprint(v, False)) for k, v in sorted(x.items()))
     if isinstance(x, torch.nn.Module):  # e.g. a PairwiseDistance as distance_function: its options
-        return (type(x).__name__, tuple((k, repr(v)) for k, v in sorted(vars(x).items()) if not k.startswith("_")))
+        return (
+            type(x).__name__,
+            tuple((k, repr(v)) for k, v in sorted(vars(x).items()) if not k.startswith("_")),
+        )
     return repr(x)
 
 
@@ -324,11 +385,20 @@ def torch_reference(case: Case, seed: int = 0) -> dict:
     grads = []
     if case.diff and out.requires_grad:
         leaves = [_get(pos, kw, k) for k in case.diff]
-        gs = torch.autograd.grad(out, leaves, torch.from_numpy(cot).to(out.dtype), allow_unused=True)
-        grads = [np.zeros(tuple(leaf.shape)) if g is None else g.numpy() for g, leaf in zip(gs, leaves)]
+        gs = torch.autograd.grad(
+            out, leaves, torch.from_numpy(cot).to(out.dtype), allow_unused=True
+        )
+        grads = [
+            np.zeros(tuple(leaf.shape)) if g is None else g.numpy() for g, leaf in zip(gs, leaves)
+        ]
     elif case.diff:
         grads = [np.zeros(tuple(_get(pos, kw, k).shape)) for k in case.diff]
-    return {"value": out.detach().numpy(), "cot": cot, "grads": grads, "dtype": str(out.dtype).removeprefix("torch.")}
+    return {
+        "value": out.detach().numpy(),
+        "cot": cot,
+        "grads": grads,
+        "dtype": str(out.dtype).removeprefix("torch."),
+    }
 
 
 def jax_split(case: Case):
@@ -376,7 +446,9 @@ def jax_value_and_vjp(case: Case, cot: np.ndarray, *, jit: bool):
     return np.asarray(out), [np.asarray(g) for g in grads]
 
 
-def compare_to_torch(case: Case, *, jit: bool, tol: dict | None = None, ref: dict | None = None) -> list[str]:
+def compare_to_torch(
+    case: Case, *, jit: bool, tol: dict | None = None, ref: dict | None = None
+) -> list[str]:
     """Mismatches (value, dtype, shape, gradient of every differentiated argument) against torch; [] when
     all agree. A NaN gradient where torch's is finite is always a mismatch."""
     ref = ref or torch_reference(case)
@@ -423,7 +495,9 @@ def transform_identities(case: Case, *, rtol: float = 1e-8, atol: float = 1e-10)
     def run(d, o, tans):
         g = lambda *d: f(d, o)
         out, jv = jax.jvp(g, tuple(d), tuple(tans)) if d else (g(), None)
-        u = jnp.ones_like(out) * 0.5 + jnp.arange(out.size, dtype=out.dtype).reshape(out.shape) / max(out.size, 1)
+        u = jnp.ones_like(out) * 0.5 + jnp.arange(out.size, dtype=out.dtype).reshape(
+            out.shape
+        ) / max(out.size, 1)
         vt = jax.vjp(g, *d)[1](u) if d else ()
         lhs = jnp.sum(u * jv) if d else 0.0
         rhs = sum(jnp.sum(a * b) for a, b in zip(vt, tans)) if d else 0.0
@@ -437,7 +511,9 @@ def transform_identities(case: Case, *, rtol: float = 1e-8, atol: float = 1e-10)
     problems = []
     # both nan: the modes agree (a nan gradient entry, as torch's, makes both pairings nan)
     both_nan = np.isnan(lhs) and np.isnan(rhs)
-    if not both_nan and not np.allclose(lhs, rhs, rtol=rtol, atol=atol * max(1.0, float(np.abs(rhs)))):
+    if not both_nan and not np.allclose(
+        lhs, rhs, rtol=rtol, atol=atol * max(1.0, float(np.abs(rhs)))
+    ):
         problems.append(f"jvp {lhs:.10g} != vjp {rhs:.10g}")
     problems += _close("vmap vs separate calls", vm, sep, dict(rtol=rtol, atol=atol))
     return problems
@@ -515,7 +591,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--source", default="")
     parser.add_argument("--shard", default="0/1")
-    parser.add_argument("--per-op", default="all", help="groups per (op, dtype): 'all' or k (the suite's 8)")
+    parser.add_argument(
+        "--per-op", default="all", help="groups per (op, dtype): 'all' or k (the suite's 8)"
+    )
     args = parser.parse_args(argv)
     shard, nshards = (int(v) for v in args.shard.split("/"))
     jax.config.update("jax_enable_x64", True)

@@ -45,7 +45,9 @@ def _rst_to_markdown(text: str) -> str:
         indent = m.group("indent")
         body = [m.group("first").strip()] if m.group("first").strip() else []
         i += 1
-        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > len(indent)):
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > len(indent)
+        ):
             if not lines[i].strip():
                 # a blank line ends the block unless the next line is still indented deeper
                 nxt = lines[i + 1] if i + 1 < len(lines) else ""
@@ -61,7 +63,12 @@ def _rst_to_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-_LAZY = {"jaxloss": ("jaxloss._src.wrappers", ("make_loss_fn", "make_value_fn", "masked_mean", "per_example"))}
+_LAZY = {
+    "jaxloss": (
+        "jaxloss._src.wrappers",
+        ("make_loss_fn", "make_value_fn", "masked_mean", "per_example"),
+    )
+}
 
 
 def _runtime_doc(obj: griffe.Object) -> str | None:
@@ -89,8 +96,12 @@ class JaxlossDocs(griffe.Extension):
         value = _rst_to_markdown(value)
         if value != obj.docstring.value:
             obj.docstring = griffe.Docstring(
-                value, lineno=obj.docstring.lineno, endlineno=obj.docstring.endlineno, parent=obj,
-                parser=obj.docstring.parser, parser_options=obj.docstring.parser_options,
+                value,
+                lineno=obj.docstring.lineno,
+                endlineno=obj.docstring.endlineno,
+                parent=obj,
+                parser=obj.docstring.parser,
+                parser_options=obj.docstring.parser_options,
             )
 
     def on_function(self, *, func: griffe.Function, **kwargs: Any) -> None:
@@ -103,21 +114,43 @@ class JaxlossDocs(griffe.Extension):
         self._fix(mod)
 
     def on_module_members(self, *, mod: griffe.Module, **kwargs: Any) -> None:
-        factory_made = [n for n, m in mod.members.items() if isinstance(m, griffe.Attribute) and m.value is not None
-                        and str(m.value).startswith("_loss_class(")]
+        factory_made = [
+            n
+            for n, m in mod.members.items()
+            if isinstance(m, griffe.Attribute)
+            and m.value is not None
+            and str(m.value).startswith("_loss_class(")
+        ]
         if not factory_made:
             return
         module = importlib.import_module(mod.path)
         for name in factory_made:
             attr, runtime = mod.members[name], getattr(module, name)
-            cls = griffe.Class(name, lineno=attr.lineno, endlineno=attr.endlineno,
-                               bases=[b.__name__ for b in runtime.__bases__])
-            cls.docstring = griffe.Docstring(inspect.cleandoc(runtime.__doc__), lineno=attr.lineno,
-                                             endlineno=attr.endlineno, parent=cls)
+            cls = griffe.Class(
+                name,
+                lineno=attr.lineno,
+                endlineno=attr.endlineno,
+                bases=[b.__name__ for b in runtime.__bases__],
+            )
+            cls.docstring = griffe.Docstring(
+                inspect.cleandoc(runtime.__doc__),
+                lineno=attr.lineno,
+                endlineno=attr.endlineno,
+                parent=cls,
+            )
             for field in dataclasses.fields(runtime):
-                default = None if field.default is dataclasses.MISSING else (
-                    field.default.__name__ if inspect.isfunction(field.default) else repr(field.default))
-                member = griffe.Attribute(field.name, value=default, lineno=attr.lineno, endlineno=attr.endlineno)
+                default = (
+                    None
+                    if field.default is dataclasses.MISSING
+                    else (
+                        field.default.__name__
+                        if inspect.isfunction(field.default)
+                        else repr(field.default)
+                    )
+                )
+                member = griffe.Attribute(
+                    field.name, value=default, lineno=attr.lineno, endlineno=attr.endlineno
+                )
                 member.labels |= {"class-attribute", "instance-attribute"}
                 cls.set_member(field.name, member)
             mod.set_member(name, cls)

@@ -21,7 +21,9 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
     if table.is_file():
         parts = [table.read_text().strip()]
         if figure.is_file():
-            parts.append("![jaxloss time over the faster of torch and optax, per case](benchmarks/results.png)")
+            parts.append(
+                "![jaxloss time over the faster of torch and optax, per case](benchmarks/results.png)"
+            )
     else:
         parts = [
             "No measurements are committed with this copy of the documentation: run `jaxloss bench --out "

@@ -19,6 +19,7 @@ def entries(namespace: str | None = None, family: str | None = None) -> list[Los
     out = [
         s
         for s in CATALOGUE.values()
-        if (namespace is None or s.namespace == namespace) and (family is None or s.family == family)
+        if (namespace is None or s.namespace == namespace)
+        and (family is None or s.family == family)
     ]
     return sorted(out, key=lambda s: (s.namespace, s.name))

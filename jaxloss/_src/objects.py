@@ -62,11 +62,15 @@ class _Loss:
         for field, allowed in self._choices.items():
             if getattr(self, field) not in allowed:
                 expected = " or ".join(repr(a) for a in allowed)
-                raise ValueError(f"{name}: {field} must be {expected}; got {getattr(self, field)!r}")
+                raise ValueError(
+                    f"{name}: {field} must be {expected}; got {getattr(self, field)!r}"
+                )
 
     def _options(self) -> dict[str, Any]:
         legacy = _LEGACY if self._legacy else ()
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in legacy}
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in legacy
+        }
 
     def __call__(self, *args: Any, **data: Any) -> Any:
         bound = self._call.bind(*args, **data).arguments
@@ -87,11 +91,15 @@ class _Loss:
         if type(other) is not type(self):
             return NotImplemented
         return all(
-            _key(getattr(self, f.name)) == _key(getattr(other, f.name)) for f in dataclasses.fields(self)
+            _key(getattr(self, f.name)) == _key(getattr(other, f.name))
+            for f in dataclasses.fields(self)
         )
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in dataclasses.fields(self)))
+        return hash(
+            (type(self).__name__,)
+            + tuple(_key(getattr(self, f.name)) for f in dataclasses.fields(self))
+        )
 
 
 def _annotation(p: inspect.Parameter) -> Any:
@@ -133,7 +141,9 @@ def _loss_class(
     params = list(inspect.signature(function).parameters.values())
     tail = {p.name: p for p in params[data:]}
     if bad := [n for n in exclude if n not in tail or tail[n].default is tail[n].empty]:
-        raise TypeError(f"{name}: {function.__name__} has no parameter with a default to exclude named {bad}")
+        raise TypeError(
+            f"{name}: {function.__name__} has no parameter with a default to exclude named {bad}"
+        )
     hyper = {n: p for n, p in tail.items() if n not in exclude}
     if order is not None:
         if sorted(order) != sorted(hyper):
@@ -148,10 +158,14 @@ def _loss_class(
         spec = dataclasses.field(kw_only=kw_only or p.kind is p.KEYWORD_ONLY, **default)
         fields.append((p.name, _annotation(p), spec))
     # the call takes the data arguments; a keyword-only one with a default may also come positionally
-    call = inspect.Signature([
-        p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind is p.KEYWORD_ONLY and p.default is not p.empty else p
-        for p in params[:data]
-    ])
+    call = inspect.Signature(
+        [
+            p.replace(kind=p.POSITIONAL_OR_KEYWORD)
+            if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+            else p
+            for p in params[:data]
+        ]
+    )
     module = sys._getframe(1).f_globals.get("__name__", __name__)
     cls = dataclasses.make_dataclass(
         name,

@@ -83,7 +83,10 @@ def _cases() -> list[Case]:
         return build
 
     def probs_make(rng, s):
-        return {"x": rng.uniform(0.01, 0.99, s["n"]).astype(np.float32), "y": rng.uniform(0, 1, s["n"]).astype(np.float32)}
+        return {
+            "x": rng.uniform(0.01, 0.99, s["n"]).astype(np.float32),
+            "y": rng.uniform(0, 1, s["n"]).astype(np.float32),
+        }
 
     def sign_make(rng, s):
         return {"x": _f(rng, s["n"]), "y": np.sign(_f(rng, s["n"])).astype(np.float32)}
@@ -102,7 +105,11 @@ def _cases() -> list[Case]:
     emb_sizes = {"small": {"b": 256, "d": 64}, "large": {"b": 4096, "d": 256}}
 
     def emb3_make(rng, s):
-        return {"a": _f(rng, s["b"], s["d"]), "p": _f(rng, s["b"], s["d"]), "n": _f(rng, s["b"], s["d"])}
+        return {
+            "a": _f(rng, s["b"], s["d"]),
+            "p": _f(rng, s["b"], s["d"]),
+            "n": _f(rng, s["b"], s["d"]),
+        }
 
     def ctc_make(rng, s):
         t, b, k, n = s["t"], s["b"], s["k"], s["s"]
@@ -124,7 +131,10 @@ def _cases() -> list[Case]:
 
         return fn
 
-    lce_sizes = {"small": {"n": 512, "h": 128, "v": 4096}, "large": {"n": 4096, "h": 512, "v": 32768}}
+    lce_sizes = {
+        "small": {"n": 512, "h": 128, "v": 4096},
+        "large": {"n": 4096, "h": 512, "v": 32768},
+    }
 
     def lce_make(rng, s):
         return {
@@ -144,58 +154,148 @@ def _cases() -> list[Case]:
         return build
 
     return [
-        _elementwise("mse_loss", lambda _: lambda x, y: L.mse_loss(x, y), tfn("mse_loss"),
-                     lambda _: lambda x, y: jnp.mean(optax.losses.squared_error(x, y))),
+        _elementwise(
+            "mse_loss",
+            lambda _: lambda x, y: L.mse_loss(x, y),
+            tfn("mse_loss"),
+            lambda _: lambda x, y: jnp.mean(optax.losses.squared_error(x, y)),
+        ),
         _elementwise("l1_loss", lambda _: lambda x, y: L.l1_loss(x, y), tfn("l1_loss")),
-        _elementwise("huber_loss", lambda _: lambda x, y: L.huber_loss(x, y), tfn("huber_loss"),
-                     lambda _: lambda x, y: jnp.mean(optax.losses.huber_loss(x, y))),
-        _elementwise("smooth_l1_loss", lambda _: lambda x, y: L.smooth_l1_loss(x, y), tfn("smooth_l1_loss")),
-        _elementwise("binary_cross_entropy_with_logits",
-                     lambda _: lambda x, y: L.binary_cross_entropy_with_logits(x, y),
-                     tfn("binary_cross_entropy_with_logits"),
-                     lambda _: lambda x, y: jnp.mean(optax.losses.sigmoid_binary_cross_entropy(x, y)),
-                     make=probs_make),
-        _elementwise("binary_cross_entropy", lambda _: lambda x, y: L.binary_cross_entropy(x, y),
-                     tfn("binary_cross_entropy"), make=probs_make),
-        _elementwise("soft_margin_loss", lambda _: lambda x, y: L.soft_margin_loss(x, y),
-                     tfn("soft_margin_loss"), make=sign_make),
-        _elementwise("poisson_nll_loss", lambda _: lambda x, y: L.poisson_nll_loss(x, y),
-                     tfn("poisson_nll_loss"), make=probs_make),
-        _elementwise("kl_div", lambda _: lambda x, y: L.kl_div(x, y, reduction="sum"),
-                     tfn("kl_div", reduction="sum"), make=probs_make),
-        Case("cross_entropy", cls_sizes, cls_make, lambda _: lambda x, y: L.cross_entropy(x, y), ("x",),
-             tfn("cross_entropy"),
-             lambda _: lambda x, y: jnp.mean(optax.losses.softmax_cross_entropy_with_integer_labels(x, y))),
-        Case("cross_entropy_smoothing", cls_sizes, cls_make,
-             lambda _: lambda x, y: L.cross_entropy(x, y, label_smoothing=0.1), ("x",),
-             tfn("cross_entropy", label_smoothing=0.1),
-             lambda _: lambda x, y: jnp.mean(optax.losses.softmax_cross_entropy(
-                 x, optax.smooth_labels(jax_one_hot(y, x.shape[-1]), 0.1)))),
-        Case("cross_entropy_weight_ignore", cls_sizes, cls_weighted_make,
-             lambda _: lambda x, y, w: L.cross_entropy(x, y, weight=w), ("x",),
-             lambda _: (lambda x, y, w: __import__("torch").nn.functional.cross_entropy(x, y, weight=w))),
-        Case("multi_margin_loss", cls_sizes, cls_make, lambda _: lambda x, y: L.multi_margin_loss(x, y), ("x",),
-             tfn("multi_margin_loss")),
-        Case("triplet_margin_loss", emb_sizes, emb3_make,
-             lambda _: lambda a, p, n: L.triplet_margin_loss(a, p, n), ("a", "p", "n"),
-             tfn("triplet_margin_loss"),
-             lambda _: lambda a, p, n: jnp.mean(optax.losses.triplet_margin_loss(a, p, n))),
-        Case("cosine_embedding_loss", emb_sizes,
-             lambda rng, s: {"a": _f(rng, s["b"], s["d"]), "p": _f(rng, s["b"], s["d"]),
-                             "y": np.sign(_f(rng, s["b"])).astype(np.float32)},
-             lambda _: lambda a, p, y: L.cosine_embedding_loss(a, p, y), ("a", "p"),
-             tfn("cosine_embedding_loss")),
-        Case("ctc_loss", {"small": {"t": 200, "b": 16, "k": 40, "s": 40},
-                          "large": {"t": 1000, "b": 16, "k": 40, "s": 200}},
-             ctc_make, lambda _: lambda x, y, il, tl: L.ctc_loss(x, y, il, tl), ("x",),
-             tfn("ctc_loss"), optax_ctc),
-        Case("linear_cross_entropy", lce_sizes, lce_make,
-             lambda _: lambda x, w, y: L.linear_cross_entropy(x, w, y), ("x", "w"),
-             torch_lce(False), repeats_scale=0.3),
-        Case("linear_cross_entropy_chunked", lce_sizes, lce_make,
-             lambda _: lambda x, w, y: L.linear_cross_entropy(
-                 x, w, y, options=L.LinearCrossEntropyOptions()), ("x", "w"),
-             torch_lce(True), repeats_scale=0.3),
+        _elementwise(
+            "huber_loss",
+            lambda _: lambda x, y: L.huber_loss(x, y),
+            tfn("huber_loss"),
+            lambda _: lambda x, y: jnp.mean(optax.losses.huber_loss(x, y)),
+        ),
+        _elementwise(
+            "smooth_l1_loss", lambda _: lambda x, y: L.smooth_l1_loss(x, y), tfn("smooth_l1_loss")
+        ),
+        _elementwise(
+            "binary_cross_entropy_with_logits",
+            lambda _: lambda x, y: L.binary_cross_entropy_with_logits(x, y),
+            tfn("binary_cross_entropy_with_logits"),
+            lambda _: lambda x, y: jnp.mean(optax.losses.sigmoid_binary_cross_entropy(x, y)),
+            make=probs_make,
+        ),
+        _elementwise(
+            "binary_cross_entropy",
+            lambda _: lambda x, y: L.binary_cross_entropy(x, y),
+            tfn("binary_cross_entropy"),
+            make=probs_make,
+        ),
+        _elementwise(
+            "soft_margin_loss",
+            lambda _: lambda x, y: L.soft_margin_loss(x, y),
+            tfn("soft_margin_loss"),
+            make=sign_make,
+        ),
+        _elementwise(
+            "poisson_nll_loss",
+            lambda _: lambda x, y: L.poisson_nll_loss(x, y),
+            tfn("poisson_nll_loss"),
+            make=probs_make,
+        ),
+        _elementwise(
+            "kl_div",
+            lambda _: lambda x, y: L.kl_div(x, y, reduction="sum"),
+            tfn("kl_div", reduction="sum"),
+            make=probs_make,
+        ),
+        Case(
+            "cross_entropy",
+            cls_sizes,
+            cls_make,
+            lambda _: lambda x, y: L.cross_entropy(x, y),
+            ("x",),
+            tfn("cross_entropy"),
+            lambda _: lambda x, y: jnp.mean(
+                optax.losses.softmax_cross_entropy_with_integer_labels(x, y)
+            ),
+        ),
+        Case(
+            "cross_entropy_smoothing",
+            cls_sizes,
+            cls_make,
+            lambda _: lambda x, y: L.cross_entropy(x, y, label_smoothing=0.1),
+            ("x",),
+            tfn("cross_entropy", label_smoothing=0.1),
+            lambda _: lambda x, y: jnp.mean(
+                optax.losses.softmax_cross_entropy(
+                    x, optax.smooth_labels(jax_one_hot(y, x.shape[-1]), 0.1)
+                )
+            ),
+        ),
+        Case(
+            "cross_entropy_weight_ignore",
+            cls_sizes,
+            cls_weighted_make,
+            lambda _: lambda x, y, w: L.cross_entropy(x, y, weight=w),
+            ("x",),
+            lambda _: (
+                lambda x, y, w: __import__("torch").nn.functional.cross_entropy(x, y, weight=w)
+            ),
+        ),
+        Case(
+            "multi_margin_loss",
+            cls_sizes,
+            cls_make,
+            lambda _: lambda x, y: L.multi_margin_loss(x, y),
+            ("x",),
+            tfn("multi_margin_loss"),
+        ),
+        Case(
+            "triplet_margin_loss",
+            emb_sizes,
+            emb3_make,
+            lambda _: lambda a, p, n: L.triplet_margin_loss(a, p, n),
+            ("a", "p", "n"),
+            tfn("triplet_margin_loss"),
+            lambda _: lambda a, p, n: jnp.mean(optax.losses.triplet_margin_loss(a, p, n)),
+        ),
+        Case(
+            "cosine_embedding_loss",
+            emb_sizes,
+            lambda rng, s: {
+                "a": _f(rng, s["b"], s["d"]),
+                "p": _f(rng, s["b"], s["d"]),
+                "y": np.sign(_f(rng, s["b"])).astype(np.float32),
+            },
+            lambda _: lambda a, p, y: L.cosine_embedding_loss(a, p, y),
+            ("a", "p"),
+            tfn("cosine_embedding_loss"),
+        ),
+        Case(
+            "ctc_loss",
+            {
+                "small": {"t": 200, "b": 16, "k": 40, "s": 40},
+                "large": {"t": 1000, "b": 16, "k": 40, "s": 200},
+            },
+            ctc_make,
+            lambda _: lambda x, y, il, tl: L.ctc_loss(x, y, il, tl),
+            ("x",),
+            tfn("ctc_loss"),
+            optax_ctc,
+        ),
+        Case(
+            "linear_cross_entropy",
+            lce_sizes,
+            lce_make,
+            lambda _: lambda x, w, y: L.linear_cross_entropy(x, w, y),
+            ("x", "w"),
+            torch_lce(False),
+            repeats_scale=0.3,
+        ),
+        Case(
+            "linear_cross_entropy_chunked",
+            lce_sizes,
+            lce_make,
+            lambda _: lambda x, w, y: L.linear_cross_entropy(
+                x, w, y, options=L.LinearCrossEntropyOptions()
+            ),
+            ("x", "w"),
+            torch_lce(True),
+            repeats_scale=0.3,
+        ),
     ]
 
 
@@ -216,7 +316,9 @@ def _median_time(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int):
+def _time_jax(
+    loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int
+):
     """``(median_s, first_call_s, compile_s, temp_bytes)`` of ``jit(value_and_grad(loss))``.
 
     ``first_call_s`` is what a user waits for on the first call: trace, lower, compile and run, timed on a
@@ -254,14 +356,18 @@ def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tup
     return _median_time(run, repeats), first_s, compile_s, temp
 
 
-def _time_torch(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int):
+def _time_torch(
+    loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int
+):
     """``(median_s, first_call_s)`` of the torch loss's forward and ``backward()`` in eager mode."""
     import torch
 
     tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
 
     def run():
-        args = {k: (v.detach().requires_grad_(True) if k in diff else v) for k, v in tensors.items()}
+        args = {
+            k: (v.detach().requires_grad_(True) if k in diff else v) for k, v in tensors.items()
+        }
         out = loss(**args)
         out.backward()
 
@@ -300,7 +406,9 @@ def _select(cases: list[Case], grep: str | None) -> list[Case]:
     return [c for c in cases if any(c.name == t if t in names else t in c.name for t in texts)]
 
 
-def run(grep: str | None = None, size: str = "both", repeats: int = 10, progress=None) -> dict[str, Any]:
+def run(
+    grep: str | None = None, size: str = "both", repeats: int = 10, progress=None
+) -> dict[str, Any]:
     """Run the benchmark cases; returns the results dictionary written as JSON."""
     import jax
 
@@ -327,10 +435,14 @@ def run(grep: str | None = None, size: str = "both", repeats: int = 10, progress
         )
         row["optax_s"] = row["optax_first_s"] = None
         if case.optax:
-            row["optax_s"], row["optax_first_s"], _, _ = _time_jax(case.optax(None), inputs, case.diff, reps)
+            row["optax_s"], row["optax_first_s"], _, _ = _time_jax(
+                case.optax(None), inputs, case.diff, reps
+            )
         row["torch_s"] = row["torch_first_s"] = None
         if case.torch and have_torch:
-            row["torch_s"], row["torch_first_s"] = _time_torch(case.torch(None), inputs, case.diff, reps)
+            row["torch_s"], row["torch_first_s"] = _time_torch(
+                case.torch(None), inputs, case.diff, reps
+            )
         peers = [t for t in (row["optax_s"], row["torch_s"]) if t]
         row["ratio_best_peer"] = row["jaxloss_s"] / min(peers) if peers else None
         if case.elementwise_bytes:

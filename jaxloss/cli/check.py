@@ -47,7 +47,13 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
     if len(la) != len(lb):
         return False
     return all(
-        np.allclose(np.asarray(x, np.float64), np.asarray(y, np.float64), rtol=rtol, atol=atol, equal_nan=True)
+        np.allclose(
+            np.asarray(x, np.float64),
+            np.asarray(y, np.float64),
+            rtol=rtol,
+            atol=atol,
+            equal_nan=True,
+        )
         for x, y in zip(la, lb)
     )
 
@@ -110,14 +116,20 @@ def check_one(spec, seed: int = 0) -> dict[str, str]:
         try:
             result[name] = fn()
         except Exception as err:
-            result[name] = f"ERROR: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            result[name] = (
+                f"ERROR: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            )
 
     eager: dict[str, Any] = {}
 
     def do_eager() -> str:
         eager["value"] = spec.fn(*args, **kwargs)
         leaves = jax.tree_util.tree_leaves(eager["value"])
-        return "ok" if all(bool(jnp.all(jnp.isfinite(jnp.asarray(x, jnp.float64)))) for x in leaves) else "FAIL"
+        return (
+            "ok"
+            if all(bool(jnp.all(jnp.isfinite(jnp.asarray(x, jnp.float64)))) for x in leaves)
+            else "FAIL"
+        )
 
     def do_jit() -> str:
         arrays = [i for i, a in enumerate(args) if _is_array(a)]
@@ -201,7 +213,10 @@ def run_checks(specs, *, out=None, progress: Callable[[int, int, str], None] | N
     width = max(len(r[0]) for r in rows) if rows else 10
     print(f"{'loss':<{width}}  " + "  ".join(f"{c:<5}" for c in CHECKS), file=out)
     for name, res, bad in rows:
-        cells = "  ".join(f"{(res.get(c, '-') if res.get(c, '-') in ('ok', 'n/a', '-') else 'FAIL'):<5}" for c in CHECKS)
+        cells = "  ".join(
+            f"{(res.get(c, '-') if res.get(c, '-') in ('ok', 'n/a', '-') else 'FAIL'):<5}"
+            for c in CHECKS
+        )
         print(f"{name:<{width}}  {cells}", file=out)
         if bad:
             for c, v in res.items():

@@ -15,7 +15,9 @@ import numpy as np
 NUM_CLASSES = 3
 
 
-def spirals(n_per_class: int = 200, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n_per_class: int = 200, noise: float = 0.15, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Three interleaved 2-D spirals: ``(x of shape (3n, 2) float32, y of shape (3n,) int32)``."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []

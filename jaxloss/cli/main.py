@@ -19,7 +19,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     specs = entries(namespace=args.namespace, family=args.family)
     if args.grep:
-        specs = [s for s in specs if args.grep.lower() in s.qualname.lower() or args.grep.lower() in s.reference.lower()]
+        specs = [
+            s
+            for s in specs
+            if args.grep.lower() in s.qualname.lower() or args.grep.lower() in s.reference.lower()
+        ]
     if not specs:
         print("no loss matches", file=sys.stderr)
         return EXIT_FAILED
@@ -64,7 +68,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     curves = {}
     for name in names:
         curve, accuracy = _demo.train(
-            name, steps=args.steps, learning_rate=args.lr, seed=args.seed,
+            name,
+            steps=args.steps,
+            learning_rate=args.lr,
+            seed=args.seed,
             progress=Progress(f"demo {name}", args.progress),
         )
         curves[name] = curve
@@ -86,19 +93,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--namespace", choices=("losses", "optax_losses"), help="only this namespace")
+        p.add_argument(
+            "--namespace", choices=("losses", "optax_losses"), help="only this namespace"
+        )
         p.add_argument("--family", help="only this family (regression, classification, ...)")
         p.add_argument("--grep", help="only names containing this text")
 
     def add_progress(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show a progress bar (default: when stderr is a terminal)")
+        p.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="show a progress bar (default: when stderr is a terminal)",
+        )
 
-    p = sub.add_parser("list", help="the catalogue: name, family, torch/optax equivalents, reference")
+    p = sub.add_parser(
+        "list", help="the catalogue: name, family, torch/optax equivalents, reference"
+    )
     add_filters(p)
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("check", help="run every loss under jit/grad/vmap and against float64 and torch")
+    p = sub.add_parser(
+        "check", help="run every loss under jit/grad/vmap and against float64 and torch"
+    )
     add_filters(p)
     add_progress(p)
     p.set_defaults(func=_cmd_check)
@@ -115,12 +132,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="train a small MLP on built-in spirals data and plot the loss")
-    p.add_argument("--loss", default="cross_entropy", help="one of: all, " + ", ".join(
-        ("cross_entropy", "label_smoothing", "focal", "poly1", "multi_margin", "bi_tempered", "sparsemax")))
+    p.add_argument(
+        "--loss",
+        default="cross_entropy",
+        help="one of: all, "
+        + ", ".join(
+            (
+                "cross_entropy",
+                "label_smoothing",
+                "focal",
+                "poly1",
+                "multi_margin",
+                "bi_tempered",
+                "sparsemax",
+            )
+        ),
+    )
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="jaxloss-demo.png", help="PNG path for the loss curve ('' for none)")
+    p.add_argument(
+        "--out", default="jaxloss-demo.png", help="PNG path for the loss curve ('' for none)"
+    )
     add_progress(p)
     p.set_defaults(func=_cmd_demo)
     return parser
@@ -133,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         from jaxloss.cli.demo import LOSSES
 
         if args.loss != "all" and args.loss not in LOSSES:
-            parser.error(f"demo: --loss must be 'all' or one of {', '.join(LOSSES)}; got {args.loss!r}")
+            parser.error(
+                f"demo: --loss must be 'all' or one of {', '.join(LOSSES)}; got {args.loss!r}"
+            )
     return args.func(args)
 
 

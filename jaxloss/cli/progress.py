@@ -22,5 +22,7 @@ class Progress:
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.perf_counter() - self.start
         end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s {what[:40]:<40}{end}")
+        sys.stderr.write(
+            f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s {what[:40]:<40}{end}"
+        )
         sys.stderr.flush()

@@ -12,7 +12,9 @@ import jax
 from jaxloss._src.core import validation as V
 
 
-def paired_views(loss: str, a_name: str, a: Any, b_name: str, b: Any) -> tuple[jax.Array, jax.Array, Any]:
+def paired_views(
+    loss: str, a_name: str, a: Any, b_name: str, b: Any
+) -> tuple[jax.Array, jax.Array, Any]:
     """Two ``(B, D)`` float arrays of the same shape, in the compute dtype (half precision upcast), and the
     result dtype; the errors name the loss and the argument."""
     a = V.as_float(loss, a_name, a)

@@ -75,4 +75,3 @@ def _signed_sum(parts):
             term = coef * t
             out = term if out is None else out + term
     return out
-

@@ -190,4 +190,3 @@ def _cosine_similarity(x1: jax.Array, x2: jax.Array, axis: int, eps: float) -> j
     n1 = _clamp_min_straight_through(_last_axis_norm(x1, p, True), eps)
     n2 = _clamp_min_straight_through(_last_axis_norm(x2, p, True), eps)
     return jnp.sum((x1 / n1) * (x2 / n2), axis=-1)  # normalise first, as torch: |result| <= 1
-

@@ -33,7 +33,6 @@ def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.matmul(a, b.T, precision=_HIGHEST)
 
 
-
 def _modulating_power(base: jax.Array, gamma) -> jax.Array:
     """``base ** gamma`` for ``base >= 0`` with finite gradients where ``base == 0``.
 
@@ -47,4 +46,3 @@ def _modulating_power(base: jax.Array, gamma) -> jax.Array:
     )  # double where: no inf/nan flows back through the unused branch
     at_zero = jnp.where(jnp.asarray(gamma) == 0, 1, 0).astype(base.dtype)
     return jnp.where(positive, safe**gamma, at_zero)
-

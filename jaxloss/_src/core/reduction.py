@@ -80,7 +80,9 @@ def weighted_reduce(loss_values: jnp.ndarray, weights: jnp.ndarray, reduction: s
     return reduce(loss_values, reduction)
 
 
-def ignored_weighted_reduce(loss_values: jnp.ndarray, weights: jnp.ndarray, reduction: str) -> jnp.ndarray:
+def ignored_weighted_reduce(
+    loss_values: jnp.ndarray, weights: jnp.ndarray, reduction: str
+) -> jnp.ndarray:
     """torch's ``nll_loss``/``cross_entropy`` weighted mean ``sum(loss) / sum(weights)``: ``nan`` when nothing
     counts (every target ignored, or zero weights), with the zero gradient torch's backward gives there
     (double ``where``, so no ``0 / 0`` reaches the gradient)."""

@@ -42,6 +42,7 @@ def is_concrete(*arrays: Any) -> bool:
 try:  # jax >= 0.4.36: the concrete value behind a tracer, where there is one
     from jax._src.core import to_concrete_value as _to_concrete_value
 except ImportError:  # older jax: only non-tracers are concrete
+
     def _to_concrete_value(x: Any) -> Any:
         return None if isinstance(x, jax.core.Tracer) else x
 
@@ -67,9 +68,7 @@ def _holds(predicate: Callable[..., Any], values: list[Any]) -> bool:
         return bool(np.all(np.asarray(predicate(*values))))
 
 
-def data_check(
-    loss: str, predicate: Callable[..., Any], message: str, *arrays: Any
-) -> None:
+def data_check(loss: str, predicate: Callable[..., Any], message: str, *arrays: Any) -> None:
     """Check a condition on array values: raise on real values, ``checkify`` under :func:`checked`, else skip.
 
     ``predicate(*arrays)`` must return a boolean array that is true where the data are valid; it is
@@ -157,10 +156,14 @@ def as_float_group(loss: str, *named: tuple[str, Any]) -> list[jax.Array]:
     arrays = [as_array(loss, name, x) for name, x in named]
     for (name, _), arr in zip(named, arrays):
         if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
-            raise TypeError(f"{loss}: {name} must have a floating or integer dtype; got {arr.dtype}")
+            raise TypeError(
+                f"{loss}: {name} must have a floating or integer dtype; got {arr.dtype}"
+            )
     if not any(jnp.issubdtype(a.dtype, jnp.floating) for a in arrays):
         got = ", ".join(f"{name} {arr.dtype}" for (name, _), arr in zip(named, arrays))
-        raise TypeError(f"{loss}: {' or '.join(n for n, _ in named)} must have a floating dtype; got {got}")
+        raise TypeError(
+            f"{loss}: {' or '.join(n for n, _ in named)} must have a floating dtype; got {got}"
+        )
     dtype = jnp.result_type(*[a.dtype for a in arrays])
     return [a if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(dtype) for a in arrays]
 
@@ -225,7 +228,9 @@ def check_ndim(loss: str, name: str, x: jax.Array, allowed: tuple[int, ...]) -> 
     """``x.ndim`` must be one of ``allowed``."""
     if x.ndim not in allowed:
         want = " or ".join(f"{d}-D" for d in allowed)
-        raise ValueError(f"{loss}: {name} must be {want}; got {x.ndim}-D with shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{loss}: {name} must be {want}; got {x.ndim}-D with shape {tuple(x.shape)}"
+        )
 
 
 def hyper(loss: str, name: str, value: Any, *, positive: bool = False, nonnegative: bool = False):

@@ -50,7 +50,10 @@ def _logps(name: str, *named: tuple[str, object]):
 
 def _check_beta(name: str, beta) -> None:
     V.check_option(
-        name, "beta", beta, isinstance(beta, (int, float, np.floating)) and not isinstance(beta, bool) and beta > 0,
+        name,
+        "beta",
+        beta,
+        isinstance(beta, (int, float, np.floating)) and not isinstance(beta, bool) and beta > 0,
         "a positive number",
     )
 
@@ -58,17 +61,35 @@ def _check_beta(name: str, beta) -> None:
 def _check_smoothing(name: str, label_smoothing, loss_type: str) -> None:
     V.check_real(name, "label_smoothing", label_smoothing)
     if loss_type == "robust":
-        V.check_option(name, "label_smoothing", label_smoothing, 0 <= label_smoothing < 0.5,
-                       "in [0, 0.5) for loss_type='robust' (it divides by 1 - 2 * label_smoothing)")
+        V.check_option(
+            name,
+            "label_smoothing",
+            label_smoothing,
+            0 <= label_smoothing < 0.5,
+            "in [0, 0.5) for loss_type='robust' (it divides by 1 - 2 * label_smoothing)",
+        )
     elif loss_type == "sigmoid":
-        V.check_option(name, "label_smoothing", label_smoothing, 0 <= label_smoothing <= 0.5, "in [0, 0.5]")
+        V.check_option(
+            name, "label_smoothing", label_smoothing, 0 <= label_smoothing <= 0.5, "in [0, 0.5]"
+        )
     else:
-        V.check_option(name, "label_smoothing", label_smoothing, label_smoothing == 0,
-                       f"0 for loss_type={loss_type!r} (only 'sigmoid' and 'robust' smooth labels)")
+        V.check_option(
+            name,
+            "label_smoothing",
+            label_smoothing,
+            label_smoothing == 0,
+            f"0 for loss_type={loss_type!r} (only 'sigmoid' and 'robust' smooth labels)",
+        )
 
 
 def _check_loss_type(name: str, loss_type, allowed: tuple[str, ...]) -> None:
-    V.check_option(name, "loss_type", loss_type, loss_type in allowed, "one of " + ", ".join(map(repr, allowed)))
+    V.check_option(
+        name,
+        "loss_type",
+        loss_type,
+        loss_type in allowed,
+        "one of " + ", ".join(map(repr, allowed)),
+    )
 
 
 def _policy_logps(name: str, reduction: str, beta, chosen, rejected):
@@ -112,14 +133,20 @@ def _finish(losses, reduction, out_dtype, rewards=None):
 # Kernels.
 
 
-def _preference(logits: jax.Array, beta: float, loss_type: str, label_smoothing: float) -> jax.Array:
+def _preference(
+    logits: jax.Array, beta: float, loss_type: str, label_smoothing: float
+) -> jax.Array:
     """TRL's per-pair preference losses of the (reference-corrected) log-ratio ``logits``."""
     if loss_type == "sigmoid":  # DPO eq. 7; cDPO with label_smoothing
-        return (-jax.nn.log_sigmoid(beta * logits) * (1 - label_smoothing)
-                - jax.nn.log_sigmoid(-beta * logits) * label_smoothing)
+        return (
+            -jax.nn.log_sigmoid(beta * logits) * (1 - label_smoothing)
+            - jax.nn.log_sigmoid(-beta * logits) * label_smoothing
+        )
     if loss_type == "robust":  # Chowdhury et al. 2024, eq. 8: unbiased under flipped labels
-        return (-jax.nn.log_sigmoid(beta * logits) * (1 - label_smoothing)
-                + jax.nn.log_sigmoid(-beta * logits) * label_smoothing) / (1 - 2 * label_smoothing)
+        return (
+            -jax.nn.log_sigmoid(beta * logits) * (1 - label_smoothing)
+            + jax.nn.log_sigmoid(-beta * logits) * label_smoothing
+        ) / (1 - 2 * label_smoothing)
     if loss_type == "hinge":  # SLiC (Zhao et al. 2023)
         return jax.nn.relu(1 - beta * logits)
     # IPO (Azar et al. 2023, eq. 17), beta is the regulariser tau
@@ -129,7 +156,9 @@ def _preference(logits: jax.Array, beta: float, loss_type: str, label_smoothing:
 def _log1mexp(x: jax.Array) -> jax.Array:
     """``log(1 - exp(x))`` for ``x < 0``, accurate near 0 (Maechler 2012): ``log(-expm1(x))`` above ``-log 2``."""
     near_zero = x > -math.log(2.0)
-    safe_near = jnp.where(near_zero, x, -1.0)  # double where: each branch sees only its own, finite, inputs
+    safe_near = jnp.where(
+        near_zero, x, -1.0
+    )  # double where: each branch sees only its own, finite, inputs
     safe_far = jnp.where(near_zero, -1.0, x)
     return jnp.where(near_zero, jnp.log(-jnp.expm1(safe_near)), jnp.log1p(-jnp.exp(safe_far)))
 
@@ -155,8 +184,13 @@ def _orpo_example(rng: np.random.Generator):
 
 
 def _kto_example(rng: np.random.Generator):
-    return (-rng.uniform(5, 30, 3), -rng.uniform(5, 30, 2), -rng.uniform(5, 30, 3), -rng.uniform(5, 30, 2),
-            np.array(0.3)), {"desirable_weight": 1.0, "undesirable_weight": 1.33}
+    return (
+        -rng.uniform(5, 30, 3),
+        -rng.uniform(5, 30, 2),
+        -rng.uniform(5, 30, 3),
+        -rng.uniform(5, 30, 2),
+        np.array(0.3),
+    ), {"desirable_weight": 1.0, "undesirable_weight": 1.33}
 
 
 def _sequence_example(rng: np.random.Generator):
@@ -227,8 +261,13 @@ def sequence_log_probs(logits, labels, mask=None, *, average: bool = False) -> j
         V.check_same_shape(name, "mask", mask, "labels", labels)
         on = mask != 0
         weights = mask.astype(cdt)
-    V.data_check(name, lambda y, m: ~m | ((y >= 0) & (y < vocab)),
-                 f"labels must be in [0, {vocab}) where the mask is on", labels, on)
+    V.data_check(
+        name,
+        lambda y, m: ~m | ((y >= 0) & (y < vocab)),
+        f"labels must be in [0, {vocab}) where the mask is on",
+        labels,
+        on,
+    )
     logits = logits.astype(cdt)
     safe_labels = jnp.where(on, labels, 0)  # TRL: labels[labels == label_pad_token_id] = 0
     picked = jnp.squeeze(jnp.take_along_axis(logits, safe_labels[..., None], axis=-1), axis=-1)
@@ -238,7 +277,11 @@ def sequence_log_probs(logits, labels, mask=None, *, average: bool = False) -> j
     total = jnp.sum(token_logps, axis=-1)
     if not average:
         return total.astype(out_dtype)
-    count = jnp.sum(weights, axis=-1) if weights is not None else jnp.full(total.shape, labels.shape[-1], cdt)
+    count = (
+        jnp.sum(weights, axis=-1)
+        if weights is not None
+        else jnp.full(total.shape, labels.shape[-1], cdt)
+    )
     empty = count == 0
     return jnp.where(empty, 0.0, total / jnp.where(empty, 1.0, count)).astype(out_dtype)
 
@@ -326,14 +369,21 @@ def dpo_loss(
     _check_beta(name, beta)
     _check_loss_type(name, loss_type, DPO_LOSS_TYPES)
     _check_smoothing(name, label_smoothing, loss_type)
-    named = [("policy_chosen_logps", policy_chosen_logps), ("policy_rejected_logps", policy_rejected_logps)]
+    named = [
+        ("policy_chosen_logps", policy_chosen_logps),
+        ("policy_rejected_logps", policy_rejected_logps),
+    ]
     have_reference = reference_chosen_logps is not None or reference_rejected_logps is not None
     if have_reference:
-        named += [("reference_chosen_logps", reference_chosen_logps),
-                  ("reference_rejected_logps", reference_rejected_logps)]
+        named += [
+            ("reference_chosen_logps", reference_chosen_logps),
+            ("reference_rejected_logps", reference_rejected_logps),
+        ]
     elif not reference_free:
-        raise ValueError(f"{name}: reference_chosen_logps and reference_rejected_logps are required unless "
-                         "reference_free=True")
+        raise ValueError(
+            f"{name}: reference_chosen_logps and reference_rejected_logps are required unless "
+            "reference_free=True"
+        )
     arrays, out_dtype = _logps(name, *named)
     pc, pr = arrays[:2]
     rc, rr = arrays[2:] if have_reference else (jnp.zeros_like(pc), jnp.zeros_like(pr))
@@ -533,7 +583,12 @@ def orpo_loss(
         name, reduction, beta, policy_chosen_logps, policy_rejected_logps
     )
     for arg, x in (("policy_chosen_logps", pc), ("policy_rejected_logps", pr)):
-        V.data_check(name, lambda v: v < 0, f"{arg} must be < 0 (average log-probabilities; odds need p < 1)", x)
+        V.data_check(
+            name,
+            lambda v: v < 0,
+            f"{arg} must be < 0 (average log-probabilities; odds need p < 1)",
+            x,
+        )
     pc, pr, nll, out_dtype = _with_nll(name, policy_nll_loss, pc, pr, out_dtype)
     log_odds = (pc - pr) - (_log1mexp(pc) - _log1mexp(pr))
     losses = -beta * jax.nn.log_sigmoid(log_odds)
@@ -610,13 +665,21 @@ def kto_loss(
     _check_beta(name, beta)
     V.check_real(name, "desirable_weight", desirable_weight)
     V.check_real(name, "undesirable_weight", undesirable_weight)
-    (pc, rc), c_dtype = _logps(name, ("policy_chosen_logps", policy_chosen_logps),
-                               ("reference_chosen_logps", reference_chosen_logps))
-    (pr, rr), r_dtype = _logps(name, ("policy_rejected_logps", policy_rejected_logps),
-                               ("reference_rejected_logps", reference_rejected_logps))
+    (pc, rc), c_dtype = _logps(
+        name,
+        ("policy_chosen_logps", policy_chosen_logps),
+        ("reference_chosen_logps", reference_chosen_logps),
+    )
+    (pr, rr), r_dtype = _logps(
+        name,
+        ("policy_rejected_logps", policy_rejected_logps),
+        ("reference_rejected_logps", reference_rejected_logps),
+    )
     for arg, x in (("policy_chosen_logps", pc), ("policy_rejected_logps", pr)):
         if x.ndim != 1:
-            raise ValueError(f"{name}: {arg} must be 1-D (one value per example); got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: {arg} must be 1-D (one value per example); got shape {tuple(x.shape)}"
+            )
     kl = V.as_float(name, "kl", kl)
     if kl.ndim != 0:
         raise ValueError(f"{name}: kl must be a scalar; got shape {tuple(kl.shape)}")
@@ -628,6 +691,8 @@ def kto_loss(
     rejected_logratios = pr - rr
     chosen_losses = 1 - jax.nn.sigmoid(beta * (chosen_logratios - z0))
     rejected_losses = 1 - jax.nn.sigmoid(beta * (z0 - rejected_logratios))
-    losses = jnp.concatenate([desirable_weight * chosen_losses, undesirable_weight * rejected_losses])
+    losses = jnp.concatenate(
+        [desirable_weight * chosen_losses, undesirable_weight * rejected_losses]
+    )
     rewards = (beta * chosen_logratios, beta * rejected_logratios) if return_rewards else None
     return _finish(losses, reduction, out_dtype, rewards)

@@ -48,12 +48,16 @@ def _siglip_example(rng: np.random.Generator):
     ), {}
 
 
-def _prepare(loss: str, reduction: str, axis_name, image_embeds, text_embeds, logit_scale, normalize: bool):
+def _prepare(
+    loss: str, reduction: str, axis_name, image_embeds, text_embeds, logit_scale, normalize: bool
+):
     """Check the options and the ``(B, D)`` pair; returns the (normalised) compute-dtype embeddings, the
     multiplier ``exp(logit_scale)`` and the output dtype."""
     R.validate_reduction(loss, reduction)
-    ok = axis_name is None or isinstance(axis_name, str) or (
-        isinstance(axis_name, tuple) and all(isinstance(a, str) for a in axis_name)
+    ok = (
+        axis_name is None
+        or isinstance(axis_name, str)
+        or (isinstance(axis_name, tuple) and all(isinstance(a, str) for a in axis_name))
     )
     V.check_option(loss, "axis_name", axis_name, ok, "None, a mesh axis name or a tuple of names")
     image_embeds, text_embeds, out_dtype = paired_views(

@@ -234,7 +234,9 @@ def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=N
 
     Reference: optax.losses.cosine_distance (optax 0.2.8).
     """
-    return 1.0 - optax_cosine_similarity(predictions, targets, epsilon=epsilon, axis=axis, where=where)
+    return 1.0 - optax_cosine_similarity(
+        predictions, targets, epsilon=epsilon, axis=axis, where=where
+    )
 
 
 for _fn in (optax_cosine_similarity, optax_cosine_distance):

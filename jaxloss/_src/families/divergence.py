@@ -196,7 +196,10 @@ def optax_kl_divergence(log_predictions, targets, axis=-1, where=None):
 
 
 @OX.register(
-    "kl_divergence_with_log_targets", family="divergence", example=_optax_log_pair_example, diff=(0, 1)
+    "kl_divergence_with_log_targets",
+    family="divergence",
+    example=_optax_log_pair_example,
+    diff=(0, 1),
 )
 def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None):
     """Kullback-Leibler divergence with targets in log space, ``sum exp(lt) (lt - lp)``.
@@ -218,7 +221,12 @@ def optax_kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, 
     Reference: optax.losses.kl_divergence_with_log_targets (optax 0.2.8).
     """
     return _optax_kl(
-        "kl_divergence_with_log_targets", "log_targets", log_predictions, log_targets, axis, where,
+        "kl_divergence_with_log_targets",
+        "log_targets",
+        log_predictions,
+        log_targets,
+        axis,
+        where,
         log_target=True,
     )
 
@@ -245,8 +253,14 @@ def optax_generalized_kl_divergence(log_predictions, targets, axis=-1, where=Non
     Reference: optax.losses.generalized_kl_divergence (optax 0.2.8).
     """
     return _optax_kl(
-        "generalized_kl_divergence", "targets", log_predictions, targets, axis, where,
-        log_target=False, generalized=True,
+        "generalized_kl_divergence",
+        "targets",
+        log_predictions,
+        targets,
+        axis,
+        where,
+        log_target=False,
+        generalized=True,
     )
 
 

@@ -83,7 +83,9 @@ def _negated(d_fake: jax.Array) -> jax.Array:
 
 
 def _bce_terms(d_real: jax.Array, d_fake: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return jax.nn.softplus(-d_real), jax.nn.softplus(d_fake)  # -log sigmoid(r), -log(1 - sigmoid(f))
+    return jax.nn.softplus(-d_real), jax.nn.softplus(
+        d_fake
+    )  # -log sigmoid(r), -log(1 - sigmoid(f))
 
 
 def _hinge_terms(d_real: jax.Array, d_fake: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -137,8 +139,12 @@ def _gp_example(rng: np.random.Generator):
 # Standard (non-saturating) GAN.
 
 
-@register(family="gan", reference="Goodfellow et al. 2014, GAN discriminator (BCE on logits)",
-          example=_pair_example, diff=(0, 1))
+@register(
+    family="gan",
+    reference="Goodfellow et al. 2014, GAN discriminator (BCE on logits)",
+    example=_pair_example,
+    diff=(0, 1),
+)
 def gan_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Array:
     """Standard GAN discriminator loss: binary cross-entropy with real = 1 and fake = 0, on logits.
 
@@ -167,8 +173,11 @@ def gan_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Ar
     return _discriminator_loss("gan_discriminator_loss", _bce_terms, d_real, d_fake, reduction)
 
 
-@register(family="gan", reference="Goodfellow et al. 2014, generator loss (non-saturating and minimax)",
-          example=_fake_example)
+@register(
+    family="gan",
+    reference="Goodfellow et al. 2014, generator loss (non-saturating and minimax)",
+    example=_fake_example,
+)
 def gan_generator_loss(d_fake, *, saturating: bool = False, reduction: str = "mean") -> jax.Array:
     """Standard GAN generator loss on the discriminator's logits for generated samples.
 
@@ -197,7 +206,9 @@ def gan_generator_loss(d_fake, *, saturating: bool = False, reduction: str = "me
     Reference: Goodfellow et al. 2014, generator loss (non-saturating and minimax).
     """
     name = "gan_generator_loss"
-    V.check_option(name, "saturating", saturating, isinstance(saturating, (bool, np.bool_)), "a Python bool")
+    V.check_option(
+        name, "saturating", saturating, isinstance(saturating, (bool, np.bool_)), "a Python bool"
+    )
     if saturating:
         return _generator_loss(name, lambda fake: -jax.nn.softplus(fake), d_fake, reduction)
     return _generator_loss(name, lambda fake: jax.nn.softplus(-fake), d_fake, reduction)
@@ -207,8 +218,12 @@ def gan_generator_loss(d_fake, *, saturating: bool = False, reduction: str = "me
 # Hinge.
 
 
-@register(family="gan", reference="Miyato et al. 2018 (SN-GAN) / Lim & Ye 2017, hinge discriminator loss",
-          example=_hinge_example, diff=(0, 1))
+@register(
+    family="gan",
+    reference="Miyato et al. 2018 (SN-GAN) / Lim & Ye 2017, hinge discriminator loss",
+    example=_hinge_example,
+    diff=(0, 1),
+)
 def hinge_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Array:
     """Hinge discriminator loss.
 
@@ -236,8 +251,11 @@ def hinge_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.
     return _discriminator_loss("hinge_discriminator_loss", _hinge_terms, d_real, d_fake, reduction)
 
 
-@register(family="gan", reference="Miyato et al. 2018 (SN-GAN), hinge generator loss -D(G(z))",
-          example=_fake_example)
+@register(
+    family="gan",
+    reference="Miyato et al. 2018 (SN-GAN), hinge generator loss -D(G(z))",
+    example=_fake_example,
+)
 def hinge_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
     """Hinge-GAN generator loss: minus the discriminator's output on generated samples.
 
@@ -268,8 +286,12 @@ def hinge_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
 # Least squares.
 
 
-@register(family="gan", reference="Mao et al. 2017 (LSGAN), eq. 2, discriminator",
-          example=_pair_example, diff=(0, 1))
+@register(
+    family="gan",
+    reference="Mao et al. 2017 (LSGAN), eq. 2, discriminator",
+    example=_pair_example,
+    diff=(0, 1),
+)
 def least_squares_discriminator_loss(
     d_real, d_fake, *, a: float = 0.0, b: float = 1.0, reduction: str = "mean"
 ) -> jax.Array:
@@ -310,7 +332,9 @@ def least_squares_discriminator_loss(
     return _discriminator_loss(name, terms, d_real, d_fake, reduction)
 
 
-@register(family="gan", reference="Mao et al. 2017 (LSGAN), eq. 2, generator", example=_fake_example)
+@register(
+    family="gan", reference="Mao et al. 2017 (LSGAN), eq. 2, generator", example=_fake_example
+)
 def least_squares_generator_loss(d_fake, *, c: float = 1.0, reduction: str = "mean") -> jax.Array:
     """Least-squares GAN generator loss.
 
@@ -345,8 +369,12 @@ def least_squares_generator_loss(d_fake, *, c: float = 1.0, reduction: str = "me
 # Wasserstein.
 
 
-@register(family="gan", reference="Arjovsky et al. 2017 (WGAN), critic loss E[D(G(z))] - E[D(x)]",
-          example=_pair_example, diff=(0, 1))
+@register(
+    family="gan",
+    reference="Arjovsky et al. 2017 (WGAN), critic loss E[D(G(z))] - E[D(x)]",
+    example=_pair_example,
+    diff=(0, 1),
+)
 def wasserstein_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -> jax.Array:
     """Wasserstein GAN critic loss: the negated estimate of the Wasserstein-1 distance.
 
@@ -379,8 +407,11 @@ def wasserstein_discriminator_loss(d_real, d_fake, *, reduction: str = "mean") -
     )
 
 
-@register(family="gan", reference="Arjovsky et al. 2017 (WGAN), generator loss -E[D(G(z))]",
-          example=_fake_example)
+@register(
+    family="gan",
+    reference="Arjovsky et al. 2017 (WGAN), generator loss -E[D(G(z))]",
+    example=_fake_example,
+)
 def wasserstein_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
     """Wasserstein GAN generator loss: minus the critic's output on generated samples.
 
@@ -413,8 +444,10 @@ def wasserstein_generator_loss(d_fake, *, reduction: str = "mean") -> jax.Array:
 
 def _check_discriminator(name: str, discriminator) -> None:
     if not callable(discriminator):
-        raise TypeError(f"{name}: discriminator must be a callable (batch -> outputs); got "
-                        f"{type(discriminator).__name__}")
+        raise TypeError(
+            f"{name}: discriminator must be a callable (batch -> outputs); got "
+            f"{type(discriminator).__name__}"
+        )
 
 
 def _batch(name: str, arg: str, x) -> jax.Array:
@@ -429,7 +462,9 @@ def _input_gradient_sq_norms(name: str, discriminator: Callable, x: jax.Array, c
     out, vjp = jax.vjp(discriminator, x)
     out = jnp.asarray(out)
     if not jnp.issubdtype(out.dtype, jnp.floating):
-        raise TypeError(f"{name}: discriminator must return a floating array; got dtype {out.dtype}")
+        raise TypeError(
+            f"{name}: discriminator must return a floating array; got dtype {out.dtype}"
+        )
     (grad,) = vjp(jnp.ones_like(out))
     grad = grad.astype(cdt)
     return jnp.sum(jnp.square(grad).reshape(grad.shape[0], -1), axis=-1)
@@ -458,8 +493,12 @@ _PENALTY_NOTE = """The gradient w.r.t. the input is taken with ``jax.vjp`` of ``
     differentiable there (ReLU networks are, almost everywhere)."""
 
 
-@register(family="gan", reference="Mescheder et al. 2018, R1 = gamma/2 E_real ||grad D||^2", example=_r_example,
-          diff=(1,))
+@register(
+    family="gan",
+    reference="Mescheder et al. 2018, R1 = gamma/2 E_real ||grad D||^2",
+    example=_r_example,
+    diff=(1,),
+)
 def r1_penalty(discriminator, real, *, gamma: float = 10.0, reduction: str = "mean") -> jax.Array:
     """R1 gradient penalty on real data.
 
@@ -496,8 +535,12 @@ def r1_penalty(discriminator, real, *, gamma: float = 10.0, reduction: str = "me
     return _sq_norm_penalty("r1_penalty", discriminator, real, "real", gamma, reduction)
 
 
-@register(family="gan", reference="Mescheder et al. 2018, R2 = gamma/2 E_fake ||grad D||^2", example=_r_example,
-          diff=(1,))
+@register(
+    family="gan",
+    reference="Mescheder et al. 2018, R2 = gamma/2 E_fake ||grad D||^2",
+    example=_r_example,
+    diff=(1,),
+)
 def r2_penalty(discriminator, fake, *, gamma: float = 10.0, reduction: str = "mean") -> jax.Array:
     """R2 gradient penalty on generated data.
 
@@ -532,8 +575,12 @@ def r2_penalty(discriminator, fake, *, gamma: float = 10.0, reduction: str = "me
     return _sq_norm_penalty("r2_penalty", discriminator, fake, "fake", gamma, reduction)
 
 
-@register(family="gan", reference="Gulrajani et al. 2017 (WGAN-GP), lambda (||grad D(x_hat)|| - 1)^2",
-          example=_gp_example, diff=(1, 2))
+@register(
+    family="gan",
+    reference="Gulrajani et al. 2017 (WGAN-GP), lambda (||grad D(x_hat)|| - 1)^2",
+    example=_gp_example,
+    diff=(1, 2),
+)
 def wgan_gp_penalty(
     discriminator, real, fake, alpha, *, lambda_gp: float = 10.0, reduction: str = "mean"
 ) -> jax.Array:

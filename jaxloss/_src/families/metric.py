@@ -171,7 +171,9 @@ def _positive_int(loss: str, name: str, value) -> int:
 
 def _check_classes(loss: str, labels: jax.Array, classes: int, name: str = "labels") -> None:
     """Class indices must be in ``[0, classes)`` (checked on concrete arrays; see :func:`jaxloss.checked`)."""
-    V.data_check(loss, lambda t: (t >= 0) & (t < classes), f"{name} must be in [0, {classes})", labels)
+    V.data_check(
+        loss, lambda t: (t >= 0) & (t < classes), f"{name} must be in [0, {classes})", labels
+    )
 
 
 def _pair_masks(labels: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -246,7 +248,9 @@ def _finish(values: jax.Array, reduction: str, mean_mask, out_dtype) -> jax.Arra
     return out.astype(out_dtype)
 
 
-def _finish_parts(pos, pos_mask, neg, neg_mask, reduction: str, out_dtype, weights=(1, 1)) -> jax.Array:
+def _finish_parts(
+    pos, pos_mask, neg, neg_mask, reduction: str, out_dtype, weights=(1, 1)
+) -> jax.Array:
     """A loss made of a positive-pair and a negative-pair ``(B, B)`` part, ``weights`` ``(w+, w-)``:
     ``'mean'`` adds the weighted means of the parts over their masks (pml's reducer on each part; an empty
     part adds 0), ``'sum'`` and ``'none'`` reduce the weighted sum of the parts."""
@@ -537,7 +541,9 @@ def info_nce_loss(
         "'unpaired' or 'paired'",
     )
     temperature = V.hyper(name, "temperature", temperature, positive=True)
-    query, positive_key, out_dtype = paired_views(name, "query", query, "positive_key", positive_key)
+    query, positive_key, out_dtype = paired_views(
+        name, "query", query, "positive_key", positive_key
+    )
     if negative_keys is not None:
         negative_keys = V.as_float(name, "negative_keys", negative_keys)
         n, d = query.shape
@@ -556,9 +562,13 @@ def info_nce_loss(
                 f"{name}: negative_keys has shape {tuple(negative_keys.shape)}; with "
                 f"negative_mode={negative_mode!r} and query {tuple(query.shape)} it must be {want}"
             )
-        out_dtype = V.result_dtype(out_dtype, negative_keys)  # the negatives join the type promotion
+        out_dtype = V.result_dtype(
+            out_dtype, negative_keys
+        )  # the negatives join the type promotion
         cdt = V.compute_dtype(out_dtype)
-        query, positive_key, negative_keys = (x.astype(cdt) for x in (query, positive_key, negative_keys))
+        query, positive_key, negative_keys = (
+            x.astype(cdt) for x in (query, positive_key, negative_keys)
+        )
     logits = _info_nce_logits(query, positive_key, negative_keys, negative_mode) / temperature
     log_probs = jax.nn.log_softmax(logits, axis=1)  # stable cross entropy
     if negative_keys is None:
@@ -1006,7 +1016,11 @@ def multi_similarity_loss(
 
 
 def _proxy_example(rng: np.random.Generator):
-    return (rng.standard_normal((6, 4)), np.array([0, 2, 1, 2, 0, 0]), rng.standard_normal((3, 4))), {}
+    return (
+        rng.standard_normal((6, 4)),
+        np.array([0, 2, 1, 2, 0, 0]),
+        rng.standard_normal((3, 4)),
+    ), {}
 
 
 def _soft_triple_example(rng: np.random.Generator):
@@ -1018,7 +1032,11 @@ def _soft_triple_example(rng: np.random.Generator):
 
 
 def _margin_example(rng: np.random.Generator):
-    return (rng.standard_normal((6, 4)), np.array([0, 0, 1, 1, 2, 0]), np.array([1.2, 1.1, 0.9])), {}
+    return (
+        rng.standard_normal((6, 4)),
+        np.array([0, 0, 1, 1, 2, 0]),
+        np.array([1.2, 1.1, 0.9]),
+    ), {}
 
 
 def _centre_cosines(embeddings: jax.Array, centers: jax.Array) -> jax.Array:
@@ -1044,7 +1062,9 @@ def _lifted_pairs(d, negative, neg_margin, pos_margin) -> jax.Array:
     a = jnp.where(has_neg, lse, -jnp.inf)
     shift = jnp.maximum(a[:, None], a[None, :])
     shift = lax.stop_gradient(jnp.where(jnp.isfinite(shift), shift, 0))
-    e_i = jnp.where(has_neg[:, None], jnp.exp(lse[:, None] - shift), 0)  # lse is 0 (finite) if empty
+    e_i = jnp.where(
+        has_neg[:, None], jnp.exp(lse[:, None] - shift), 0
+    )  # lse is 0 (finite) if empty
     e_j = jnp.where(has_neg[None, :], jnp.exp(lse[None, :] - shift), 0)
     either = has_neg[:, None] | has_neg[None, :]
     union = jnp.where(either, jnp.log(jnp.where(either, e_i + e_j, 1)) + shift, 0)
@@ -1356,7 +1376,9 @@ def proxy_nca_loss(embeddings, labels, proxies, *, softmax_scale=1.0, reduction:
     """
     name = "proxy_nca_loss"
     softmax_scale = V.hyper(name, "softmax_scale", softmax_scale)
-    embeddings, labels, proxies, out_dtype = _prepare(name, reduction, embeddings, labels, proxies=proxies)
+    embeddings, labels, proxies, out_dtype = _prepare(
+        name, reduction, embeddings, labels, proxies=proxies
+    )
     same = _onehot(labels, proxies.shape[0])
     values, keep = _nca_values(embeddings, proxies, same, softmax_scale, False)
     return _finish(values, reduction, keep, out_dtype)
@@ -1545,7 +1567,9 @@ def fast_ap_loss(embeddings, labels, *, num_bins: int = 10, reduction: str = "me
     d = _lp_distances(embeddings, power=2)
     delta = 4.0 / num_bins
     mids = jnp.linspace(0.0, 4.0, num_bins + 1, dtype=d.dtype)
-    pulse = jax.nn.relu(1 - jnp.abs(d[:, :, None] - mids[None, None, :]) / delta)  # (B, B, bins + 1)
+    pulse = jax.nn.relu(
+        1 - jnp.abs(d[:, :, None] - mids[None, None, :]) / delta
+    )  # (B, B, bins + 1)
     pos_hist = jnp.sum(jnp.where(positive[:, :, None], pulse, 0), axis=1)
     neg_hist = jnp.sum(jnp.where(negative[:, :, None], pulse, 0), axis=1)
     product = pos_hist * jnp.cumsum(pos_hist, axis=1)
@@ -1662,7 +1686,9 @@ def instance_loss(embeddings, labels, *, gamma=64.0, reduction: str = "mean"):
     embeddings, labels, out_dtype = _prepare(name, reduction, embeddings, labels)
     batch = labels.shape[0]
     earlier = jnp.tril(jnp.ones((batch, batch), bool), k=-1)  # [j, k]: k < j
-    first = ~jnp.any(earlier & (labels[:, None] == labels[None, :]), axis=1)  # first occurrence of its value
+    first = ~jnp.any(
+        earlier & (labels[:, None] == labels[None, :]), axis=1
+    )  # first occurrence of its value
     target = jnp.sum(first[None, :] & (labels[None, :] < labels[:, None]), axis=1)  # unique inverse
     log_probs = jax.nn.log_softmax(gamma * _cosine_matrix(embeddings), axis=1)
     values = -jnp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
@@ -1723,8 +1749,9 @@ def angular_loss(embeddings, labels, *, alpha=40.0, reduction: str = "mean"):
     # [a, p, n]: 4 t (x_a + x_p) . x_n - 2 (1 + t) x_a . x_p
     inside = 4 * t * (raw[:, None, :] + raw[None, :, :]) - 2 * (1 + t) * ap[:, :, None]
     mask = jnp.broadcast_to(negative[:, None, :], inside.shape)
-    losses = _masked_logsumexp(inside.reshape(-1, inside.shape[-1]), mask.reshape(inside.shape[0] ** 2, -1),
-                               add_one=True).reshape(ap.shape)
+    losses = _masked_logsumexp(
+        inside.reshape(-1, inside.shape[-1]), mask.reshape(inside.shape[0] ** 2, -1), add_one=True
+    ).reshape(ap.shape)
     return _finish_positive_pairs(losses, positive, negative, reduction, out_dtype)
 
 
@@ -1848,7 +1875,9 @@ def signal_to_noise_ratio_contrastive_loss(
     example=_classifier_example,
     diff=(0, 2),
 )
-def normalized_softmax_loss(embeddings, labels, weight, *, temperature=0.05, reduction: str = "mean"):
+def normalized_softmax_loss(
+    embeddings, labels, weight, *, temperature=0.05, reduction: str = "mean"
+):
     """Normalized softmax loss, pytorch-metric-learning's ``NormalizedSoftmaxLoss``.
 
     .. math:: \\ell_i = -\\log \\operatorname{softmax}_c(\\cos\\theta_{ic} / T)_{y_i}
@@ -2004,7 +2033,9 @@ def threshold_consistent_margin_loss(
     neg_sel = negative & (s >= margin_minus)
     pos = jnp.where(pos_sel, margin_plus - s, 0)
     neg = jnp.where(neg_sel, s - margin_minus, 0)
-    return _finish_parts(pos, pos_sel, neg, neg_sel, reduction, out_dtype, (lambda_plus, lambda_minus))
+    return _finish_parts(
+        pos, pos_sel, neg, neg_sel, reduction, out_dtype, (lambda_plus, lambda_minus)
+    )
 
 
 @register(
@@ -2147,7 +2178,14 @@ def large_margin_softmax_loss(
     Reference: Liu et al. 2016 (L-Softmax); pytorch-metric-learning 2.9 LargeMarginSoftmaxLoss.
     """
     return _multiplicative_margin_loss(
-        "large_margin_softmax_loss", reduction, embeddings, labels, weight, margin, scale, weight_norms=True
+        "large_margin_softmax_loss",
+        reduction,
+        embeddings,
+        labels,
+        weight,
+        margin,
+        scale,
+        weight_norms=True,
     )
 
 
@@ -2158,7 +2196,9 @@ def large_margin_softmax_loss(
     diff=(0, 2),
     smooth=False,
 )
-def sphereface_loss(embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"):
+def sphereface_loss(
+    embeddings, labels, weight, *, margin: int = 4, scale=1.0, reduction: str = "mean"
+):
     """SphereFace (A-Softmax) loss, pytorch-metric-learning's ``SphereFaceLoss``.
 
     :func:`large_margin_softmax_loss` with normalised class centres: the logits are
@@ -2340,7 +2380,9 @@ def vicreg_loss(
     z, z2, out_dtype = paired_views(name, "embeddings", embeddings, "ref_emb", ref_emb)
     batch, dim = z.shape
     if batch < 2:
-        raise ValueError(f"{name}: embeddings needs at least 2 rows (the variances are unbiased); got {batch}")
+        raise ValueError(
+            f"{name}: embeddings needs at least 2 rows (the variances are unbiased); got {batch}"
+        )
     reduce = jnp.mean if reduction == "mean" else jnp.sum
     invariance = invariance_lambda * reduce(jnp.mean(jnp.square(z - z2), axis=1))
     off_diagonal = ~jnp.eye(dim, dtype=bool)
@@ -2524,7 +2566,9 @@ def ranked_list_loss(
     loss_pos = jnp.sum(jnp.where(pos_sel, w_pos * (d - (alpha - margin)), 0), axis=1) / (
         jnp.sum(w_pos, axis=1) + pad
     )
-    loss_neg = jnp.sum(jnp.where(neg_sel, w_neg * (alpha - d), 0), axis=1) / (jnp.sum(w_neg, axis=1) + pad)
+    loss_neg = jnp.sum(jnp.where(neg_sel, w_neg * (alpha - d), 0), axis=1) / (
+        jnp.sum(w_neg, axis=1) + pad
+    )
     values = (1 - imbalance) * loss_pos + imbalance * loss_neg
     return _finish(values, reduction, None, out_dtype)
 
@@ -2543,7 +2587,14 @@ _PNP_VARIANTS = ("Ds", "Dq", "Iu", "Ib", "O")
     smooth=False,
 )
 def pnp_loss(
-    embeddings, labels, *, b=2.0, alpha=1.0, anneal=0.01, variant: str = "O", reduction: str = "mean"
+    embeddings,
+    labels,
+    *,
+    b=2.0,
+    alpha=1.0,
+    anneal=0.01,
+    variant: str = "O",
+    reduction: str = "mean",
 ):
     """Rethinking-AP (PNP) loss, pytorch-metric-learning's ``PNPLoss``.
 
@@ -2608,7 +2659,9 @@ def pnp_loss(
     elif variant == "Ib":
         rank = (b * rank - jnp.log1p(b * rank)) / b**2
     count = jnp.sum(relevant, axis=1)
-    values = jnp.sum(jnp.where(relevant, rank, 0), axis=1) / jnp.maximum(count, 1).astype(rank.dtype)
+    values = jnp.sum(jnp.where(relevant, rank, 0), axis=1) / jnp.maximum(count, 1).astype(
+        rank.dtype
+    )
     values = jnp.where(has_positive, values, 0)
     return _finish(values, reduction, has_positive, out_dtype)
 
@@ -2680,14 +2733,20 @@ def smooth_ap_loss(embeddings, labels, *, temperature=0.01, reduction: str = "me
 
 
 def _manifold_example(rng: np.random.Generator):
-    return (rng.standard_normal((6, 4)), np.array([0, 1, 2, 1, 0, 2]), rng.standard_normal((3, 4))), {}
+    return (
+        rng.standard_normal((6, 4)),
+        np.array([0, 1, 2, 1, 0, 2]),
+        rng.standard_normal((3, 4)),
+    ), {}
 
 
 def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
     """pml's ManifoldLoss term: ``mean_i log(1 + sum_{k != own_i, v >= 0} exp(v))``, ``v = s_ik - s_i,own + m``."""
     onehot = _onehot(own, scores.shape[1])
     v = scores - jnp.sum(jnp.where(onehot, scores, 0), axis=1, keepdims=True) + margin
-    keep = ~onehot & (v >= 0)  # pml sets the own proxy and negative margins to -inf: no loss, no gradient
+    keep = ~onehot & (
+        v >= 0
+    )  # pml sets the own proxy and negative margins to -inf: no loss, no gradient
     return jnp.mean(jnp.log1p(jnp.sum(jnp.where(keep, jnp.exp(jnp.where(keep, v, 0)), 0), axis=1)))
 
 
@@ -2699,7 +2758,14 @@ def _hinged_log_sum(scores: jax.Array, own: jax.Array, margin) -> jax.Array:
     smooth=False,
 )
 def manifold_loss(
-    embeddings, meta_classes, proxies, *, lambdaC=1.0, alpha=0.8, margin=5e-4, reduction: str = "mean"
+    embeddings,
+    meta_classes,
+    proxies,
+    *,
+    lambdaC=1.0,
+    alpha=0.8,
+    margin=5e-4,
+    reduction: str = "mean",
 ):
     """Ensemble deep manifold similarity loss, pytorch-metric-learning's ``ManifoldLoss``.
 
@@ -2861,7 +2927,11 @@ def dynamic_soft_margin_loss(
     frac = position - jnp.trunc(lax.stop_gradient(position))  # torch.frac, gradient 1
     index = jnp.clip(index, 0, num_bins - 1).astype(jnp.int32)
     rate = jnp.where(jnp.sum(histogram) != 0, momentum, 1.0)
-    updated = ((1 - rate) * histogram).at[index.ravel()].add(jnp.where(valid, rate * (1 - frac), 0).ravel())
+    updated = (
+        ((1 - rate) * histogram)
+        .at[index.ravel()]
+        .add(jnp.where(valid, rate * (1 - frac), 0).ravel())
+    )
     upper = index + 1  # the last bin's upper node is past the histogram: dropped
     updated = updated.at[upper.ravel()].add(jnp.where(valid, rate * frac, 0).ravel(), mode="drop")
     total = jnp.sum(updated)

@@ -50,7 +50,13 @@ __all__ = [
 _MSSSIM = "pytorch-msssim 1.0.0"
 _KORNIA = "kornia 0.9.0"
 _AURALOSS = "auraloss 0.4.0"
-_MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # pytorch-msssim's default level weights
+_MS_SSIM_WEIGHTS = (
+    0.0448,
+    0.2856,
+    0.3001,
+    0.2363,
+    0.1333,
+)  # pytorch-msssim's default level weights
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -79,7 +85,9 @@ def _tv_example(rng: np.random.Generator):
 
 
 def _residual_example(rng: np.random.Generator):
-    return (rng.standard_normal((2, 3, 5, 6)), 2.0 * rng.standard_normal((2, 3, 5, 6))), {"reduction": "mean"}
+    return (rng.standard_normal((2, 3, 5, 6)), 2.0 * rng.standard_normal((2, 3, 5, 6))), {
+        "reduction": "mean"
+    }
 
 
 def _gradient_example(rng: np.random.Generator):
@@ -139,8 +147,10 @@ def _ssim_inputs(loss: str, X, Y, win_size, win_sigma, win):
     channels = X.shape[1]
     if win is not None:
         window = V.as_float(loss, "win", win)
-        if window.ndim == 0 or any(s != 1 for s in window.shape[1:-1]) or (
-            window.ndim > 1 and window.shape[0] not in (1, channels)
+        if (
+            window.ndim == 0
+            or any(s != 1 for s in window.shape[1:-1])
+            or (window.ndim > 1 and window.shape[0] not in (1, channels))
         ):
             raise ValueError(
                 f"{loss}: win must have shape (ws,) or (C, 1, ..., 1, ws) with C = 1 or {channels} (one 1-D "
@@ -149,7 +159,9 @@ def _ssim_inputs(loss: str, X, Y, win_size, win_sigma, win):
         window = window.reshape(-1, window.shape[-1])
         win_size = window.shape[-1]
     else:
-        V.check_option(loss, "win_size", win_size, isinstance(win_size, int) and win_size > 0, "a positive int")
+        V.check_option(
+            loss, "win_size", win_size, isinstance(win_size, int) and win_size > 0, "a positive int"
+        )
         window = jnp.asarray(_gaussian_window(win_size, win_sigma))[None, :]
     if win_size % 2 != 1:
         raise ValueError(f"{loss}: the window size must be odd; got {win_size}")
@@ -157,7 +169,9 @@ def _ssim_inputs(loss: str, X, Y, win_size, win_sigma, win):
     return X, Y, window, out_dtype
 
 
-_BAND_MAX = 256  # axes up to this length filter with one banded matmul; longer ones with shifted slices
+_BAND_MAX = (
+    256  # axes up to this length filter with one banded matmul; longer ones with shifted slices
+)
 
 
 def _gaussian_filter(x: jax.Array, window: jax.Array) -> jax.Array:
@@ -190,7 +204,9 @@ def _gaussian_filter(x: jax.Array, window: jax.Array) -> jax.Array:
             tap_shape = (1, channels) + (1,) * (x.ndim - 2)
             acc = None
             for k in range(size):
-                term = window[:, k].reshape(tap_shape) * lax.slice_in_dim(out, k, k + valid, axis=axis)
+                term = window[:, k].reshape(tap_shape) * lax.slice_in_dim(
+                    out, k, k + valid, axis=axis
+                )
                 acc = term if acc is None else acc + term
             out = acc
     return out
@@ -206,8 +222,12 @@ def _warn_short_axes(shape: tuple[int, ...], size: int) -> None:
             )
 
 
-@functools.partial(jax.jit, static_argnames=("K",))  # one compiled program per shape, also when eager
-def _ssim_maps(X: jax.Array, Y: jax.Array, data_range, window: jax.Array, K) -> tuple[jax.Array, jax.Array]:
+@functools.partial(
+    jax.jit, static_argnames=("K",)
+)  # one compiled program per shape, also when eager
+def _ssim_maps(
+    X: jax.Array, Y: jax.Array, data_range, window: jax.Array, K
+) -> tuple[jax.Array, jax.Array]:
     """Per-channel ``(ssim, cs)``, each ``(N, C)``: pytorch-msssim's ``_ssim`` (alpha = beta = gamma = 1)."""
     K1, K2 = K
     C1 = (K1 * data_range) ** 2
@@ -247,7 +267,9 @@ def _avg_pool2(x: jax.Array) -> jax.Array:
     nspatial = x.ndim - 2
     pads = [(0, 0), (0, 0)] + [(s % 2, s % 2) for s in x.shape[2:]]
     window = (1, 1) + (2,) * nspatial
-    total = lax.reduce_window(x, 0.0, lax.add, window, window, pads)  # a literal 0: the differentiable window sum
+    total = lax.reduce_window(
+        x, 0.0, lax.add, window, window, pads
+    )  # a literal 0: the differentiable window sum
     return total / (2**nspatial)
 
 
@@ -266,7 +288,9 @@ def _ms_ssim_per_channel(loss, X, Y, data_range, win_size, win_sigma, win, weigh
         weights = _MS_SSIM_WEIGHTS
     weights = V.as_float(loss, "weights", jnp.asarray(weights, dtype=X.dtype))
     if weights.ndim != 1 or weights.shape[0] < 1:
-        raise ValueError(f"{loss}: weights must be a non-empty 1-D sequence; got shape {tuple(weights.shape)}")
+        raise ValueError(
+            f"{loss}: weights must be a non-empty 1-D sequence; got shape {tuple(weights.shape)}"
+        )
     levels = weights.shape[0]
     factors = []
     for i in range(levels):
@@ -291,7 +315,12 @@ def _one_minus(values: jax.Array, reduction: str, out_dtype) -> jax.Array:
 # SSIM family
 
 
-@register(family="quality", reference=f"{_MSSSIM} pytorch_msssim.ssim", example=_image_pair_example, diff=(0, 1))
+@register(
+    family="quality",
+    reference=f"{_MSSSIM} pytorch_msssim.ssim",
+    example=_image_pair_example,
+    diff=(0, 1),
+)
 def ssim(
     X,
     Y,
@@ -341,12 +370,19 @@ def ssim(
 
     Reference: pytorch-msssim 1.0.0 pytorch_msssim.ssim.
     """
-    values, out_dtype = _ssim_per_channel("ssim", X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim)
+    values, out_dtype = _ssim_per_channel(
+        "ssim", X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim
+    )
     out = jnp.mean(values) if size_average else jnp.mean(values, axis=1)
     return out.astype(out_dtype)
 
 
-@register(family="quality", reference=f"1 - {_MSSSIM} pytorch_msssim.ssim", example=_image_pair_example, diff=(0, 1))
+@register(
+    family="quality",
+    reference=f"1 - {_MSSSIM} pytorch_msssim.ssim",
+    example=_image_pair_example,
+    diff=(0, 1),
+)
 def ssim_loss(
     X,
     Y,
@@ -390,11 +426,18 @@ def ssim_loss(
     """
     name = "ssim_loss"
     R.validate_reduction(name, reduction)
-    values, out_dtype = _ssim_per_channel(name, X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim)
+    values, out_dtype = _ssim_per_channel(
+        name, X, Y, data_range, win_size, win_sigma, win, K, nonnegative_ssim
+    )
     return _one_minus(values, reduction, out_dtype)
 
 
-@register(family="quality", reference=f"{_MSSSIM} pytorch_msssim.ms_ssim", example=_ms_ssim_example, diff=(0, 1))
+@register(
+    family="quality",
+    reference=f"{_MSSSIM} pytorch_msssim.ms_ssim",
+    example=_ms_ssim_example,
+    diff=(0, 1),
+)
 def ms_ssim(
     X,
     Y,
@@ -442,13 +485,18 @@ def ms_ssim(
 
     Reference: pytorch-msssim 1.0.0 pytorch_msssim.ms_ssim.
     """
-    values, out_dtype = _ms_ssim_per_channel("ms_ssim", X, Y, data_range, win_size, win_sigma, win, weights, K)
+    values, out_dtype = _ms_ssim_per_channel(
+        "ms_ssim", X, Y, data_range, win_size, win_sigma, win, weights, K
+    )
     out = jnp.mean(values) if size_average else jnp.mean(values, axis=1)
     return out.astype(out_dtype)
 
 
 @register(
-    family="quality", reference=f"1 - {_MSSSIM} pytorch_msssim.ms_ssim", example=_ms_ssim_example, diff=(0, 1)
+    family="quality",
+    reference=f"1 - {_MSSSIM} pytorch_msssim.ms_ssim",
+    example=_ms_ssim_example,
+    diff=(0, 1),
 )
 def ms_ssim_loss(
     X,
@@ -491,7 +539,9 @@ def ms_ssim_loss(
     """
     name = "ms_ssim_loss"
     R.validate_reduction(name, reduction)
-    values, out_dtype = _ms_ssim_per_channel(name, X, Y, data_range, win_size, win_sigma, win, weights, K)
+    values, out_dtype = _ms_ssim_per_channel(
+        name, X, Y, data_range, win_size, win_sigma, win, weights, K
+    )
     return _one_minus(values, reduction, out_dtype)
 
 
@@ -499,7 +549,9 @@ def ms_ssim_loss(
 # PSNR, total variation, Charbonnier, image gradients
 
 
-@register(family="quality", reference=f"{_KORNIA} kornia.metrics.psnr", example=_psnr_example, diff=(0, 1))
+@register(
+    family="quality", reference=f"{_KORNIA} kornia.metrics.psnr", example=_psnr_example, diff=(0, 1)
+)
 def psnr(image, target, max_val) -> jax.Array:
     """Peak signal-to-noise ratio in dB, kornia's ``kornia.metrics.psnr``.
 
@@ -536,7 +588,12 @@ def _psnr(loss: str, image, target, max_val) -> tuple[jax.Array, jnp.dtype]:
     return 10.0 * jnp.log10(max_val**2 / mse), out_dtype
 
 
-@register(family="quality", reference=f"{_KORNIA} kornia.losses.psnr_loss", example=_psnr_example, diff=(0, 1))
+@register(
+    family="quality",
+    reference=f"{_KORNIA} kornia.losses.psnr_loss",
+    example=_psnr_example,
+    diff=(0, 1),
+)
 def psnr_loss(image, target, max_val) -> jax.Array:
     """Negative PSNR, kornia's ``kornia.losses.psnr_loss``: ``-psnr(image, target, max_val)``.
 
@@ -565,7 +622,9 @@ def psnr_loss(image, target, max_val) -> jax.Array:
     return (-value).astype(out_dtype)
 
 
-@register(family="quality", reference=f"{_KORNIA} kornia.losses.total_variation", example=_tv_example)
+@register(
+    family="quality", reference=f"{_KORNIA} kornia.losses.total_variation", example=_tv_example
+)
 def total_variation(img, reduction: str = "sum") -> jax.Array:
     """Anisotropic total variation over the last two axes, kornia's ``kornia.losses.total_variation``.
 
@@ -594,14 +653,20 @@ def total_variation(img, reduction: str = "sum") -> jax.Array:
     R.validate_reduction(name, reduction, ("mean", "sum"))
     img = V.as_array(name, "img", img)
     if img.ndim < 2:
-        raise ValueError(f"{name}: img must have shape (*, H, W) (at least 2-D); got {tuple(img.shape)}")
+        raise ValueError(
+            f"{name}: img must have shape (*, H, W) (at least 2-D); got {tuple(img.shape)}"
+        )
     if not (jnp.issubdtype(img.dtype, jnp.floating) or jnp.issubdtype(img.dtype, jnp.integer)):
         raise TypeError(f"{name}: img must have a floating or integer dtype; got {img.dtype}")
     if jnp.issubdtype(img.dtype, jnp.floating):
         out_dtype = jnp.dtype(img.dtype)
         x = img.astype(V.compute_dtype(out_dtype))
     else:  # kornia widens integers for the differences; 'mean' is float32
-        out_dtype = jnp.dtype(jnp.float32) if reduction == "mean" else jnp.dtype(jnp.int64 if jax.config.jax_enable_x64 else jnp.int32)
+        out_dtype = (
+            jnp.dtype(jnp.float32)
+            if reduction == "mean"
+            else jnp.dtype(jnp.int64 if jax.config.jax_enable_x64 else jnp.int32)
+        )
         x = img.astype(jnp.float32 if reduction == "mean" else out_dtype)
     dif1 = jnp.abs(x[..., 1:, :] - x[..., :-1, :]).reshape(x.shape[:-2] + (-1,))
     dif2 = jnp.abs(x[..., :, 1:] - x[..., :, :-1]).reshape(x.shape[:-2] + (-1,))
@@ -613,7 +678,12 @@ def total_variation(img, reduction: str = "sum") -> jax.Array:
     return (res1 + res2).astype(out_dtype)
 
 
-@register(family="quality", reference=f"{_KORNIA} kornia.losses.charbonnier_loss", example=_residual_example, diff=(0, 1))
+@register(
+    family="quality",
+    reference=f"{_KORNIA} kornia.losses.charbonnier_loss",
+    example=_residual_example,
+    diff=(0, 1),
+)
 def charbonnier_loss(img1, img2, reduction: str = "none") -> jax.Array:
     """Charbonnier (L1-L2, pseudo-Huber at scale 1) loss, kornia's ``kornia.losses.charbonnier_loss``.
 
@@ -646,15 +716,25 @@ def charbonnier_loss(img1, img2, reduction: str = "none") -> jax.Array:
     small = squared < 1.0
     small_squared = jnp.where(small, squared, 0.0)
     # r^2 / (sqrt(r^2 + 1) + 1) = sqrt(r^2 + 1) - 1 without the cancellation for small residuals
-    loss = jnp.where(small, small_squared / (jnp.sqrt(small_squared + 1.0) + 1.0), jnp.sqrt(squared + 1.0) - 1.0)
+    loss = jnp.where(
+        small, small_squared / (jnp.sqrt(small_squared + 1.0) + 1.0), jnp.sqrt(squared + 1.0) - 1.0
+    )
     return R.reduce(loss, reduction).astype(out_dtype)
 
 
 # kornia's first-order kernels as (dx, dy), each (3, 3), normalised (sum of |taps| = 1) or raw.
-_SOBEL = np.array([[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]],
-                   [[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]]])
-_DIFF = np.array([[[0.0, 0.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]],
-                  [[0.0, -1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+_SOBEL = np.array(
+    [
+        [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]],
+        [[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]],
+    ]
+)
+_DIFF = np.array(
+    [
+        [[0.0, 0.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]],
+        [[0.0, -1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+    ]
+)
 
 
 @functools.partial(jax.jit, static_argnames=("mode", "normalized"))
@@ -745,7 +825,9 @@ def _stft_magnitude(x: jax.Array, n_fft: int, hop: int, win_length: int, eps: fl
     window[left : left + win_length] = _hann(win_length)
     frames = 1 + (padded.shape[-1] - n_fft) // hop
     index = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :]
-    spec = jnp.fft.rfft(padded[:, index] * jnp.asarray(window[None, None, :], x.dtype), axis=-1)  # (B, frames, F)
+    spec = jnp.fft.rfft(
+        padded[:, index] * jnp.asarray(window[None, None, :], x.dtype), axis=-1
+    )  # (B, frames, F)
     power = jnp.real(spec) ** 2 + jnp.imag(spec) ** 2
     return jnp.swapaxes(jnp.sqrt(jnp.maximum(power, eps)), -1, -2)
 
@@ -758,7 +840,11 @@ def _frobenius(x: jax.Array) -> jax.Array:
 
 
 def _as_int_tuple(loss: str, name: str, value) -> tuple[int, ...]:
-    ok = isinstance(value, Sequence) and len(value) > 0 and all(isinstance(v, int) and v > 0 for v in value)
+    ok = (
+        isinstance(value, Sequence)
+        and len(value) > 0
+        and all(isinstance(v, int) and v > 0 for v in value)
+    )
     V.check_option(loss, name, value, ok, "a non-empty sequence of positive ints")
     return tuple(value)
 

@@ -94,7 +94,9 @@ def _masked_lse(x: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.where(selected, jnp.log(jnp.where(selected, total, 1)) + shift[..., 0], 0)
 
 
-def _reduce_items(values: jax.Array, mask: jax.Array | None, reduction: str, out_dtype) -> jax.Array:
+def _reduce_items(
+    values: jax.Array, mask: jax.Array | None, reduction: str, out_dtype
+) -> jax.Array:
     """Per-item values kept where ``mask``: ``'mean'`` over ``mask`` (0 if empty), ``'sum'``, or
     ``'none'`` (``(..., L)``, 0 off ``mask``), as rax's ``safe_reduce``."""
     if reduction == "mean":
@@ -107,7 +109,11 @@ def _reduce_items(values: jax.Array, mask: jax.Array | None, reduction: str, out
 
 
 def _reduce_lists(
-    values: jax.Array, where: jax.Array | None, segments: jax.Array | None, reduction: str, out_dtype
+    values: jax.Array,
+    where: jax.Array | None,
+    segments: jax.Array | None,
+    reduction: str,
+    out_dtype,
 ) -> jax.Array:
     """Per-list values ``(...,)``: ``'mean'`` over the lists with at least one valid item (0 if none), as
     rax. With ``segments``, per-item values ``(..., L)``, each segment's counted at its first valid item."""
@@ -660,9 +666,7 @@ def approx_ndcg_loss(
     return _reduce_lists(values, where, None, reduction, out_dtype)
 
 
-@register(
-    family="ranking", reference="rax.poly1_softmax_loss (rax 0.4)", example=_ranking_example
-)
+@register(family="ranking", reference="rax.poly1_softmax_loss (rax 0.4)", example=_ranking_example)
 def poly1_softmax_loss(
     scores,
     labels,
@@ -704,7 +708,10 @@ def poly1_softmax_loss(
     """
     name = "poly1_softmax_loss"
     V.check_option(
-        name, "epsilon", epsilon, isinstance(epsilon, (int, float)) and not isinstance(epsilon, bool),
+        name,
+        "epsilon",
+        epsilon,
+        isinstance(epsilon, (int, float)) and not isinstance(epsilon, bool),
         "a number",
     )
     scores, labels, where, weights, segments, out_dtype = _prepare(
@@ -715,9 +722,7 @@ def poly1_softmax_loss(
     return _reduce_lists(values, where, segments, reduction, out_dtype)
 
 
-@register(
-    family="ranking", reference="rax.unique_softmax_loss (rax 0.4)", example=_ranking_example
-)
+@register(family="ranking", reference="rax.unique_softmax_loss (rax 0.4)", example=_ranking_example)
 def unique_softmax_loss(
     scores,
     labels,
@@ -843,8 +848,12 @@ def pairwise_mse_loss(
     return _pairwise_face("pairwise_mse_loss", _pair_mse, scores, labels, *options)
 
 
-@register(family="ranking", reference="rax.pairwise_qr_loss (rax 0.4)", example=_ranking_example,
-          smooth=False)
+@register(
+    family="ranking",
+    reference="rax.pairwise_qr_loss (rax 0.4)",
+    example=_ranking_example,
+    smooth=False,
+)
 def pairwise_qr_loss(
     scores,
     labels,

@@ -493,7 +493,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     name = "huber_loss"
     R.validate_reduction(name, reduction)
     V.check_option(name, "delta", delta, delta > 0, "positive")
-    input, target, weight, out_dtype, _ = _prepare_pair(name, input, target, weight, int_input=False)
+    input, target, weight, out_dtype, _ = _prepare_pair(
+        name, input, target, weight, int_input=False
+    )
     values = _huber(input, target, delta)
     return _apply_weight(values, weight, reduction, weighted_mean=False).astype(out_dtype)
 

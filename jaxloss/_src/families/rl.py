@@ -185,12 +185,21 @@ def _vtrace_example(rng):
     v_tm1 = rng.standard_normal(r.shape)
     rho = np.exp(rng.standard_normal(r.shape) * 0.5)
     # the full derivative (stop_target_gradients=False), so finite differences can check it
-    return (v_tm1, v, r, d, rho), {"lambda_": 0.9, "clip_rho_threshold": 1.2, "stop_target_gradients": False}
+    return (v_tm1, v, r, d, rho), {
+        "lambda_": 0.9,
+        "clip_rho_threshold": 1.2,
+        "stop_target_gradients": False,
+    }
 
 
 def _q_example(rng, extra=0):
     b, a = 4, 3
-    args = [rng.standard_normal((b, a)), rng.integers(0, a, b), rng.standard_normal(b), rng.uniform(0.5, 1, b)]
+    args = [
+        rng.standard_normal((b, a)),
+        rng.integers(0, a, b),
+        rng.standard_normal(b),
+        rng.uniform(0.5, 1, b),
+    ]
     args += [rng.standard_normal((b, a)) for _ in range(1 + extra)]
     return args
 
@@ -211,7 +220,12 @@ def _expected_sarsa_example(rng):
 
 def _pg_example(rng):
     t, a = 6, 4
-    return (rng.standard_normal((t, a)), rng.integers(0, a, t), rng.standard_normal(t), rng.uniform(0, 1, t)), {}
+    return (
+        rng.standard_normal((t, a)),
+        rng.integers(0, a, t),
+        rng.standard_normal(t),
+        rng.uniform(0, 1, t),
+    ), {}
 
 
 def _entropy_example(rng):
@@ -227,7 +241,9 @@ def _ppo_example(rng):
 def _value_clip_example(rng):
     old = rng.standard_normal(6)
     delta = np.array([-0.5, -0.1, 0.05, 0.12, 0.4, -0.3])
-    return (old + delta + 1e-2 * rng.uniform(-1, 1, 6), old, rng.standard_normal(6)), {"epsilon": 0.2}
+    return (old + delta + 1e-2 * rng.uniform(-1, 1, 6), old, rng.standard_normal(6)), {
+        "epsilon": 0.2
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -247,8 +263,15 @@ def _lambda_returns(r_t, discount_t, v_t, lambda_):
     return returns
 
 
-@register(family="rl", reference=f"rlax.lambda_returns ({_RLAX})", example=_lambda_returns_example, diff=(0, 1, 2))
-def lambda_returns(r_t, discount_t, v_t, lambda_=1.0, stop_target_gradients: bool = False) -> jax.Array:
+@register(
+    family="rl",
+    reference=f"rlax.lambda_returns ({_RLAX})",
+    example=_lambda_returns_example,
+    diff=(0, 1, 2),
+)
+def lambda_returns(
+    r_t, discount_t, v_t, lambda_=1.0, stop_target_gradients: bool = False
+) -> jax.Array:
     """Truncated lambda-returns of a trajectory, computed backwards in time.
 
     .. math:: G_t = r_{t+1} + \\gamma_{t+1} \\big[(1 - \\lambda_{t+1}) v_{t+1} + \\lambda_{t+1} G_{t+1}\\big],
@@ -281,14 +304,18 @@ def lambda_returns(r_t, discount_t, v_t, lambda_=1.0, stop_target_gradients: boo
     """
     name = "lambda_returns"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
-    (r_t, discount_t, v_t), out_dtype = _sequence(name, ("r_t", r_t), ("discount_t", discount_t), ("v_t", v_t))
+    (r_t, discount_t, v_t), out_dtype = _sequence(
+        name, ("r_t", r_t), ("discount_t", discount_t), ("v_t", v_t)
+    )
     lam = _mixing(name, "lambda_", lambda_, discount_t)
     returns = _lambda_returns(r_t, discount_t, v_t, lam)
     return _maybe_stop(stop_target_gradients, returns).astype(out_dtype)
 
 
 @register(family="rl", reference=f"rlax.td_lambda ({_RLAX})", example=_td_lambda_example)
-def td_lambda(v_tm1, r_t, discount_t, v_t, lambda_, stop_target_gradients: bool = True) -> jax.Array:
+def td_lambda(
+    v_tm1, r_t, discount_t, v_t, lambda_, stop_target_gradients: bool = True
+) -> jax.Array:
     """TD(lambda) errors: lambda-returns minus the predicted values.
 
     .. math:: \\delta_t = G^\\lambda_t - v_t
@@ -335,22 +362,25 @@ def _n_step(r_t, discount_t, v_t, lambda_t, n: int):
     pad_size = min(n - 1, seq_len)
     last = v_t[-1:]
     # shift bootstrap values by n and pad the end with the last value, as rlax
-    targets = jnp.concatenate([v_t[n - 1:], jnp.repeat(last, pad_size, axis=0)])
+    targets = jnp.concatenate([v_t[n - 1 :], jnp.repeat(last, pad_size, axis=0)])
     r_t = jnp.concatenate([r_t, jnp.zeros((n - 1, *rest), r_t.dtype)])
     discount_t = jnp.concatenate([discount_t, jnp.ones((n - 1, *rest), r_t.dtype)])
     lambda_t = jnp.concatenate([lambda_t, jnp.ones((n - 1, *rest), r_t.dtype)])
     v_t = jnp.concatenate([v_t, jnp.repeat(last, n - 1, axis=0)])
     for i in reversed(range(n)):
-        r_ = r_t[i:i + seq_len]
-        discount_ = discount_t[i:i + seq_len]
-        lambda_ = lambda_t[i:i + seq_len]
-        v_ = v_t[i:i + seq_len]
+        r_ = r_t[i : i + seq_len]
+        discount_ = discount_t[i : i + seq_len]
+        lambda_ = lambda_t[i : i + seq_len]
+        v_ = v_t[i : i + seq_len]
         targets = r_ + discount_ * ((1.0 - lambda_) * v_ + lambda_ * targets)
     return targets
 
 
 @register(
-    family="rl", reference=f"rlax.n_step_bootstrapped_returns ({_RLAX})", example=_n_step_example, diff=(0, 1, 2)
+    family="rl",
+    reference=f"rlax.n_step_bootstrapped_returns ({_RLAX})",
+    example=_n_step_example,
+    diff=(0, 1, 2),
 )
 def n_step_bootstrapped_returns(
     r_t, discount_t, v_t, n: int, lambda_t=1.0, stop_target_gradients: bool = False
@@ -389,9 +419,15 @@ def n_step_bootstrapped_returns(
     name = "n_step_bootstrapped_returns"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
     V.check_option(
-        name, "n", n, isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1, "an int >= 1"
+        name,
+        "n",
+        n,
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1,
+        "an int >= 1",
     )
-    (r_t, discount_t, v_t), out_dtype = _sequence(name, ("r_t", r_t), ("discount_t", discount_t), ("v_t", v_t))
+    (r_t, discount_t, v_t), out_dtype = _sequence(
+        name, ("r_t", r_t), ("discount_t", discount_t), ("v_t", v_t)
+    )
     lam = _mixing(name, "lambda_t", lambda_t, discount_t)
     targets = _n_step(r_t, discount_t, v_t, lam, int(n))
     return _maybe_stop(stop_target_gradients, targets).astype(out_dtype)
@@ -472,7 +508,12 @@ def truncated_generalized_advantage_estimation(
 
 def _vtrace_inputs(name, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, sample_mask):
     (v_tm1, v_t, r_t, discount_t, rho_tm1), out_dtype = _sequence(
-        name, ("v_tm1", v_tm1), ("v_t", v_t), ("r_t", r_t), ("discount_t", discount_t), ("rho_tm1", rho_tm1)
+        name,
+        ("v_tm1", v_tm1),
+        ("v_t", v_t),
+        ("r_t", r_t),
+        ("discount_t", discount_t),
+        ("rho_tm1", rho_tm1),
     )
     lam = _mixing(name, "lambda_", lambda_, discount_t)
     if sample_mask is None:
@@ -480,14 +521,26 @@ def _vtrace_inputs(name, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, sample_m
     else:
         sample_mask = V.as_array(name, "sample_mask", sample_mask)
         if sample_mask.dtype != jnp.bool_:
-            raise TypeError(f"{name}: sample_mask must be a boolean array; got dtype {sample_mask.dtype}")
+            raise TypeError(
+                f"{name}: sample_mask must be a boolean array; got dtype {sample_mask.dtype}"
+            )
         V.check_same_shape(name, "sample_mask", sample_mask, "rho_tm1", rho_tm1)
         mask = sample_mask.astype(rho_tm1.dtype)
     return v_tm1, v_t, r_t, discount_t, rho_tm1, lam, mask, out_dtype
 
 
 @functools.partial(jax.jit, static_argnums=(8,))
-def _vtrace(v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, clip_rho_threshold, learnable, stop_target_gradients):
+def _vtrace(
+    v_tm1,
+    v_t,
+    r_t,
+    discount_t,
+    rho_tm1,
+    lambda_,
+    clip_rho_threshold,
+    learnable,
+    stop_target_gradients,
+):
     c_tm1 = jnp.minimum(1.0, rho_tm1) * lambda_
     clipped_rhos_tm1 = jnp.minimum(clip_rho_threshold, rho_tm1)
     td_errors = clipped_rhos_tm1 * (r_t + discount_t * v_t - v_tm1)
@@ -506,10 +559,14 @@ def _vtrace(v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, clip_rho_threshold, l
 
 
 def _check_threshold(name, arg, value):
-    V.check_option(name, arg, value, isinstance(value, (int, float, np.floating, np.integer)), "a real number")
+    V.check_option(
+        name, arg, value, isinstance(value, (int, float, np.floating, np.integer)), "a real number"
+    )
 
 
-@register(family="rl", reference=f"rlax.vtrace ({_RLAX})", example=_vtrace_example, diff=(0, 1, 2, 3))
+@register(
+    family="rl", reference=f"rlax.vtrace ({_RLAX})", example=_vtrace_example, diff=(0, 1, 2, 3)
+)
 def vtrace(
     v_tm1,
     v_t,
@@ -563,13 +620,24 @@ def vtrace(
         name, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, sample_mask
     )
     errors = _vtrace(
-        v_tm1, v_t, r_t, discount_t, rho_tm1, lam, clip_rho_threshold, mask, bool(stop_target_gradients)
+        v_tm1,
+        v_t,
+        r_t,
+        discount_t,
+        rho_tm1,
+        lam,
+        clip_rho_threshold,
+        mask,
+        bool(stop_target_gradients),
     )
     return errors.astype(out_dtype)
 
 
 @register(
-    family="rl", reference=f"rlax.vtrace_td_error_and_advantage ({_RLAX})", example=_vtrace_example, diff=(0, 1, 2, 3)
+    family="rl",
+    reference=f"rlax.vtrace_td_error_and_advantage ({_RLAX})",
+    example=_vtrace_example,
+    diff=(0, 1, 2, 3),
 )
 def vtrace_td_error_and_advantage(
     v_tm1,
@@ -628,7 +696,15 @@ def vtrace_td_error_and_advantage(
         name, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, sample_mask
     )
     errors = _vtrace(
-        v_tm1, v_t, r_t, discount_t, rho_tm1, lam, clip_rho_threshold, mask, bool(stop_target_gradients)
+        v_tm1,
+        v_t,
+        r_t,
+        discount_t,
+        rho_tm1,
+        lam,
+        clip_rho_threshold,
+        mask,
+        bool(stop_target_gradients),
     )
     targets_tm1 = errors + v_tm1
     q_bootstrap = jnp.concatenate(
@@ -720,7 +796,13 @@ def double_q_learning(
     name = "double_q_learning"
     _check_flag(name, "stop_target_gradients", stop_target_gradients)
     q_tm1, a_tm1, r_t, discount_t, (q_t_value, q_t_selector), out_dtype = _per_transition(
-        name, q_tm1, a_tm1, r_t, discount_t, ("q_t_value", q_t_value), ("q_t_selector", q_t_selector)
+        name,
+        q_tm1,
+        a_tm1,
+        r_t,
+        discount_t,
+        ("q_t_value", q_t_value),
+        ("q_t_selector", q_t_selector),
     )
     best = jnp.argmax(q_t_selector, axis=-1)
     target_tm1 = r_t + discount_t * _take(q_t_value, best)
@@ -825,7 +907,9 @@ def policy_gradient_loss(
     return _reduced(-log_pi_a_t * adv_t * w_t.astype(cdt), reduction, out_dtype)
 
 
-@register(family="rl", reference=f"rlax.entropy_loss ({_RLAX})", example=_entropy_example, diff=(0, 1))
+@register(
+    family="rl", reference=f"rlax.entropy_loss ({_RLAX})", example=_entropy_example, diff=(0, 1)
+)
 def entropy_loss(logits_t, w_t, *, reduction: str = "mean") -> jax.Array:
     """Entropy regularisation loss: minus the weighted entropy of the softmax policy.
 
@@ -871,9 +955,7 @@ def entropy_loss(logits_t, w_t, *, reduction: str = "mean") -> jax.Array:
     return _reduced(-entropy * w_t.astype(cdt), reduction, out_dtype)
 
 
-@register(
-    family="rl", reference=f"rlax.clipped_surrogate_pg_loss ({_RLAX})", example=_ppo_example
-)
+@register(family="rl", reference=f"rlax.clipped_surrogate_pg_loss ({_RLAX})", example=_ppo_example)
 def clipped_surrogate_pg_loss(
     prob_ratios_t, adv_t, epsilon, use_stop_gradient: bool = True, *, reduction: str = "mean"
 ) -> jax.Array:
@@ -907,7 +989,9 @@ def clipped_surrogate_pg_loss(
     name = "clipped_surrogate_pg_loss"
     R.validate_reduction(name, reduction)
     _check_flag(name, "use_stop_gradient", use_stop_gradient)
-    (prob_ratios_t, adv_t), out_dtype = _floats(name, ("prob_ratios_t", prob_ratios_t), ("adv_t", adv_t))
+    (prob_ratios_t, adv_t), out_dtype = _floats(
+        name, ("prob_ratios_t", prob_ratios_t), ("adv_t", adv_t)
+    )
     adv_t = _maybe_stop(use_stop_gradient, adv_t)
     clipped_ratios_t = jnp.clip(prob_ratios_t, 1.0 - epsilon, 1.0 + epsilon)
     clipped_objective = jnp.fmin(prob_ratios_t * adv_t, clipped_ratios_t * adv_t)
@@ -920,7 +1004,13 @@ def clipped_surrogate_pg_loss(
     example=_value_clip_example,
 )
 def clipped_value_loss(
-    values, old_values, returns, epsilon, stop_target_gradients: bool = True, *, reduction: str = "mean"
+    values,
+    old_values,
+    returns,
+    epsilon,
+    stop_target_gradients: bool = True,
+    *,
+    reduction: str = "mean",
 ) -> jax.Array:
     """PPO's clipped value loss: the new value may move at most ``epsilon`` from the old one.
 

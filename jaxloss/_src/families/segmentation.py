@@ -868,7 +868,9 @@ def optax_dice_loss(
         probs = predictions
     if axis is None:
         axis = tuple(range(1, probs.ndim - 1))
-    per_class = _optax_dice_per_class(probs, targets, smooth=smooth, alpha=alpha, beta=beta, axis=axis)
+    per_class = _optax_dice_per_class(
+        probs, targets, smooth=smooth, alpha=alpha, beta=beta, axis=axis
+    )
     if class_weights is not None:
         class_weights = V.as_array(name, "class_weights", class_weights)
         V.check_ndim(name, "class_weights", class_weights, (1,))

@@ -97,7 +97,9 @@ def _row_stats_jvp(axis, mode, primals, tangents):
     m, log_s, _d = out = _row_stats(x, v, axis, mode)
     xb, mb, lb, vb = optimization_barrier((x, m, log_s, v))
     zero = jnp.zeros_like(m)
-    d_log_s = zero if dx is None else jnp.sum(jnp.exp((xb - mb) - lb) * dx, axis=axis, keepdims=True)
+    d_log_s = (
+        zero if dx is None else jnp.sum(jnp.exp((xb - mb) - lb) * dx, axis=axis, keepdims=True)
+    )
     if mode == "lse":
         return out, (zero, d_log_s, None)
     terms = []

@@ -344,7 +344,9 @@ def _block_parts(plan: _Plan, l, aux_c, j0, g0, size: int):
     # the target's logit by a gather (rows reads), not a masked pass over the block; zero outside the block
     col = t_c - g0
     inside = (col >= 0) & (col < size)
-    l_t = jnp.where(inside, jnp.take_along_axis(l, jnp.clip(col, 0, size - 1)[None, :], axis=0)[0], 0)
+    l_t = jnp.where(
+        inside, jnp.take_along_axis(l, jnp.clip(col, 0, size - 1)[None, :], axis=0)[0], 0
+    )
     if plan.smoothing == 0.0:
         return (l_t,)
     w_l = jnp.sum(l, axis=0) if w is None else _mm(_slice(w, j0, size), l, ((0,), (0,)), plan.acc)
@@ -503,7 +505,9 @@ def _grad_sweep(
             gy_b = ((1.0 - plan.smoothing) * jnp.broadcast_to(cw, E.shape) * E).T
             gy = lax.dynamic_update_slice(gy, gy_b, (i0, j0)) if (gy.shape != gy_b.shape) else gy_b
         if need_cw:
-            gcw = _put(gcw, _slice(gcw, j0, size) + jnp.sum(aux_c[1][None, :] * y_b * E, axis=1), j0)
+            gcw = _put(
+                gcw, _slice(gcw, j0, size) + jnp.sum(aux_c[1][None, :] * y_b * E, axis=1), j0
+            )
         return gy, gcw
 
     def row(carry, i0, size):
@@ -592,7 +596,10 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db, dy=None, dcw=None
                         dy_b = _slice(dy_c, off + j0, csize, axis=1).astype(acc).T
                         dr = dr + (1.0 - plan.smoothing) * cw * dy_b
                     if dcw is not None:
-                        dr = dr + _slice(dcw, j0, csize).astype(acc)[:, None] * aux_c[1][None, :] * y_b
+                        dr = (
+                            dr
+                            + _slice(dcw, j0, csize).astype(acc)[:, None] * aux_c[1][None, :] * y_b
+                        )
                     out = out + dr * (lse_c[None, :] - l)
                 return total + jnp.sum(out, axis=0)
 
@@ -1073,4 +1080,3 @@ def linear_cross_entropy(
     if reduction == "none":
         out = out.reshape((*batch, *out_features))
     return out
-

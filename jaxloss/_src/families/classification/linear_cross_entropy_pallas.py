@@ -90,7 +90,19 @@ def _grad_tile(l, cls, t, lse, g_lse, g_lt, g_sl, num_classes):
 
 
 def _dx_kernel(
-    x_ref, w_ref, b_ref, t_ref, lse_ref, glse_ref, glt_ref, gsl_ref, dx_ref, *, cols, tiles, num_classes
+    x_ref,
+    w_ref,
+    b_ref,
+    t_ref,
+    lse_ref,
+    glse_ref,
+    glt_ref,
+    gsl_ref,
+    dx_ref,
+    *,
+    cols,
+    tiles,
+    num_classes,
 ):
     x = x_ref[...]
     t, lse = t_ref[...], lse_ref[...]
@@ -132,7 +144,9 @@ def _dw_kernel(
         r = pl.ds(i * rows, rows)
         x = x_ref[r, :]
         l, cls = _logits(x, w, bias, j, cols, num_classes)
-        G = _grad_tile(l, cls, t_ref[r], lse_ref[r], glse_ref[r], glt_ref[r], gsl_ref[r], num_classes)
+        G = _grad_tile(
+            l, cls, t_ref[r], lse_ref[r], glse_ref[r], glt_ref[r], gsl_ref[r], num_classes
+        )
         dw = dw + lax.dot_general(
             G.astype(x.dtype), x, (((0,), (0,)), ((), ())), preferred_element_type=_F32
         )
@@ -233,7 +247,10 @@ def _stats_bwd(cfg, res, cts):
             pl.BlockSpec((cols,), lambda j: (j,)),
         ]
         + [_full((n_p,))] * 5,
-        out_specs=[pl.BlockSpec((cols, h), lambda j: (j, 0)), pl.BlockSpec((cols,), lambda j: (j,))],
+        out_specs=[
+            pl.BlockSpec((cols, h), lambda j: (j, 0)),
+            pl.BlockSpec((cols,), lambda j: (j,)),
+        ],
         out_shape=[jax.ShapeDtypeStruct((v_p, h), Wp.dtype), jax.ShapeDtypeStruct((v_p,), b_dtype)],
         interpret=interpret,
         name="linear_ce_dw",
@@ -258,7 +275,19 @@ def supported(*, is_probs, d, axis, weight, label_smoothing, dtypes, acc) -> boo
 
 
 def pallas_linear_cross_entropy(
-    x, W, b, target, weight, ignore_index, reduction, label_smoothing, out_dtype, *, rows, cols, interpret
+    x,
+    W,
+    b,
+    target,
+    weight,
+    ignore_index,
+    reduction,
+    label_smoothing,
+    out_dtype,
+    *,
+    rows,
+    cols,
+    interpret,
 ):
     """``linear_cross_entropy`` from the kernel's statistics: ``x (N, H)``, ``W (V, H)``, ``b (V,)`` or None,
     ``target (N,)`` class indices; returns the reduced loss (``(N,)`` for 'none') in ``out_dtype``."""
