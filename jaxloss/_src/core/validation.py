@@ -212,8 +212,8 @@ def broadcast_pair(
     return jnp.broadcast_to(a, shape), jnp.broadcast_to(b, shape)
 
 
-def check_option(loss: str, name: str, value: Any, ok: bool, expected: str) -> None:
-    """Raise ``ValueError`` for a bad option value (``p=3``, ``margin<=0``...)."""
+def check_option(loss: str, name: str, value: Any, ok: Any, expected: str) -> None:
+    """Raise ``ValueError`` for a bad option value (``p=3``, ``margin<=0``...); ``ok`` is any truth value."""
     if not ok:
         raise ValueError(f"{loss}: {name} must be {expected}; got {value!r}")
 

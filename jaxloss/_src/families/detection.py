@@ -83,7 +83,7 @@ def _focal_example(rng: np.random.Generator):
     diff=(0, 1),
 )
 def sigmoid_focal_loss(
-    inputs, targets, alpha: float = 0.25, gamma: float = 2, reduction: str = "none"
+    inputs, targets, alpha: float | jax.Array = 0.25, gamma: float = 2, reduction: str = "none"
 ):
     """Sigmoid focal loss, torchvision's ``torchvision.ops.sigmoid_focal_loss``.
 

@@ -202,12 +202,13 @@ def _gaussian_filter(x: jax.Array, window: jax.Array) -> jax.Array:
             out = jnp.moveaxis(filtered, -1, axis)
         else:
             tap_shape = (1, channels) + (1,) * (x.ndim - 2)
-            acc = None
+            acc: jax.Array | None = None
             for k in range(size):
                 term = window[:, k].reshape(tap_shape) * lax.slice_in_dim(
                     out, k, k + valid, axis=axis
                 )
                 acc = term if acc is None else acc + term
+            assert acc is not None  # size >= 1
             out = acc
     return out
 
@@ -665,7 +666,7 @@ def total_variation(img, reduction: str = "sum") -> jax.Array:
         out_dtype = (
             jnp.dtype(jnp.float32)
             if reduction == "mean"
-            else jnp.dtype(jnp.int64 if jax.config.jax_enable_x64 else jnp.int32)
+            else jax.dtypes.canonicalize_dtype(jnp.int64)
         )
         x = img.astype(jnp.float32 if reduction == "mean" else out_dtype)
     dif1 = jnp.abs(x[..., 1:, :] - x[..., :-1, :]).reshape(x.shape[:-2] + (-1,))

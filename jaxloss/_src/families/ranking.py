@@ -198,7 +198,7 @@ def _normalize_labels(labels: jax.Array, valid: jax.Array, same: jax.Array | Non
     if same is None:
         total = jnp.sum(jnp.where(valid, labels, 0), axis=-1, keepdims=True)
         count = jnp.sum(valid, axis=-1, keepdims=True)
-        size = valid.shape[-1]
+        size: int | jax.Array = valid.shape[-1]
     else:
         total = _segment_sum(labels, same & valid[..., :, None] & valid[..., None, :])
         count = _segment_sum(valid.astype(labels.dtype), same)
