@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from jaxloss.cli.demo import LOSSES as DEMO_LOSSES
 from jaxloss.cli.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING = 0, 1, 2, 3
@@ -135,18 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--loss",
         default="cross_entropy",
-        help="one of: all, "
-        + ", ".join(
-            (
-                "cross_entropy",
-                "label_smoothing",
-                "focal",
-                "poly1",
-                "multi_margin",
-                "bi_tempered",
-                "sparsemax",
-            )
-        ),
+        help="one of: all, " + ", ".join(DEMO_LOSSES),
     )
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--lr", type=float, default=1e-2)
