@@ -258,7 +258,7 @@ def test_options():
             4096, 512, 32768, torch.float32
         )
         assert ours == theirs.batch_chunk_size
-    assert O()._batch_chunk(4096, 512, 32768) == 128  # 'auto': 128 rows
+    assert O()._batch_chunk(4096, 512, 32768) == 512  # 'auto': 512 rows (a 64 MiB logits block)
     assert O()._batch_chunk(4096, 512, 262144) == 64  # at most 64 MiB float32 logits blocks
     assert hash(O()) == hash(O()) and O() == O()
     with pytest.raises(
