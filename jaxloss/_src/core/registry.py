@@ -91,3 +91,17 @@ def register(
         return fn
 
     return deco
+
+
+def fill_docs(fns: Any, **blocks: str) -> None:
+    """Replace ``{name}`` in each function's docstring by ``blocks[name]`` (text several losses share).
+
+    Families write a shared Args or Returns passage once and mark where it goes; a docstring is ``None``
+    under ``python -OO`` and is then left alone.
+    """
+    for fn in fns:
+        doc = fn.__doc__
+        if doc:
+            for key, text in blocks.items():
+                doc = doc.replace("{" + key + "}", text)
+            fn.__doc__ = doc

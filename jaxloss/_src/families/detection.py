@@ -21,7 +21,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.numerics import _modulating_power
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 __all__ = [
     "complete_box_iou_loss",
@@ -275,10 +275,7 @@ _BOX_RETURNS = """The loss, of the batch shape ``(...)`` for ``'none'``, else a 
 
 def _box_doc(fn):
     """Fill in the Args and Returns the IoU losses share."""
-    if fn.__doc__:  # None under python -OO
-        fn.__doc__ = fn.__doc__.replace("{box_args}", _BOX_ARGS).replace(
-            "{box_returns}", _BOX_RETURNS
-        )
+    fill_docs((fn,), box_args=_BOX_ARGS, box_returns=_BOX_RETURNS)
     return fn
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.norms import _cosine_similarity, _pairwise_distance
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 
 def _pair_example(rng: np.random.Generator):
@@ -239,6 +239,7 @@ def optax_cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=N
     )
 
 
-for _fn in (optax_cosine_similarity, optax_cosine_distance):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{vector_args}", _OPTAX_VECTOR_ARGS)
+fill_docs(
+    (optax_cosine_similarity, optax_cosine_distance),
+    vector_args=_OPTAX_VECTOR_ARGS,
+)

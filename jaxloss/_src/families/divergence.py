@@ -12,7 +12,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.kernels import _jvp_tangent, _one_pass_kernel, _same_kind
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
@@ -299,10 +299,7 @@ def optax_convex_kl_divergence(log_predictions, targets, axis=-1, where=None):
     return optax_generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
 
 
-for _fn in (
-    optax_kl_divergence,
-    optax_kl_divergence_with_log_targets,
-    optax_generalized_kl_divergence,
-):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{axis_where}", _OPTAX_AXIS_WHERE)
+fill_docs(
+    (optax_kl_divergence, optax_kl_divergence_with_log_targets, optax_generalized_kl_divergence),
+    axis_where=_OPTAX_AXIS_WHERE,
+)

@@ -27,7 +27,7 @@ import numpy as np
 
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 __all__ = [
     "gan_discriminator_loss",
@@ -641,6 +641,7 @@ def wgan_gp_penalty(
     return R.reduce(lambda_gp * jnp.square(norm - 1.0), reduction).astype(out_dtype)
 
 
-for _fn in (r1_penalty, r2_penalty, wgan_gp_penalty):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{note}", _PENALTY_NOTE)
+fill_docs(
+    (r1_penalty, r2_penalty, wgan_gp_penalty),
+    note=_PENALTY_NOTE,
+)

@@ -19,6 +19,7 @@ import numpy as np
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import validation as V
+from jaxloss._src.core.registry import fill_docs
 
 
 def _hinge(scores: jax.Array, targets: jax.Array) -> jax.Array:
@@ -169,6 +170,7 @@ def optax_multiclass_perceptron_loss(scores, labels):
     return _optax_multiclass("multiclass_perceptron_loss", _multiclass_perceptron, scores, labels)
 
 
-for _fn in (optax_multiclass_hinge_loss, optax_multiclass_perceptron_loss):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{scores_labels}", _OPTAX_SCORES_LABELS)
+fill_docs(
+    (optax_multiclass_hinge_loss, optax_multiclass_perceptron_loss),
+    scores_labels=_OPTAX_SCORES_LABELS,
+)

@@ -28,7 +28,7 @@ import numpy as np
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 
 def _ranking_example(rng: np.random.Generator):
@@ -991,31 +991,30 @@ def pointwise_mse_loss(
     )
 
 
-for _fn in (
-    listwise_softmax_loss,
-    pairwise_hinge_loss,
-    pairwise_logistic_loss,
-    listmle_loss,
-    approx_ndcg_loss,
-    poly1_softmax_loss,
-    unique_softmax_loss,
-    pairwise_soft_zero_one_loss,
-    pairwise_mse_loss,
-    pairwise_qr_loss,
-    pointwise_sigmoid_loss,
-    pointwise_mse_loss,
-):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = (
-            _fn.__doc__.replace("{args}", _COMMON_ARGS)
-            .replace("{pairwise}", _PAIRWISE)
-            .replace("{pair_weights}", _PAIR_WEIGHTS)
-            .replace("{pairwise_reduction}", _PAIRWISE_REDUCTION)
-            .replace("{segments}", _SEGMENTS)
-            .replace("{list_reduction}", _LIST_REDUCTION)
-            .replace("{lambdaweight}", _LAMBDAWEIGHT)
-            .replace("{pointwise}", _POINTWISE_ARGS)
-        )
+fill_docs(
+    (
+        listwise_softmax_loss,
+        pairwise_hinge_loss,
+        pairwise_logistic_loss,
+        listmle_loss,
+        approx_ndcg_loss,
+        poly1_softmax_loss,
+        unique_softmax_loss,
+        pairwise_soft_zero_one_loss,
+        pairwise_mse_loss,
+        pairwise_qr_loss,
+        pointwise_sigmoid_loss,
+        pointwise_mse_loss,
+    ),
+    args=_COMMON_ARGS,
+    pairwise=_PAIRWISE,
+    pair_weights=_PAIR_WEIGHTS,
+    pairwise_reduction=_PAIRWISE_REDUCTION,
+    segments=_SEGMENTS,
+    list_reduction=_LIST_REDUCTION,
+    lambdaweight=_LAMBDAWEIGHT,
+    pointwise=_POINTWISE_ARGS,
+)
 
 
 # ----------------------------------------------------------------------------------------- optax faces

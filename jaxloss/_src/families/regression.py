@@ -31,7 +31,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.kernels import _one_pass_kernel, _same_kind, _signed_sum
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 _LOG2 = math.log(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -1051,9 +1051,10 @@ def optax_log_cosh(predictions, targets=None):
     return _log_cosh(*OX.predictions_targets("log_cosh", predictions, targets))
 
 
-for _fn in (optax_huber_loss, optax_log_cosh):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{predictions_targets}", _OPTAX_PREDICTIONS_TARGETS)
+fill_docs(
+    (optax_huber_loss, optax_log_cosh),
+    predictions_targets=_OPTAX_PREDICTIONS_TARGETS,
+)
 
 
 @OX.register("squared_error", family="regression", example=OX.ex_pair, diff=(0, 1))

@@ -26,7 +26,7 @@ import numpy as np
 
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 __all__ = [
     "clipped_surrogate_pg_loss",
@@ -1055,6 +1055,7 @@ def clipped_value_loss(
     return _reduced(losses, reduction, out_dtype)
 
 
-for _fn in (q_learning, double_q_learning, expected_sarsa):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{q_args}", _Q_ARGS)
+fill_docs(
+    (q_learning, double_q_learning, expected_sarsa),
+    q_args=_Q_ARGS,
+)

@@ -24,7 +24,7 @@ import numpy as np
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
-from jaxloss._src.core.registry import register
+from jaxloss._src.core.registry import fill_docs, register
 
 _ACTIVATIONS = (None, "softmax", "sigmoid")
 
@@ -539,11 +539,11 @@ def focal_tversky_loss(
     return _region_loss(name, overlap, predictions, targets, *options, gamma=gamma)
 
 
-for _fn in (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss):
-    if _fn.__doc__:  # None under python -OO
-        _fn.__doc__ = _fn.__doc__.replace("{inputs}", _REGION_INPUTS).replace(
-            "{options}", _REGION_OPTIONS
-        )
+fill_docs(
+    (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss),
+    inputs=_REGION_INPUTS,
+    options=_REGION_OPTIONS,
+)
 
 
 # ----------------------------------------------------------------------------------------------------------
