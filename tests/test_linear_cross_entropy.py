@@ -245,6 +245,26 @@ def test_memory_is_bounded():
     assert temp(None) >= 2 * logits
     assert temp(LinearCrossEntropyOptions(batch_chunk_size=16)) < logits / 2
     assert temp(LinearCrossEntropyOptions(batch_chunk_size=64, vocab_chunk_size=512)) < logits / 2
+    # a block size that does not divide N: one loop body (the last block overlaps), no second tail buffer
+    assert temp(LinearCrossEntropyOptions(batch_chunk_size=48)) < 1.2 * temp(
+        LinearCrossEntropyOptions(batch_chunk_size=64)
+    )
+
+
+def test_memory_at_the_benchmark_size():
+    """The issue-11 size (N=4096, H=512, V=32768; compiled, not run): 'auto' holds at most 1/16 of the
+    materialised path's XLA temporaries for value and gradient."""
+    x = jax.ShapeDtypeStruct((4096, 512), jnp.float32)
+    w = jax.ShapeDtypeStruct((32768, 512), jnp.float32)
+    t = jax.ShapeDtypeStruct((4096,), jnp.int32)
+
+    def temp(options):
+        f = jax.value_and_grad(
+            lambda x, w, t: linear_cross_entropy(x, w, t, options=options), argnums=(0, 1)
+        )
+        return jax.jit(f).lower(x, w, t).compile().memory_analysis().temp_size_in_bytes
+
+    assert temp(LinearCrossEntropyOptions()) * 16 <= temp(None)
 
 
 def test_options():
@@ -258,8 +278,15 @@ def test_options():
             4096, 512, 32768, torch.float32
         )
         assert ours == theirs.batch_chunk_size
-    assert O()._batch_chunk(4096, 512, 32768) == 512  # 'auto': 512 rows (a 64 MiB logits block)
-    assert O()._batch_chunk(4096, 512, 262144) == 64  # at most 64 MiB float32 logits blocks
+    # 'auto': equal blocks of a multiple of 8 rows, each float32 logits block at most 60 MiB and 512 rows
+    assert O()._batch_chunk(4096, 512, 32768) == 456  # 9 blocks (8 rows of overlap in the last one)
+    assert O()._batch_chunk(4096, 512, 262144) == 56
+    assert O()._batch_chunk(100, 16, 1000) == 100 and O()._batch_chunk(11, 4, 7) == 11
+    for n, v in [(4096, 65536), (1000, 32768), (8192, 256000), (40000, 10**6)]:
+        rows = O()._batch_chunk(n, 512, v)
+        blocks = -(-n // rows)
+        assert rows % 8 == 0 and rows * v * 4 <= 60 * 2**20, (n, v, rows)
+        assert blocks * rows - n < 8 * blocks, (n, v, rows)  # nearly no rows computed twice
     assert hash(O()) == hash(O()) and O() == O()
     with pytest.raises(
         ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"
@@ -519,3 +546,29 @@ def test_chunked_index_target_weight_gradient(rng, dtype, jit, reduction, option
         tan = jax.jvp(lambda cw, loss=loss, d=d: loss(options, *d[:3], cw), (d[3],), (v,))[1]
         ref = jax.jvp(lambda cw, loss=loss, d=d: loss(None, *d[:3], cw), (d[3],), (v,))[1]
         np.testing.assert_allclose(tan, ref, **tol)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_gradient_in_class_slices(rng, monkeypatch, reduction):
+    """The gradient of a row block is formed in class slices (``_SLICE_BYTES``); shrunk here to 16-class
+    slices over 40 classes (two full slices and a tail) with 4-row blocks over 11 rows (the last block
+    overlaps its predecessor). Index targets with weights, ignore_index and smoothing, and probability
+    targets with their own and the weights' gradients, against torch's reference, float64, under jit."""
+    import jaxloss._src.families.classification.linear_cross_entropy as lce
+
+    monkeypatch.setattr(lce, "_SLICE_BYTES", 1)
+    classes = 40
+    x, w, b, t = _problem(rng, classes=classes)
+    cw = rng.uniform(0.3, 2.0, classes)
+    options = LinearCrossEntropyOptions(batch_chunk_size=4)
+    kw = {"reduction": reduction, "label_smoothing": 0.2, "ignore_index": 2}
+    compare(
+        _jax(options, weight=cw, **kw),
+        _torch(weight=cw, **kw),
+        [x, w, np.where(t == -100, 2, t), b],
+        diff=(0, 1, 3),
+        jit=True,
+    )
+    p = rng.dirichlet(np.ones(classes), N)
+    kw = {"reduction": reduction, "label_smoothing": 0.1}
+    compare(_jax_w(options, **kw), _torch_w(**kw), [x, w, p, b, cw], diff=(0, 1, 2, 3, 4), jit=True)

@@ -44,17 +44,16 @@ _ACC_POLICIES = ("auto", "accurate", "balanced", "compact")
 _KERNELS = ("auto", "xla", "pallas")
 _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
-# Rows per batch chunk under chunking_method='auto': _AUTO_ROWS rows, fewer where a (rows, classes) float32
-# logits block would exceed _AUTO_BLOCK_BYTES. Speed depends on the rows (linear_weight is read once per row
-# block, so the work per byte of it grows with the rows), memory on rows * classes. Measured on CPU (2 cores,
-# N=4096, H=512, V=32768, value and gradient, minimum of 5 interleaved runs, ratio to the materialised path;
-# 2026-12-06): 128 rows 1.29-1.34x (25 MiB of XLA temporaries), 256 rows 1.12x (43 MiB), 512 rows 1.00-1.05x
-# (77 MiB), 1024 rows 0.92x (146 MiB); the materialised path holds 1,024 MiB. 512 rows, capped by a 64 MiB
-# logits block, is the default.
+# Rows per batch chunk under chunking_method='auto': as few equal blocks as allow at most _AUTO_ROWS rows and a
+# (rows, classes) float32 logits block of at most _AUTO_BLOCK_BYTES, rounded up to a multiple of 8 rows (the
+# last block overlaps its predecessor by the rounding: _row_loop). Speed depends on the number of blocks
+# (linear_weight is read and its gradient updated once per block), memory on rows * classes; measurements are
+# in docs/performance.md. At N=4096, V=32768 this gives 9 blocks of 456 rows, at most 1/16 of the
+# materialised path's temporaries.
 _AUTO_ROWS = 512
-_AUTO_BLOCK_BYTES = 64 * 2**20
-# The linear_weight gradient is accumulated in slices of this many bytes (see _grad_sweep).
-_GW_SLICE_BYTES = 4 * 2**20
+_AUTO_BLOCK_BYTES = 60 * 2**20
+# The gradient of a row block is formed and applied in class slices of about this many bytes (_grad_sweep).
+_SLICE_BYTES = 2**20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,8 +161,11 @@ class LinearCrossEntropyOptions:
         if method == "auto":
             if self.batch_chunk_size is not None:
                 return max(1, min(self.batch_chunk_size, num_rows))
-            rows = min(_AUTO_ROWS, max(8, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))))
-            return max(1, min(1 << (rows.bit_length() - 1), num_rows))
+            cap = min(_AUTO_ROWS, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))) // 8 * 8
+            cap = max(8, cap)
+            blocks = -(-num_rows // cap)  # as few blocks as the cap allows, of equal size
+            rows = -(-num_rows // blocks)
+            return max(1, min((rows + 7) // 8 * 8, num_rows))
         if method is None:
             size = (
                 num_rows if self.batch_chunk_size is None else min(self.batch_chunk_size, num_rows)
@@ -235,6 +237,35 @@ def _loop(total: int, size: int, body, carry):
     return carry
 
 
+def _row_loop(total: int, size: int, body, carry):
+    """Run ``body(carry, start, size, fresh)`` over row blocks of exactly ``size`` rows.
+
+    When ``size`` does not divide ``total`` the last block starts at ``total - size`` and overlaps its
+    predecessor; ``fresh`` is then a ``(size,)`` mask of the rows not yet handled (``None`` for every block
+    when ``size`` divides ``total``), and the body must leave the other rows' results unchanged
+    (``_put_rows``) and keep them out of sums (``_fresh_aux``). One loop body instead of a loop plus a
+    separately compiled tail block: XLA gives the two bodies separate block-sized buffers.
+    """
+    full, tail = divmod(total, size)
+    if tail == 0:
+        return _loop(total, size, lambda c, i0, s: body(c, i0, s, None), carry)
+
+    def step(i, c):
+        start = jnp.minimum(i * size, total - size)
+        return body(c, start, size, jnp.arange(size) >= i * size - start)
+
+    return lax.fori_loop(0, full + 1, step, carry)
+
+
+def _put_rows(buf, value, start, fresh, axis: int = 0):
+    """``_put`` that keeps ``buf``'s rows where ``fresh`` (see ``_row_loop``) is false."""
+    if fresh is None or buf is None:
+        return _put(buf, value, start, axis) if buf is not None else None
+    old = _slice(buf, start, value.shape[axis], axis)
+    mask = fresh.reshape((-1,) + (1,) * (value.ndim - 1)) if axis == 0 else fresh
+    return _put(buf, jnp.where(mask, value, old), start, axis)
+
+
 def _slice(a, start, size: int, axis: int = 0):
     if a is None:
         return None
@@ -294,12 +325,19 @@ def _vocab_offset(plan: _Plan, local_classes: int):
     return lax.axis_index(plan.axis) * local_classes
 
 
-def _aux_rows(plan: _Plan, aux, i0, size: int):
+def _aux_rows(plan: _Plan, aux, i0, size: int, fresh=None):
+    """The row block's coefficients; with a ``fresh`` mask (``_row_loop``) the other rows' coefficients are
+    zero, so those rows add nothing to gradients summed over rows."""
+
+    def rows(v):
+        v = _slice(v, i0, size)
+        return v if fresh is None else jnp.where(fresh, v, jnp.zeros((), v.dtype))
+
     if plan.probs:
         y, c, k, w = aux
-        return (_slice(y, i0, size), _slice(c, i0, size), _slice(k, i0, size), w)
+        return (_slice(y, i0, size), rows(c), rows(k), w)
     t, a, beta, w, total = aux
-    return (_slice(t, i0, size), _slice(a, i0, size), _slice(beta, i0, size), w, total)
+    return (_slice(t, i0, size), rows(a), rows(beta), w, total)
 
 
 def _block_logits(plan: _Plan, x_c, W, b, j0, size: int):
@@ -429,15 +467,17 @@ def _forward_stats(plan: _Plan, x, W, b, aux):
     off = _vocab_offset(plan, W.shape[0])
     nparts = _nparts(plan)
 
-    def row(carry, i0, size):
+    def row(carry, i0, size, fresh):
         lse_buf, parts_buf = carry
         lse, parts = _block_stats(
             plan, _slice(x, i0, size), W, b, _aux_rows(plan, aux, i0, size), off
         )
-        return _put(lse_buf, lse, i0), tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
+        return _put_rows(lse_buf, lse, i0, fresh), tuple(
+            _put_rows(pb, p, i0, fresh) for pb, p in zip(parts_buf, parts)
+        )
 
     zeros = _zeros((n,), plan.acc, _row_axes(plan, x, W, b, aux))
-    return _loop(n, plan.rows, row, (zeros, (zeros,) * nparts))
+    return _row_loop(n, plan.rows, row, (zeros, (zeros,) * nparts))
 
 
 def _prob_coef_block(plan: _Plan, aux_c, j0, g0, size: int):
@@ -482,9 +522,11 @@ def _grad_sweep(
     acc = plan.acc
     local_axes = _varying_axes(x, W, b, aux)
 
-    # gW is updated in slices of about 4 MiB: a full-size G^T x product per row block would be a
-    # (classes, H) temporary as large as linear_weight itself.
-    sub = max(1, min(vl, _GW_SLICE_BYTES // (h * jnp.dtype(acc).itemsize)))
+    # The gradient is formed and applied in class slices of about _SLICE_BYTES (G's (slice, rows) and gW's
+    # (slice, H) pieces): a full-size G^T x product per row block would be a (classes, H) temporary as large
+    # as linear_weight itself, and a whole-block G a second logits-sized buffer.
+    sub = max(16, _SLICE_BYTES // (max(h, plan.rows) * jnp.dtype(acc).itemsize))
+    sub = min(vl, sub)
 
     def accumulate(G, x_c, W_c, j0, size, gx_c, gW, gb):
         if need_x:
@@ -493,18 +535,21 @@ def _grad_sweep(
 
             def update(gW, k0, ksize):
                 part = _mm(_slice(G, k0, ksize), x_c, ((1,), (0,)), acc)
-                return _put(gW, _slice(gW, j0 + k0, ksize) + part, j0 + k0)
+                start = j0 + k0
+                return _put(gW, _slice(gW, start, ksize) + part, start)
 
             gW = _loop(size, min(sub, size), update, gW)
         if need_b:
             gb = _put(gb, _slice(gb, j0, size) + jnp.sum(G, axis=1), j0)
         return gx_c, gW, gb
 
-    def accumulate_target(l, lse_c, aux_c, i0, j0, size, gy, gcw):
+    def accumulate_target(l, lse_c, aux_c, i0, j0, size, gy, gcw, fresh):
         y_b, cw = _prob_coef_block(plan, aux_c, j0, off + j0, size)
         E = lse_c[None, :] - l  # -log_softmax of the block: d loss_n / d r_nj
         if need_y:
             gy_b = ((1.0 - plan.smoothing) * jnp.broadcast_to(cw, E.shape) * E).T
+            if fresh is not None:
+                gy_b = jnp.where(fresh[:, None], gy_b, lax.dynamic_slice(gy, (i0, j0), gy_b.shape))
             gy = lax.dynamic_update_slice(gy, gy_b, (i0, j0)) if (gy.shape != gy_b.shape) else gy_b
         if need_cw:
             gcw = _put(
@@ -512,37 +557,43 @@ def _grad_sweep(
             )
         return gy, gcw
 
-    def row(carry, i0, size):
+    def row(carry, i0, size, fresh):
         lse_buf, parts_buf, gx, gW, gb, gy, gcw = carry
         x_c = _slice(x, i0, size)
-        aux_c = _aux_rows(plan, aux, i0, size)
+        aux_c = _aux_rows(plan, aux, i0, size, fresh)
         gx_c = _zeros((size, h), acc, local_axes) if need_x else None
-        if plan.cols >= vl:  # one class block: keep the logits for the gradient
-            l = _block_logits(plan, x_c, W, b, 0, vl)
-            m, s = _online_lse(jnp.full((size,), -jnp.inf, acc), jnp.zeros((size,), acc), l)
-            lse, parts = _combine(plan, m, s, _block_parts(plan, l, aux_c, 0, off, vl))
-            G = _block_grad_logits(plan, l, lse, aux_c, 0, off, vl)
-            gx_c, gW, gb = accumulate(G, x_c, W, 0, vl, gx_c, gW, gb)
-            if need_y or need_cw:
-                gy, gcw = accumulate_target(l, lse, aux_c, i0, 0, vl, gy, gcw)
+        W_t, b_t = _tie(W, b, x_c)
+        if plan.cols >= vl:
+            # one class block: its logits are formed once (three matrix products in all), and the gradient
+            # walks over class slices of them, so G is formed slice by slice and never as a whole block
+            l_all = _block_logits(plan, x_c, W, b, 0, vl)
+            m, s = _online_lse(jnp.full((size,), -jnp.inf, acc), jnp.zeros((size,), acc), l_all)
+            lse, parts = _combine(plan, m, s, _block_parts(plan, l_all, aux_c, 0, off, vl))
+            step = min(sub, vl)
+
+            def logits(j0, csize):
+                return _slice(l_all, j0, csize)
         else:
             lse, parts = _block_stats(plan, x_c, W, b, aux_c, off)
-            W_t, b_t = _tie(W, b, x_c)
+            step = plan.cols
 
-            def col(c, j0, csize):
-                l = _block_logits(plan, x_c, W_t, b_t, j0, csize)
-                G = _block_grad_logits(plan, l, lse, aux_c, j0, off + j0, csize)
-                gx_c, gW, gb, gy, gcw = c
-                gx_c, gW, gb = accumulate(G, x_c, _slice(W_t, j0, csize), j0, csize, gx_c, gW, gb)
-                if need_y or need_cw:
-                    gy, gcw = accumulate_target(l, lse, aux_c, i0, j0, csize, gy, gcw)
-                return gx_c, gW, gb, gy, gcw
+            def logits(j0, csize):
+                return _block_logits(plan, x_c, W_t, b_t, j0, csize)
 
-            gx_c, gW, gb, gy, gcw = _loop(vl, plan.cols, col, (gx_c, gW, gb, gy, gcw))
+        def col(c, j0, csize):
+            l = logits(j0, csize)
+            G = _block_grad_logits(plan, l, lse, aux_c, j0, off + j0, csize)
+            gx_c, gW, gb, gy, gcw = c
+            gx_c, gW, gb = accumulate(G, x_c, _slice(W_t, j0, csize), j0, csize, gx_c, gW, gb)
+            if need_y or need_cw:
+                gy, gcw = accumulate_target(l, lse, aux_c, i0, j0, csize, gy, gcw, fresh)
+            return gx_c, gW, gb, gy, gcw
+
+        gx_c, gW, gb, gy, gcw = _loop(vl, step, col, (gx_c, gW, gb, gy, gcw))
         if need_x:
-            gx = _put(gx, gx_c, i0)
-        lse_buf = _put(lse_buf, lse, i0)
-        parts_buf = tuple(_put(pb, p, i0) for pb, p in zip(parts_buf, parts))
+            gx = _put_rows(gx, gx_c, i0, fresh)
+        lse_buf = _put_rows(lse_buf, lse, i0, fresh)
+        parts_buf = tuple(_put_rows(pb, p, i0, fresh) for pb, p in zip(parts_buf, parts))
         return lse_buf, parts_buf, gx, gW, gb, gy, gcw
 
     zeros = _zeros((n,), acc, _row_axes(plan, x, W, b, aux))
@@ -555,7 +606,7 @@ def _grad_sweep(
         _zeros((n, vl), acc, local_axes) if need_y else None,
         _zeros((vl,), acc, local_axes) if need_cw else None,
     )
-    lse, parts, gx, gW, gb, gy, gcw = _loop(n, plan.rows, row, init)
+    lse, parts, gx, gW, gb, gy, gcw = _row_loop(n, plan.rows, row, init)
     if need_x and plan.axis is not None:
         gx = lax.psum(gx, plan.axis)
     return lse, parts, gx, gW, gb, gy, gcw
@@ -574,7 +625,7 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db, dy=None, dcw=None
     off = _vocab_offset(plan, vl)
     acc = plan.acc
 
-    def row(out, i0, size):
+    def row(out, i0, size, fresh):
         @jax.checkpoint
         def block(x_c, dx_c, aux_c, lse_c, W, b, dW, db, dy_c, dcw):
             if plan.cols < vl:
@@ -621,10 +672,10 @@ def _tangent_sweep(plan: _Plan, x, W, b, aux, lse, dx, dW, db, dy=None, dcw=None
             _slice(dy, i0, size),
             dcw,
         )
-        return _put(out, value, i0)
+        return _put_rows(out, value, i0, fresh)
 
     axes = _row_axes(plan, x, W, b, aux, lse, dx, dW, db, dy, dcw)
-    return _loop(n, plan.rows, row, _zeros((n,), acc, axes))
+    return _row_loop(n, plan.rows, row, _zeros((n,), acc, axes))
 
 
 def _tangent(t):
