@@ -6,8 +6,10 @@ Every case builds one set of float32 numpy inputs and times, in one process:
 * torch 2.13 eager: ``loss.backward()`` (when torch is installed);
 * optax: ``jax.jit(jax.value_and_grad(optax_loss(...).mean()))`` (when optax has the loss).
 
-Warm-up calls (and compilation) are excluded; the median of ``repeats`` runs is reported, with the ratio
-jaxloss / best peer. The first call (trace + compile + first run of a fresh ``jit``; torch's first eager
+Warm-up calls (and compilation) are excluded; the contenders of a case are timed interleaved (round
+robin, the order rotating every round, each timed call preceded by an untimed one) and the median of
+``repeats`` runs is reported, with the ratio jaxloss / best peer; freed memory is kept for reuse
+(:func:`_keep_freed_memory`). The first call (trace + compile + first run of a fresh ``jit``; torch's first eager
 call) is reported beside it for every contender: compile time is part of a user's wait. Elementwise losses
 also report the ratio to the memory-bandwidth floor: the bytes the forward + backward must move (read
 inputs, write the gradient) divided by the measured copy bandwidth. Compile time and XLA's temporary memory
@@ -17,6 +19,7 @@ Writes ``results.json``, ``results.md`` and ``results.png`` into the output fold
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import datetime
 import json
@@ -305,25 +308,35 @@ def jax_one_hot(y, c):
     return jax.nn.one_hot(y, c)
 
 
-def _median_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up (compilation for jit)
-    fn()
-    times = []
-    for _ in range(max(repeats, 1)):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _interleaved_medians(runs: list[Callable[[], Any]], repeats: int) -> list[float]:
+    """The median time of each of ``runs`` over ``repeats`` rounds, the contenders timed round robin.
+
+    Timed one after the other, the contenders of a case met different moments of a shared machine's
+    load; in one round they meet the same. The order rotates every round, and each timed call follows an
+    untimed call of the same contender: right after a torch call, torch's OpenMP workers still spin and
+    an XLA program took up to twice its time.
+    """
+    for run in runs:  # warm-up (compilation for jit)
+        run()
+        run()
+    times: list[list[float]] = [[] for _ in runs]
+    for r in range(max(repeats, 1)):
+        for k in range(len(runs)):
+            i = (r + k) % len(runs)
+            runs[i]()
+            t0 = time.perf_counter()
+            runs[i]()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
-def _time_jax(
-    loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int
-):
-    """``(median_s, first_call_s, compile_s, temp_bytes)`` of ``jit(value_and_grad(loss))``.
+def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...]):
+    """``(run, first_call_s, compile_s, temp_bytes)`` of ``jit(value_and_grad(loss))``.
 
     ``first_call_s`` is what a user waits for on the first call: trace, lower, compile and run, timed on a
-    fresh ``jit`` before anything else of this case has been traced. ``compile_s`` (lower + compile) and the
-    steady-state median come from a second, separately traced function.
+    fresh ``jit`` before anything else of this case has been traced. ``compile_s`` (lower + compile) and
+    ``run`` (one steady-state call, for :func:`_interleaved_medians`) come from a second, separately traced
+    function.
     """
     import jax
 
@@ -353,13 +366,11 @@ def _time_jax(
     def run():
         jax.block_until_ready(compiled(*arrays))
 
-    return _median_time(run, repeats), first_s, compile_s, temp
+    return run, first_s, compile_s, temp
 
 
-def _time_torch(
-    loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...], repeats: int
-):
-    """``(median_s, first_call_s)`` of the torch loss's forward and ``backward()`` in eager mode."""
+def _time_torch(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...]):
+    """``(run, first_call_s)`` of the torch loss's forward and ``backward()`` in eager mode."""
     import torch
 
     tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
@@ -374,7 +385,7 @@ def _time_torch(
     t0 = time.perf_counter()
     run()
     first_s = time.perf_counter() - t0
-    return _median_time(run, repeats), first_s
+    return run, first_s
 
 
 def copy_bandwidth() -> float:
@@ -394,6 +405,28 @@ def copy_bandwidth() -> float:
         copy(x).block_until_ready()
         times.append(time.perf_counter() - t0)
     return 2 * x.nbytes / min(times)
+
+
+def _keep_freed_memory() -> None:
+    """Keep the memory one call frees for the next (glibc), so that no contender pays page faults per call.
+
+    glibc hands freed memory back to the system once the free space at the top of its heap passes a
+    threshold (and maps large blocks, and a worker thread's blocks, afresh); the next call faults its
+    buffers in again. Whether that happened depended on what ran before: torch's ``huber_loss``, beside
+    optax's large temporaries, faulted 0 pages per call where ``smooth_l1_loss`` (the same kernels) faulted
+    900 to 2,500, and that decided the two rows (torch 3.3 ms against 6.1 ms in one quiet run). With both
+    thresholds raised and one heap for all threads, every contender reuses its memory (the warm steady
+    state); no-op where the C library has no ``mallopt``.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc (TypeError: Windows has no CDLL(None))
+        return
+    m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest: blocks up to 32 MiB come from the heap
+    mallopt(m_trim_threshold, 1 << 30)  # and freed heap memory stays with the process
+    # one heap for all threads: a worker thread's own arena maps a large block afresh on every call
+    mallopt(m_arena_max, 1)
 
 
 def _select(cases: list[Case], grep: str | None) -> list[Case]:
@@ -420,6 +453,7 @@ def run(
         have_torch = False
     sizes = ("small", "large") if size == "both" else (size,)
     cases = _select(_cases(), grep)
+    _keep_freed_memory()
     bandwidth = copy_bandwidth()
     rows = []
     total = len(cases) * len(sizes)
@@ -430,19 +464,20 @@ def run(
         inputs = case.make(np.random.default_rng(0), params)
         reps = max(3, int(repeats * case.repeats_scale))
         row: dict[str, Any] = {"case": case.name, "size": sz, "params": params}
-        row["jaxloss_s"], row["jaxloss_first_s"], row["compile_s"], row["temp_bytes"] = _time_jax(
-            case.jaxloss(None), inputs, case.diff, reps
+        jl_run, row["jaxloss_first_s"], row["compile_s"], row["temp_bytes"] = _time_jax(
+            case.jaxloss(None), inputs, case.diff
         )
+        runs = {"jaxloss": jl_run}
         row["optax_s"] = row["optax_first_s"] = None
         if case.optax:
-            row["optax_s"], row["optax_first_s"], _, _ = _time_jax(
-                case.optax(None), inputs, case.diff, reps
+            runs["optax"], row["optax_first_s"], _, _ = _time_jax(
+                case.optax(None), inputs, case.diff
             )
         row["torch_s"] = row["torch_first_s"] = None
         if case.torch and have_torch:
-            row["torch_s"], row["torch_first_s"] = _time_torch(
-                case.torch(None), inputs, case.diff, reps
-            )
+            runs["torch"], row["torch_first_s"] = _time_torch(case.torch(None), inputs, case.diff)
+        for name, median in zip(runs, _interleaved_medians(list(runs.values()), reps)):
+            row[f"{name}_s"] = median
         peers = [t for t in (row["optax_s"], row["torch_s"]) if t]
         row["ratio_best_peer"] = row["jaxloss_s"] / min(peers) if peers else None
         if case.elementwise_bytes:
