@@ -44,14 +44,16 @@ _ACC_POLICIES = ("auto", "accurate", "balanced", "compact")
 _KERNELS = ("auto", "xla", "pallas")
 _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
-# Rows per batch chunk under chunking_method='auto': as few equal blocks as allow at most _AUTO_ROWS rows and a
-# (rows, classes) float32 logits block of at most _AUTO_BLOCK_BYTES, rounded up to a multiple of 8 rows (the
-# last block overlaps its predecessor by the rounding: _row_loop). Speed depends on the number of blocks
-# (linear_weight is read and its gradient updated once per block), memory on rows * classes; measurements are
-# in docs/performance.md. At N=4096, V=32768 this gives 9 blocks of 456 rows, at most 1/16 of the
-# materialised path's temporaries.
+# Rows per batch chunk under chunking_method='auto'. A block holds a (classes, rows) float32 logits block, at
+# most _AUTO_BLOCK_BYTES and _AUTO_ROWS rows; its rows are a multiple of 64 (XLA:CPU's matrix products ran
+# 20-30 % slower per row at 456 or 480 rows than at 384, 448 or 512), and among those 'auto' takes the
+# fewest row-equivalents of work, ceil(N / rows) * (rows + _BLOCK_COST_ROWS): rows that do not divide N are
+# computed twice in the last, overlapping block (_row_loop), and every block pays for reading linear_weight
+# and updating its gradient, measured as about 64 rows' worth at H=512. At N=4096, V=32768: 11 blocks of
+# 384 rows, under 1/16 of the materialised path's temporaries (docs/performance.md).
 _AUTO_ROWS = 512
 _AUTO_BLOCK_BYTES = 60 * 2**20
+_BLOCK_COST_ROWS = 64
 # The gradient of a row block is formed and applied in class slices of about this many bytes (_grad_sweep).
 _SLICE_BYTES = 2**20
 
@@ -161,11 +163,14 @@ class LinearCrossEntropyOptions:
         if method == "auto":
             if self.batch_chunk_size is not None:
                 return max(1, min(self.batch_chunk_size, num_rows))
-            cap = min(_AUTO_ROWS, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))) // 8 * 8
-            cap = max(8, cap)
-            blocks = -(-num_rows // cap)  # as few blocks as the cap allows, of equal size
-            rows = -(-num_rows // blocks)
-            return max(1, min((rows + 7) // 8 * 8, num_rows))
+            cap = max(8, min(_AUTO_ROWS, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))))
+            if num_rows <= cap:
+                return max(1, num_rows)
+            align = 64 if cap >= 64 else 8
+            return min(
+                range(align, cap // align * align + 1, align),
+                key=lambda r: (-(-num_rows // r) * (r + _BLOCK_COST_ROWS), -r),
+            )
         if method is None:
             size = (
                 num_rows if self.batch_chunk_size is None else min(self.batch_chunk_size, num_rows)
