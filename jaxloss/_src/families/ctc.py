@@ -255,14 +255,15 @@ def _gather_targets(log_probs, targets, batch_axis=1):
     )
 
 
-def _scatter_targets(values, targets, num_classes):
+def _scatter_targets(values, targets, num_classes, base=None):
     """The transpose of :func:`_gather_targets`, class-major: ``(T, B, S)`` -> ``(B, C, T)``, each
-    position's value added to its class. XLA:CPU scatters into these rows faster than into
-    ``(T, B, C)``."""
+    position's value added to its class, in zeros or in ``base`` (``(B, C, T)``; one pass fewer than
+    adding the result to it). XLA:CPU scatters into these rows faster than into ``(T, B, C)``."""
     T = values.shape[0]
     rows = jnp.transpose(values, (1, 2, 0))  # (B, S, T)
-    add = lambda v, idx: jnp.zeros((num_classes, T), v.dtype).at[idx].add(v, mode="clip")
-    return jax.vmap(add)(rows, targets)
+    if base is None:
+        base = jnp.zeros((values.shape[1], num_classes, T), values.dtype)
+    return jax.vmap(lambda b0, v, idx: b0.at[idx].add(v, mode="clip"))(base, rows, targets)
 
 
 def _repeats(targets):
@@ -347,8 +348,9 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     occ_blank, occ_label = _ctc_adjoint(shares, repeat, used, seed_blank, seed_label, emit_label)
 
     used3 = used[:, :, None]
-    grad = jnp.where(used3, jnp.exp(log_probs), 0.0)
-    grad = grad - jnp.transpose(_scatter_targets(occ_label, targets, log_probs.shape[2]), (2, 0, 1))
+    # exp(log_probs) - occupancy: the occupancies are scattered (negated) straight into exp(log_probs)
+    base = jnp.transpose(jnp.where(used3, jnp.exp(log_probs), 0.0), (1, 2, 0))  # (B, C, T)
+    grad = jnp.transpose(_scatter_targets(-occ_label, targets, log_probs.shape[2], base), (2, 0, 1))
     # torch's backward assumes the last target differs from the blank: on the last used frame it *sets*
     # the blank's posterior to that of the last-target state instead of adding the end-blank state's.
     last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
