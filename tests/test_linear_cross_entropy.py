@@ -278,15 +278,20 @@ def test_options():
             4096, 512, 32768, torch.float32
         )
         assert ours == theirs.batch_chunk_size
-    # 'auto': logits blocks of at most 60 MiB and 512 rows, a multiple of 64 rows where that fits
+    # 'auto': logits blocks of at most 64 MiB and 512 rows, at most 3/32 of the rows unless under 256, and a
+    # multiple of 64 rows where that fits
     assert O()._batch_chunk(4096, 512, 32768) == 384  # 11 blocks (128 rows overlap in the last one)
-    assert O()._batch_chunk(4096, 512, 8192) == 512
-    assert O()._batch_chunk(4096, 512, 262144) == 56
+    assert O()._batch_chunk(4096, 512, 131072) == 128
+    assert O()._batch_chunk(8192, 512, 32768) == 512
+    assert O()._batch_chunk(1024, 512, 32768) == 256
+    assert O()._batch_chunk(4096, 512, 262144) == 64
+    assert O()._batch_chunk(4096, 512, 10**6) == 16
     assert O()._batch_chunk(100, 16, 1000) == 100 and O()._batch_chunk(11, 4, 7) == 11
-    for n, v in [(4096, 65536), (1000, 32768), (8192, 256000), (40000, 10**6)]:
+    for n, v in [(4096, 65536), (1000, 32768), (8192, 256000), (40000, 10**6), (10**6, 2048)]:
         rows = O()._batch_chunk(n, 512, v)
-        assert rows % 8 == 0 and rows * v * 4 <= 60 * 2**20, (n, v, rows)
-        assert rows % 64 == 0 or rows * v * 4 > 60 * 2**20 - 64 * v * 4, (n, v, rows)
+        assert rows % 8 == 0 and rows * v * 4 <= 64 * 2**20 and rows <= 512, (n, v, rows)
+        assert rows <= max(256, 3 * n // 32), (n, v, rows)
+        assert rows % 64 == 0 or rows < 64, (n, v, rows)
     assert hash(O()) == hash(O()) and O() == O()
     with pytest.raises(
         ValueError, match="batch_chunk_size .* and chunking_method .* give different chunk sizes"

@@ -44,15 +44,18 @@ _ACC_POLICIES = ("auto", "accurate", "balanced", "compact")
 _KERNELS = ("auto", "xla", "pallas")
 _ACC_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
-# Rows per batch chunk under chunking_method='auto'. A block holds a (classes, rows) float32 logits block, at
-# most _AUTO_BLOCK_BYTES and _AUTO_ROWS rows; its rows are a multiple of 64 (XLA:CPU's matrix products ran
-# 20-30 % slower per row at 456 or 480 rows than at 384, 448 or 512), and among those 'auto' takes the
-# fewest row-equivalents of work, ceil(N / rows) * (rows + _BLOCK_COST_ROWS): rows that do not divide N are
-# computed twice in the last, overlapping block (_row_loop), and every block pays for reading linear_weight
-# and updating its gradient, measured as about 64 rows' worth at H=512. At N=4096, V=32768: 11 blocks of
-# 384 rows, under 1/16 of the materialised path's temporaries (docs/performance.md).
+# Rows per batch chunk under chunking_method='auto'. The (classes, rows) float32 logits block is at most
+# _AUTO_BLOCK_BYTES and _AUTO_ROWS rows, and at most 3/32 of the rows (so that the temporaries stay under 1/16
+# of the materialised path's two (N, V) arrays) unless that would leave fewer than _AUTO_MIN_ROWS rows. The
+# rows are a multiple of 64 (XLA:CPU's products ran 20-40 % slower per row at 120 or 456-496 rows than at 128
+# or 384-512), and among those 'auto' takes the fewest row-equivalents of work,
+# ceil(N / rows) * (rows + _BLOCK_COST_ROWS): rows that do not divide N are computed twice in the last,
+# overlapping block (_row_loop), and every block pays for reading linear_weight and updating its gradient,
+# about 60 rows' worth at H=512, V=32768 (more at larger V, where the cap decides). Measurements are in
+# docs/performance.md: 384 rows at N=4096, V=32768 (57 MB, 1/19 of 1,074 MB), 128 at V=131072.
 _AUTO_ROWS = 512
-_AUTO_BLOCK_BYTES = 60 * 2**20
+_AUTO_BLOCK_BYTES = 64 * 2**20
+_AUTO_MIN_ROWS = 256
 _BLOCK_COST_ROWS = 64
 # The gradient of a row block is formed and applied in class slices of about this many bytes (_grad_sweep).
 _SLICE_BYTES = 2**20
@@ -163,7 +166,8 @@ class LinearCrossEntropyOptions:
         if method == "auto":
             if self.batch_chunk_size is not None:
                 return max(1, min(self.batch_chunk_size, num_rows))
-            cap = max(8, min(_AUTO_ROWS, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1))))
+            cap = min(_AUTO_ROWS, _AUTO_BLOCK_BYTES // (4 * max(num_classes, 1)))
+            cap = max(8, min(cap, max(_AUTO_MIN_ROWS, 3 * num_rows // 32)))
             if num_rows <= cap:
                 return max(1, num_rows)
             align = 64 if cap >= 64 else 8
