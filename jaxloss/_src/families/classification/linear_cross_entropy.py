@@ -79,7 +79,8 @@ class LinearCrossEntropyOptions:
       allow_retain_graph: accepted for compatibility; no effect (JAX keeps no autograd graph).
       batch_chunk_size: rows per block; ``None`` lets ``chunking_method`` decide (one block when that is
         ``None`` too). Setting both to different sizes is a ``ValueError``, as in torch.
-      chunking_method: ``'auto'`` (jaxloss: 512 rows, fewer where a float32 logits block would exceed 64 MiB; at least 8),
+      chunking_method: ``'auto'`` (jaxloss: a multiple of 64 rows, at most 512, a float32 logits block of at
+        most 64 MiB, and at most 3/32 of the rows unless that is under 256; at least 8; see ``_batch_chunk``),
         ``'aspect_ratio'`` or ``'aspect_ratio:k'`` (torch's rule: a logits block the size of ``input``,
         divided by ``k``), or ``None`` (use ``batch_chunk_size``).
       acc_policy: ``'auto'`` | ``'accurate'`` | ``'balanced'`` | ``'compact'``; accepted for compatibility.
