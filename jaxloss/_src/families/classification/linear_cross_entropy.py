@@ -253,7 +253,7 @@ def _row_loop(total: int, size: int, body, carry):
     When ``size`` does not divide ``total`` the last block starts at ``total - size`` and overlaps its
     predecessor; ``fresh`` is then a ``(size,)`` mask of the rows not yet handled (``None`` for every block
     when ``size`` divides ``total``), and the body must leave the other rows' results unchanged
-    (``_put_rows``) and keep them out of sums (``_fresh_aux``). One loop body instead of a loop plus a
+    (``_put_rows``) and keep them out of sums (``_aux_rows``). One loop body instead of a loop plus a
     separately compiled tail block: XLA gives the two bodies separate block-sized buffers.
     """
     full, tail = divmod(total, size)
@@ -267,13 +267,12 @@ def _row_loop(total: int, size: int, body, carry):
     return lax.fori_loop(0, full + 1, step, carry)
 
 
-def _put_rows(buf, value, start, fresh, axis: int = 0):
-    """``_put`` that keeps ``buf``'s rows where ``fresh`` (see ``_row_loop``) is false."""
-    if fresh is None or buf is None:
-        return _put(buf, value, start, axis) if buf is not None else None
-    old = _slice(buf, start, value.shape[axis], axis)
-    mask = fresh.reshape((-1,) + (1,) * (value.ndim - 1)) if axis == 0 else fresh
-    return _put(buf, jnp.where(mask, value, old), start, axis)
+def _put_rows(buf, value, start, fresh):
+    """``_put`` of a row block that keeps ``buf``'s rows where ``fresh`` (see ``_row_loop``) is false."""
+    if fresh is None:
+        return _put(buf, value, start)
+    old = _slice(buf, start, value.shape[0])
+    return _put(buf, jnp.where(fresh.reshape((-1,) + (1,) * (value.ndim - 1)), value, old), start)
 
 
 def _slice(a, start, size: int, axis: int = 0):
