@@ -308,8 +308,11 @@ def jax_one_hot(y, c):
     return jax.nn.one_hot(y, c)
 
 
-def _interleaved_medians(runs: list[Callable[[], Any]], repeats: int) -> list[float]:
-    """The median time of each of ``runs`` over ``repeats`` rounds, the contenders timed round robin.
+def _interleaved_medians(
+    runs: list[Callable[[], Any]], repeats: int
+) -> tuple[list[float], list[float | None]]:
+    """The median time of each of ``runs`` over ``repeats`` rounds, the contenders timed round robin, and
+    the median page faults of each one's timed calls (``None`` where the platform does not count them).
 
     Timed one after the other, the contenders of a case met different moments of a shared machine's
     load; in one round they meet the same. The order rotates every round, and each timed call follows an
@@ -320,14 +323,22 @@ def _interleaved_medians(runs: list[Callable[[], Any]], repeats: int) -> list[fl
         run()
         run()
     times: list[list[float]] = [[] for _ in runs]
+    faults: list[list[int]] = [[] for _ in runs]
     for r in range(max(repeats, 1)):
         for k in range(len(runs)):
             i = (r + k) % len(runs)
             runs[i]()
+            f0 = _minor_faults()
             t0 = time.perf_counter()
             runs[i]()
             times[i].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
+            f1 = _minor_faults()
+            if f0 is not None and f1 is not None:
+                faults[i].append(f1 - f0)
+    return (
+        [statistics.median(t) for t in times],
+        [statistics.median(f) if f else None for f in faults],
+    )
 
 
 def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...]):
@@ -411,22 +422,36 @@ def _keep_freed_memory() -> None:
     """Keep the memory one call frees for the next (glibc), so that no contender pays page faults per call.
 
     glibc hands freed memory back to the system once the free space at the top of its heap passes a
-    threshold (and maps large blocks, and a worker thread's blocks, afresh); the next call faults its
-    buffers in again. Whether that happened depended on what ran before: torch's ``huber_loss``, beside
-    optax's large temporaries, faulted 0 pages per call where ``smooth_l1_loss`` (the same kernels) faulted
-    900 to 2,500, and that decided the two rows (torch 3.3 ms against 6.1 ms in one quiet run). With both
-    thresholds raised and one heap for all threads, every contender reuses its memory (the warm steady
-    state); no-op where the C library has no ``mallopt``.
+    threshold (and maps blocks above a size afresh); the next call faults its buffers in again. Whether
+    that happened depended on what ran before: torch's ``huber_loss``, beside optax's large temporaries,
+    faulted 0 pages per call where ``smooth_l1_loss`` (the same kernels) faulted 900 to 2,500, and that
+    decided the two rows (torch 3.3 ms against 6.1 ms in one quiet run). With both thresholds raised, blocks
+    up to 32 MiB come from the heap and stay with the process (torch: 0 faults per call in both rows).
+
+    The number of heaps (arenas) is left as it is: one heap for all threads (``M_ARENA_MAX=1``, tried
+    earlier) puts XLA:CPU's worker threads behind one lock: jaxloss's ``huber_loss`` (N=4,194,304) went from
+    5 to 12-18 voluntary context switches and from 3.7 to 4.1 ms per call, in every JAX contender, while
+    torch (whose workers do not allocate) was unaffected. Blocks of 32 MiB and more are always mapped
+    afresh by glibc (optax's ``huber_loss``: 8,193 faults per call), as in any process with the default
+    allocator; ``results.json`` records every contender's median faults per timed call
+    (``<contender>_faults``). No-op where the C library has no ``mallopt``.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):  # not glibc (TypeError: Windows has no CDLL(None))
         return
-    m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
+    m_trim_threshold, m_mmap_threshold = -1, -3
     mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest: blocks up to 32 MiB come from the heap
     mallopt(m_trim_threshold, 1 << 30)  # and freed heap memory stays with the process
-    # one heap for all threads: a worker thread's own arena maps a large block afresh on every call
-    mallopt(m_arena_max, 1)
+
+
+def _minor_faults() -> int | None:
+    """Page faults (minor, without I/O) of this process so far; ``None`` where ``getrusage`` is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _select(cases: list[Case], grep: str | None) -> list[Case]:
@@ -476,8 +501,10 @@ def run(
         row["torch_s"] = row["torch_first_s"] = None
         if case.torch and have_torch:
             runs["torch"], row["torch_first_s"] = _time_torch(case.torch(None), inputs, case.diff)
-        for name, median in zip(runs, _interleaved_medians(list(runs.values()), reps)):
+        medians, faults = _interleaved_medians(list(runs.values()), reps)
+        for name, median, fault in zip(runs, medians, faults):
             row[f"{name}_s"] = median
+            row[f"{name}_faults"] = fault
         peers = [t for t in (row["optax_s"], row["torch_s"]) if t]
         row["ratio_best_peer"] = row["jaxloss_s"] / min(peers) if peers else None
         if case.elementwise_bytes:
