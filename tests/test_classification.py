@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from jaxloss._src.core.validation import checked
+from jaxloss._src.families.classification import cross_entropy as ce_module
 from jaxloss._src.families.classification.cross_entropy import (
     _class_block,
     _cross_entropy_indices,
@@ -282,6 +283,77 @@ def test_cross_entropy_class_blocks_out_of_range_under_jit(rng):
             lambda x, t: cross_entropy(x, t, weight, label_smoothing=0.1, reduction="none")
         )(x, t)
         assert np.isnan(got[0]) and got[1] == 0 and np.isfinite(got[2])
+
+
+@pytest.fixture(params=["one-hot", "scatter"])
+def gradient_path(request, monkeypatch):
+    """Both ways the target's logit gets its gradient: a fused one-hot select (small logits) and the
+    gather's scatter (above ``_ONE_HOT_GRADIENT_MAX`` elements, forced here with a limit of 0)."""
+    if request.param == "scatter":
+        monkeypatch.setattr(ce_module, "_ONE_HOT_GRADIENT_MAX", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_gradient_paths_match_torch(rng, gradient_path, reduction):
+    x = rng.standard_normal((6, 5, 3)) * 3
+    t = _index_target(rng, x.shape)
+    w = rng.uniform(0.2, 2.0, 5)
+    t3 = np.where(t == -100, 3, t)  # ignore_index=3: an in-range class
+    for tt, kw in (
+        (t, {}),
+        (t, {"label_smoothing": 0.2}),
+        (t3, {"ignore_index": 3, "label_smoothing": 0.1}),
+    ):
+        kw = {"reduction": reduction, **kw}
+        compare(cross_entropy, F.cross_entropy, [x, tt], kwargs=kw)
+        compare(cross_entropy, F.cross_entropy, [x, tt, w], kwargs=kw, dtype=np.float32, jit=True)
+    logp = np.log(_probs(rng, x.shape))
+    compare(nll_loss, F.nll_loss, [logp, t, w], kwargs={"reduction": reduction}, jit=True)
+
+
+def test_gradient_paths_transforms(rng, gradient_path):
+    x = rng.standard_normal((4, 5))
+    t = np.array([0, 4, -100, 2])
+    f = lambda x: cross_entropy(x, t, label_smoothing=0.1)
+    want_h = torch.autograd.functional.hessian(
+        lambda x: F.cross_entropy(x, torch.from_numpy(t), label_smoothing=0.1), torch.from_numpy(x)
+    )
+    np.testing.assert_allclose(np.asarray(jax.hessian(f)(x)), want_h.numpy(), rtol=1e-9, atol=1e-12)
+    v = rng.standard_normal(x.shape)
+    _, tangent = jax.jvp(f, (x,), (v,))
+    np.testing.assert_allclose(float(tangent), float(np.sum(jax.grad(f)(x) * v)), rtol=1e-10)
+    batched = jax.vmap(f)(np.stack([x, -x]))
+    np.testing.assert_allclose(np.asarray(batched), [float(f(x)), float(f(-x))], rtol=1e-12)
+
+
+def test_gradient_paths_invalid_targets_under_jit(rng, gradient_path):
+    """Under jit (no eager check) a target out of range, negative included, gives nan and no gradient
+    at all to its row's logits beyond the normaliser's; the optax face wraps negative labels as optax."""
+    x = rng.standard_normal((4, 6))
+    t = jnp.array([7, -3, -100, 1])
+    loss = jax.jit(lambda x, t: cross_entropy(x, t, reduction="none"))(x, t)
+    assert np.isnan(loss[0]) and np.isnan(loss[1]) and loss[2] == 0 and np.isfinite(loss[3])
+    grad = jax.jit(jax.grad(lambda x, t: cross_entropy(x, t, reduction="sum")))(x, t)
+    softmax = np.asarray(jax.nn.softmax(x, axis=1))
+    np.testing.assert_allclose(np.asarray(grad[:2]), softmax[:2], rtol=1e-12)
+    assert np.all(np.asarray(grad[2]) == 0)
+    labels = jnp.array([0, -1, -6, 5])
+    ours = jax.grad(lambda x: jnp.sum(_cross_entropy_indices(x, labels)))(x)
+    want = jax.grad(
+        lambda x: jnp.sum(optax.losses.softmax_cross_entropy_with_integer_labels(x, labels))
+    )(x)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(want), rtol=1e-12)
+
+
+def test_small_gradient_has_no_scatter(rng):
+    """Small logits: the target's gradient is fused into the gradient pass (no scatter kernel to
+    compile); large ones keep the scatter (a fused select is slower there)."""
+    for shape, scatter in (((256, 512), False), ((1024, 2048), True)):
+        x = jnp.zeros(shape, jnp.float32)
+        t = jnp.zeros(shape[:1], jnp.int32)
+        f = jax.jit(jax.grad(lambda x, t: cross_entropy(x, t, label_smoothing=0.1)))
+        assert ("scatter(" in f.lower(x, t).compile().as_text()) == scatter
 
 
 def test_cross_entropy_errors(rng):

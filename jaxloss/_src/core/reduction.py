@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 
 import jax.numpy as jnp
+from jax import lax
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -88,9 +89,16 @@ def ignored_weighted_reduce(
     (double ``where``, so no ``0 / 0`` reaches the gradient)."""
     if reduction != "mean":
         return reduce(loss_values, reduction)
-    total = jnp.sum(weights)
+    if (
+        weights.dtype == jnp.bool_
+    ):  # a mask: its count, summed in integers (no float tree reduction)
+        total = jnp.sum(weights, dtype=jnp.int32).astype(loss_values.dtype)
+    else:
+        total = jnp.sum(weights)
     empty = total == 0
-    return jnp.where(empty, jnp.nan, jnp.sum(loss_values) / jnp.where(empty, 1, total))
+    # lax.select, not jnp.where: no jitted wrapper to trace on a fresh process's first call
+    mean = jnp.sum(loss_values) / lax.select(empty, lax.full_like(total, 1), total)
+    return lax.select(empty, lax.full_like(mean, jnp.nan), mean)
 
 
 def batchmean(loss_values: jnp.ndarray) -> jnp.ndarray:
