@@ -8,9 +8,11 @@ Every case builds one set of float32 numpy inputs and times, in one process:
 
 Warm-up calls (and compilation) are excluded; the contenders of a case are timed interleaved (round
 robin, the order rotating every round, each timed call preceded by an untimed one) and the median of
-``repeats`` runs is reported, with the ratio jaxloss / best peer; freed memory is kept for reuse
-(:func:`_keep_freed_memory`). The first call (trace + compile + first run of a fresh ``jit``; torch's first eager
-call) is reported beside it for every contender: compile time is part of a user's wait. Elementwise losses
+at least ``repeats`` rounds is reported (fast cases get enough rounds for a second of timed calls; each row
+records its ``rounds``), with the ratio jaxloss / best peer; freed memory is kept for reuse
+(:func:`_keep_freed_memory`). The first call (trace + compile + first run of a fresh ``jit``, JAX's caches
+cleared before it; torch's first eager call) is reported beside it for every contender: compile time is part
+of a user's wait. Elementwise losses
 also report the ratio to the memory-bandwidth floor: the bytes the forward + backward must move (read
 inputs, write the gradient) divided by the measured copy bandwidth. Compile time and XLA's temporary memory
 (``compiled.memory_analysis().temp_size_in_bytes``) are reported per case.
@@ -308,23 +310,36 @@ def jax_one_hot(y, c):
     return jax.nn.one_hot(y, c)
 
 
+# Fast cases get more rounds than ``--repeats``: enough for this many seconds of timed calls (at most
+# _MAX_ROUNDS). A median of 5 calls of a 4 ms loss moved by 30 % between runs (smooth L1: 0.81-1.10x torch).
+_MIN_TIMED_SECONDS = 1.0
+_MAX_ROUNDS = 200
+
+
 def _interleaved_medians(
     runs: list[Callable[[], Any]], repeats: int
-) -> tuple[list[float], list[float | None]]:
-    """The median time of each of ``runs`` over ``repeats`` rounds, the contenders timed round robin, and
-    the median page faults of each one's timed calls (``None`` where the platform does not count them).
+) -> tuple[list[float], list[float | None], int]:
+    """The median time of each of ``runs`` over at least ``repeats`` rounds, the contenders timed round
+    robin; the median page faults of each one's timed calls (``None`` where the platform does not count
+    them); and the number of rounds, more than ``repeats`` for fast cases (``_MIN_TIMED_SECONDS``).
 
     Timed one after the other, the contenders of a case met different moments of a shared machine's
     load; in one round they meet the same. The order rotates every round, and each timed call follows an
     untimed call of the same contender: right after a torch call, torch's OpenMP workers still spin and
     an XLA program took up to twice its time.
     """
-    for run in runs:  # warm-up (compilation for jit)
+    for run in runs:  # warm-up (compilation for jit); the second calls estimate a round's time
         run()
+    t1 = time.perf_counter()
+    for run in runs:
         run()
+    per_round = time.perf_counter() - t1
+    rounds = max(repeats, 1)
+    if per_round > 0:
+        rounds = max(rounds, min(_MAX_ROUNDS, int(_MIN_TIMED_SECONDS / per_round) + 1))
     times: list[list[float]] = [[] for _ in runs]
     faults: list[list[int]] = [[] for _ in runs]
-    for r in range(max(repeats, 1)):
+    for r in range(rounds):
         for k in range(len(runs)):
             i = (r + k) % len(runs)
             runs[i]()
@@ -338,6 +353,7 @@ def _interleaved_medians(
     return (
         [statistics.median(t) for t in times],
         [statistics.median(f) if f else None for f in faults],
+        rounds,
     )
 
 
@@ -360,6 +376,12 @@ def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tup
         # a new closure each time: nothing of one trace is reused by the other
         return jax.jit(jax.value_and_grad(lambda *a: loss(*a), argnums=argnums))
 
+    # every contender's first call starts from empty caches: without this, the one timed first paid for
+    # tracing the jax.numpy helpers both use at these shapes (jnp's functions are jitted and cached), and
+    # earlier cases' traces helped whoever used the same helpers
+    clear = getattr(jax, "clear_caches", None)
+    if clear is not None:
+        clear()
     # the allocator's first touch of gradient-sized buffers is not the loss's cost: pay it here, untimed, so
     # that whichever contender runs first is not charged for it
     jax.block_until_ready(jax.jit(lambda *a: [x + 1 for x in a])(*(arrays[i] for i in argnums)))
@@ -501,7 +523,7 @@ def run(
         row["torch_s"] = row["torch_first_s"] = None
         if case.torch and have_torch:
             runs["torch"], row["torch_first_s"] = _time_torch(case.torch(None), inputs, case.diff)
-        medians, faults = _interleaved_medians(list(runs.values()), reps)
+        medians, faults, row["rounds"] = _interleaved_medians(list(runs.values()), reps)
         for name, median, fault in zip(runs, medians, faults):
             row[f"{name}_s"] = median
             row[f"{name}_faults"] = fault
@@ -540,11 +562,13 @@ def to_markdown(res: dict[str, Any]) -> str:
     lines = [
         f"Measured {res['date']} on {res['machine']}, backend {res['backend']} ({', '.join(res['devices'])}); "
         f"jax {res['jax']}, torch {res['torch']}, optax {res['optax']}; copy bandwidth "
-        f"{res['copy_bandwidth_GBps']:.1f} GB/s; median of {res['repeats']} forward+backward runs (ms).",
+        f"{res['copy_bandwidth_GBps']:.1f} GB/s; median of at least {res['repeats']} forward+backward runs "
+        "(ms; fast cases: enough runs for a second of timing, `rounds` in results.json).",
         "",
         "",
-        "First call (s): the first call of a fresh `jit(value_and_grad(...))` (trace, compile and run; torch: "
-        "its first eager call), what a user waits for before the steady state of the columns before it.",
+        "First call (s): the first call of a fresh `jit(value_and_grad(...))` (trace, compile and run, JAX's "
+        "caches cleared before it; torch: its first eager call), what a user waits for before the steady "
+        "state of the columns before it.",
         "",
         "| case | size | jaxloss | torch | optax | jaxloss / best peer | jaxloss / bandwidth floor "
         "| first call (s) jaxloss | torch | optax | compile (s) | XLA temp (MB) |",

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from jaxloss._src.core.compat import optimization_barrier
+from jaxloss._src.core.numerics import select
 
 
 def _norm_value(x: jax.Array, p: float, axis: int, keepdims: bool) -> jax.Array:
@@ -133,7 +134,7 @@ def _euclidean_distance_jvp(eps, primals, tangents):
     f1, f2 = optimization_barrier((x1, x2))
     zero_norm = norm == 0
     # double-where: no inf/nan leaks from the masked branch
-    coeff = jnp.where(zero_norm, 0, (f1 - f2 + eps) / jnp.where(zero_norm, 1, norm))
+    coeff = select(zero_norm, 0, (f1 - f2 + eps) / select(zero_norm, 1, norm))
     if t2 is None:
         t = t1
     elif t1 is None:

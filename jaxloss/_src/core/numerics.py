@@ -16,6 +16,43 @@ _HIGHEST = lax.Precision.HIGHEST
 _NORMALIZE_EPS = 1e-12  # torch.nn.functional.normalize's default eps
 
 
+def select(cond: jax.Array, x, y) -> jax.Array:
+    """``jnp.where(cond, x, y)`` on ``lax.select``, for kernels on a loss's first-call path.
+
+    ``jnp.where`` is a jitted function: on a fresh trace (a new shape, or after ``jax.clear_caches``) it is
+    traced, linearised and lowered as a nested program, about 1 ms a call on a 2-core CPU, which adds up in a
+    loss's first call. Operands broadcast as in numpy; a Python scalar takes the other operand's dtype (as
+    ``jnp.where``'s weak typing does). Operands of two dtypes, or two scalars, go to ``jnp.where``.
+    """
+
+    def takes(
+        scalar, other
+    ) -> bool:  # a Python scalar the other operand's dtype holds as jnp.where would
+        if (
+            isinstance(scalar, bool)
+            or not isinstance(scalar, (int, float))
+            or not hasattr(other, "dtype")
+        ):
+            return False
+        return isinstance(scalar, int) or jnp.issubdtype(other.dtype, jnp.inexact)
+
+    if takes(x, y):
+        x = lax.full_like(y, x, shape=())
+    elif takes(y, x):
+        y = lax.full_like(x, y, shape=())
+    if not (hasattr(x, "dtype") and hasattr(y, "dtype")) or x.dtype != y.dtype:
+        return jnp.where(cond, x, y)
+    shape = lax.broadcast_shapes(jnp.shape(cond), x.shape, y.shape)
+
+    def grow(a):
+        a = jnp.asarray(a)
+        if a.shape == shape:
+            return a
+        return lax.broadcast_in_dim(a, shape, tuple(range(len(shape) - a.ndim, len(shape))))
+
+    return lax.select(grow(cond), grow(x), grow(y))
+
+
 def _safe_sqrt(x: jax.Array) -> jax.Array:
     """``sqrt(max(x, 0))`` with gradient 0 (not inf/nan) where ``x <= 0`` (double-where)."""
     positive = x > 0

@@ -25,6 +25,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.norms import _pairwise_distance
+from jaxloss._src.core.numerics import select
 from jaxloss._src.core.registry import register
 
 # torch's EPSILON (added to each squared norm in cosine_embedding_loss) is a C++ float: 1e-12
@@ -45,14 +46,14 @@ def _clamp_min0(z: jax.Array) -> jax.Array:
     inputs: where an ``inf`` input makes a tangent infinite inside the clamped region, both give
     ``0 * inf = nan``, as torch's backward does (``jvp == vjp`` on torch's reference inputs).
     """
-    return jnp.where(z < 0, jnp.zeros_like(z), z)
+    return select(z < 0, 0, z)
 
 
 @_clamp_min0.defjvp
 def _clamp_min0_jvp(primals, tangents):
     (z,), (t,) = primals, tangents
     # t * 0, not a literal 0: nan where t is not finite (XLA rewrites ``indicator * t`` into a select)
-    return jnp.where(z < 0, jnp.zeros_like(z), z), jnp.where(z >= 0, t, t * 0)
+    return select(z < 0, 0, z), select(z >= 0, t, t * 0)
 
 
 def _positive_part(z: jax.Array) -> jax.Array:
