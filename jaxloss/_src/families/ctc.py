@@ -38,6 +38,7 @@ from jax import lax
 
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
+from jaxloss._src.core.numerics import select
 from jaxloss._src.core.registry import register
 
 _NEG_INF = -np.inf
@@ -50,7 +51,7 @@ def _lse2(x, y):
     """``log(exp(x) + exp(y))`` with ``-inf`` inputs allowed; autodiff-safe (no ``nan`` gradients)."""
     hi = jnp.maximum(x, y)
     # both -inf: the difference would be nan, the sum is -inf
-    gap = jnp.where(hi == _NEG_INF, _NEG_INF, jnp.minimum(x, y) - hi)
+    gap = select(hi == _NEG_INF, _NEG_INF, jnp.minimum(x, y) - hi)
     return hi + jnp.log(
         1.0 + jnp.exp(gap)
     )  # log(1 + r) for r in [0, 1]: faster than log1p, same result
@@ -59,9 +60,9 @@ def _lse2(x, y):
 def _lse2_share(x, y):
     """:func:`_lse2` and the share ``exp(x) / (exp(x) + exp(y))`` of its first term (1 when both are -inf)."""
     hi = jnp.maximum(x, y)
-    gap = jnp.where(hi == _NEG_INF, _NEG_INF, jnp.minimum(x, y) - hi)
+    gap = select(hi == _NEG_INF, _NEG_INF, jnp.minimum(x, y) - hi)
     r = jnp.exp(gap)
-    share = jnp.where(x >= y, 1.0, r) / (1.0 + r)
+    share = select(x >= y, 1.0, r) / (1.0 + r)
     return hi + jnp.log(1.0 + r), share
 
 
@@ -127,7 +128,7 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
         from_label = jnp.log1p(
             jnp.exp(log_eps)
         )  # optax adds log(e^l + e^(l + eps)) on label -> blank
-        skip = jnp.where(repeat, log_eps, 0.0).astype(emit_label.dtype)
+        skip = select(repeat, log_eps, 0.0).astype(emit_label.dtype)
     padding_weights = keep.dtype != jnp.bool_
 
     def step(carry, frame):
@@ -141,7 +142,7 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
             q = _lse2(blank, into_blank)
         if exact:
             # label n is entered from blank n, or from label n - 1 unless the targets repeat: that sum is q
-            entry = jnp.where(repeat, blank[:, :S], q[:, :S])
+            entry = select(repeat, blank[:, :S], q[:, :S])
         elif record == "shares":
             entry, share_e = _lse2_share(blank[:, :S], prev_label[:, :S] + skip)
         else:
@@ -157,8 +158,8 @@ def _ctc_scan(emit_blank, emit_label, repeat, keep, init, *, log_eps=None, recor
             new_blank = p * blank + (1.0 - p) * new_blank
             new_label = p * label + (1.0 - p) * new_label
         else:
-            new_blank = jnp.where(k[:, None], new_blank, blank)
-            new_label = jnp.where(k[:, None], new_label, label)
+            new_blank = select(k[:, None], new_blank, blank)
+            new_label = select(k[:, None], new_label, label)
         out = None
         if record == "shares":
             out = (share_q, share_u) if exact else (share_q, share_e, share_u)
@@ -194,12 +195,12 @@ def _ctc_adjoint(shares, repeat, keep, seed_blank, seed_label, spare):
         c_blank, c_label = carry  # d log Z / d forward variables after this frame
         s_q, s_u, k = frame
         c_entry = c_label * s_u
-        c_q = c_blank + _shift_out(jnp.where(repeat, 0.0, c_entry))
+        c_q = c_blank + _shift_out(select(repeat, 0.0, c_entry))
         c_q_blank = c_q * s_q
-        prev_blank = c_q_blank + _shift_out(jnp.where(repeat, c_entry, 0.0))
+        prev_blank = c_q_blank + _shift_out(select(repeat, c_entry, 0.0))
         prev_label = c_label - c_entry + (c_q - c_q_blank)[:, 1:]
-        prev_blank = jnp.where(k[:, None], prev_blank, c_blank)
-        prev_label = jnp.where(k[:, None], prev_label, c_label)
+        prev_blank = select(k[:, None], prev_blank, c_blank)
+        prev_label = select(k[:, None], prev_label, c_label)
         return (prev_blank, prev_label), _record_occupancy(c_blank, c_label)
 
     _, (occ_blank, occ_label) = _scan_into(
@@ -209,8 +210,8 @@ def _ctc_adjoint(shares, repeat, keep, seed_blank, seed_label, spare):
         (_frames_buffer(keep.shape, dtype, 4.0), spare),
         reverse=True,
     )
-    occ_blank = jnp.where(keep, occ_blank, 0.0).astype(dtype)
-    occ_label = jnp.where(keep[:, :, None], occ_label, 0.0).astype(dtype)
+    occ_blank = select(keep, occ_blank, 0.0).astype(dtype)
+    occ_label = select(keep[:, :, None], occ_label, 0.0).astype(dtype)
     return occ_blank, occ_label
 
 
@@ -279,7 +280,7 @@ def _exact_inputs(log_probs, targets, input_lengths, blank):
     emit_label = _gather_targets(log_probs, targets)
     used = jnp.arange(T)[:, None] < input_lengths[None, :]
     init = (
-        jnp.where(jnp.arange(S + 1) == 0, 0.0, _NEG_INF).astype(log_probs.dtype)[None].repeat(B, 0),
+        select(jnp.arange(S + 1) == 0, 0.0, _NEG_INF).astype(log_probs.dtype)[None].repeat(B, 0),
         jnp.full((B, S), _NEG_INF, log_probs.dtype),
     )
     return emit_blank, emit_label, _repeats(targets), used, init
@@ -308,10 +309,10 @@ def _finish(blank, label, target_lengths, S, zero_infinity, *, want_share):
         log_z, share = _lse2_share(end_blank, end_label)
     else:
         log_z, share = _lse2(end_blank, end_label), None
-    nll = jnp.where(target_lengths > S, jnp.inf, -log_z)
+    nll = select(target_lengths > S, jnp.inf, -log_z)
     infinite = nll == jnp.inf
     if zero_infinity:
-        nll = jnp.where(infinite, 0.0, nll)
+        nll = select(infinite, 0.0, nll)
     return nll, (infinite, share)
 
 
@@ -339,28 +340,28 @@ def _torch_ctc_nll_jvp(blank, zero_infinity, primals, tangents):
     )
     lengths = jnp.minimum(target_lengths, S)
     dtype = log_probs.dtype
-    seed_blank = jnp.where(
-        jnp.arange(S + 1)[None, :] == lengths[:, None], share[:, None], 0.0
-    ).astype(dtype)
-    seed_label = jnp.where(
+    seed_blank = select(jnp.arange(S + 1)[None, :] == lengths[:, None], share[:, None], 0.0).astype(
+        dtype
+    )
+    seed_label = select(
         jnp.arange(S)[None, :] == lengths[:, None] - 1, 1.0 - share[:, None], 0.0
     ).astype(dtype)
     occ_blank, occ_label = _ctc_adjoint(shares, repeat, used, seed_blank, seed_label, emit_label)
 
     used3 = used[:, :, None]
     # exp(log_probs) - occupancy: the occupancies are scattered (negated) straight into exp(log_probs)
-    base = jnp.transpose(jnp.where(used3, jnp.exp(log_probs), 0.0), (1, 2, 0))  # (B, C, T)
+    base = jnp.transpose(select(used3, jnp.exp(log_probs), 0.0), (1, 2, 0))  # (B, C, T)
     grad = jnp.transpose(_scatter_targets(-occ_label, targets, log_probs.shape[2], base), (2, 0, 1))
     # torch's backward assumes the last target differs from the blank: on the last used frame it *sets*
     # the blank's posterior to that of the last-target state instead of adding the end-blank state's.
     last = jnp.take_along_axis(targets, jnp.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
     quirk = (lengths > 0) & (last == blank) & (input_lengths > 0)
     last_frame = jnp.arange(log_probs.shape[0])[:, None] == (input_lengths - 1)[None, :]
-    kept_end_blank = jnp.where(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype)
+    kept_end_blank = select(last_frame & quirk[None, :], share[None, :], 0.0).astype(dtype)
     grad = grad.at[:, :, blank].add(kept_end_blank - occ_blank)
-    grad = jnp.where(used3 & (log_probs == _NEG_INF), jnp.nan, grad)  # torch: exp(-inf - -inf)
+    grad = select(used3 & (log_probs == _NEG_INF), jnp.nan, grad)  # torch: exp(-inf - -inf)
     bad = infinite[None, :, None]
-    grad = jnp.where(bad, 0.0, grad) if zero_infinity else jnp.where(bad & used3, jnp.nan, grad)
+    grad = select(bad, 0.0, grad) if zero_infinity else select(bad & used3, jnp.nan, grad)
     return nll, jnp.sum(grad * d_log_probs, axis=(0, 2))
 
 
@@ -612,7 +613,7 @@ def _optax_example(rng: np.random.Generator):
 def _optax_init(log_eps, B, N, dtype):
     """optax's forward variables before the first frame: 0 for blank 0, ``log_epsilon`` for every other."""
     return (
-        jnp.where(jnp.arange(N + 1) == 0, 0.0, log_eps)[None].repeat(B, 0).astype(dtype),
+        select(jnp.arange(N + 1) == 0, 0.0, log_eps)[None].repeat(B, 0).astype(dtype),
         jnp.broadcast_to(log_eps, (B, N)).astype(dtype),
     )
 
@@ -640,7 +641,7 @@ def _optax_ctc_nll(emit_blank, emit_label, repeat, keep, log_eps, label_lengths)
     init = _optax_init(log_eps, B, N, emit_label.dtype)
     end_blank, end_label, _ = _ctc_scan(emit_blank, emit_label, repeat, keep, init, log_eps=log_eps)
     log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
-    return jnp.where(valid, -log_z, 0.0)
+    return select(valid, -log_z, 0.0)
 
 
 def _optax_occupancies(emit_blank, emit_label, repeat, keep, log_eps, label_lengths):
@@ -658,14 +659,12 @@ def _optax_occupancies(emit_blank, emit_label, repeat, keep, log_eps, label_leng
         emit_blank, emit_label, repeat, keep, init, log_eps=log_eps, record="shares"
     )
     log_z, share, valid = _optax_end(end_blank, end_label, label_lengths, want_share=True)
-    nll = jnp.where(valid, -log_z, 0.0)
-    share = jnp.where(valid, share, 0.0)
+    nll = select(valid, -log_z, 0.0)
+    share = select(valid, share, 0.0)
     at_end = jnp.arange(N + 1)[None, :] == label_lengths[:, None]
-    seed_blank = jnp.where(at_end, share[:, None], 0.0).astype(dtype)
+    seed_blank = select(at_end, share[:, None], 0.0).astype(dtype)
     # label L - 1 (column L - 1 of the labels) takes the rest; nothing when L = 0 or L is invalid
-    seed_label = jnp.where(at_end[:, 1:] & valid[:, None], (1.0 - share)[:, None], 0.0).astype(
-        dtype
-    )
+    seed_label = select(at_end[:, 1:] & valid[:, None], (1.0 - share)[:, None], 0.0).astype(dtype)
     occ_blank, occ_label = _optax_ctc_adjoint(shares, keep, seed_blank, seed_label, emit_label)
     return nll, occ_blank, occ_label
 
@@ -675,7 +674,7 @@ def _optax_emissions(log_probs, labels, blank_id, dtype):
     label outside ``[0, K)`` emits 0 (optax's one-hot of it is all zeros)."""
     K = log_probs.shape[2]
     in_range = (labels >= 0) & (labels < K)
-    emit_label = jnp.where(in_range, _gather_targets(log_probs, labels, 0), 0.0).astype(dtype)
+    emit_label = select(in_range, _gather_targets(log_probs, labels, 0), 0.0).astype(dtype)
     return jnp.transpose(log_probs[:, :, blank_id]).astype(dtype), emit_label, in_range
 
 
@@ -710,7 +709,7 @@ def _optax_ctc_logits_nll_jvp(blank_id, dtype, primals, tangents):
     nll, occ_blank, occ_label = _optax_occupancies(
         emit_blank, emit_label, _repeats(labels), keep, log_eps, label_lengths
     )
-    occ_label = jnp.where(in_range, occ_label, 0.0)  # optax's one-hot: no gradient out of range
+    occ_label = select(in_range, occ_label, 0.0)  # optax's one-hot: no gradient out of range
     total = jnp.transpose(occ_blank + jnp.sum(occ_label, axis=2))  # (B, T)
     log_probs = log_probs.astype(dtype)
     occupancy = jnp.transpose(_scatter_targets(occ_label, labels, log_probs.shape[2]), (0, 2, 1))
@@ -817,7 +816,7 @@ def _optax_ctc(
         # the last frame's blank variables also take the label before them, with weight 1
         last_blank = jnp.concatenate([end_blank[:, :1], _lse2(end_blank[:, 1:], end_label)], axis=1)
         log_z, _, valid = _optax_end(end_blank, end_label, label_lengths, want_share=False)
-        nll = jnp.where(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
+        nll = select(valid, -log_z, 0.0)  # optax reads it through a one-hot, 0 out of range
     else:  # the loss alone: a hand-written derivative (custom_jvp)
         nll = _optax_ctc_logits_nll(
             logits, keep, labels, log_eps, label_lengths, int(blank_id), dtype
