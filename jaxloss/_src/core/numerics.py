@@ -25,14 +25,11 @@ def select(cond: jax.Array, x, y) -> jax.Array:
     ``jnp.where``'s weak typing does). Operands of two dtypes, or two scalars, go to ``jnp.where``.
     """
 
-    def takes(
-        scalar, other
-    ) -> bool:  # a Python scalar the other operand's dtype holds as jnp.where would
-        if (
-            isinstance(scalar, bool)
-            or not isinstance(scalar, (int, float))
-            or not hasattr(other, "dtype")
-        ):
+    def takes(scalar, other) -> bool:
+        """Whether ``scalar`` is a Python number that ``other``'s dtype holds, as jnp.where would keep it."""
+        if isinstance(scalar, bool) or not isinstance(scalar, (int, float)):
+            return False
+        if not hasattr(other, "dtype"):
             return False
         return isinstance(scalar, int) or jnp.issubdtype(other.dtype, jnp.inexact)
 

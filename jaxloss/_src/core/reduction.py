@@ -89,9 +89,8 @@ def ignored_weighted_reduce(
     (double ``where``, so no ``0 / 0`` reaches the gradient)."""
     if reduction != "mean":
         return reduce(loss_values, reduction)
-    if (
-        weights.dtype == jnp.bool_
-    ):  # a mask: its count, summed in integers (no float tree reduction)
+    if weights.dtype == jnp.bool_:
+        # a mask: its count, summed in integers (no float tree reduction to compile)
         total = jnp.sum(weights, dtype=jnp.int32).astype(loss_values.dtype)
     else:
         total = jnp.sum(weights)

@@ -250,16 +250,18 @@ def _index_terms(
 
     For target class ``t`` (class axis 1), weight ``w`` and smoothing ``e`` over ``C`` classes:
     ``loss = (1 - e) * w[t] * (-logp[t]) + e / C * sum_c w[c] * (-logp[c])``, zero where ``t == ignore_index``;
-    the denominator is ``w[t]``, zero where ignored (without weights: the mask of kept targets). ``logp`` is either the input
-    (``nll_loss``) or ``log_softmax`` of it (``cross_entropy``, computed without materialising it).
+    the denominator is ``w[t]``, zero where ignored (without weights: the mask of kept targets). ``logp`` is
+    either the input (``nll_loss``) or ``log_softmax`` of it (``cross_entropy``, computed without materialising
+    it).
     """
     x = log_probs_or_logits
     num_classes = x.shape[1]
     class_shape = (1, num_classes) + (1,) * (x.ndim - 2)
     keep = target != ignore_index
     # the gathers take the target as given (an ignored or out-of-range one gives NaN, masked out below by
-    # a select): an index computed from it would be recomputed for every element of the gradient pass
-    safe = lax.select(keep, target, lax.full_like(target, 0))  # for the class weights
+    # a select): an index computed from it would be recomputed for every element of the gradient pass.
+    # The class weights are looked up at an in-range stand-in.
+    safe = lax.select(keep, target, lax.full_like(target, 0))
     if from_logits:
         if label_smoothing > 0.0:
             mode = "sum" if weight is None else "weighted"
