@@ -11,10 +11,10 @@ robin, the order rotating every round, each timed call preceded by an untimed on
 at least ``repeats`` rounds is reported (fast cases get enough rounds for a second of timed calls; each row
 records its ``rounds``), with the ratio jaxloss / best peer; freed memory is kept for reuse
 (:func:`_keep_freed_memory`). The first call (trace + compile + first run of a fresh ``jit``, JAX's caches
-cleared before it, the median of three; torch's first eager call) is reported beside it for every contender: compile time is part
-of a user's wait. Elementwise losses
-also report the ratio to the memory-bandwidth floor: the bytes the forward + backward must move (read
-inputs, write the gradient) divided by the measured copy bandwidth. Compile time and XLA's temporary memory
+cleared before it, the median of three; torch's first eager call) is reported beside it for every
+contender: compile time is part of a user's wait. Elementwise losses also report the ratio to the
+memory-bandwidth floor: the bytes the forward + backward must move (read inputs, write the gradient)
+divided by the measured copy bandwidth. Compile time and XLA's temporary memory
 (``compiled.memory_analysis().temp_size_in_bytes``) are reported per case.
 Writes ``results.json``, ``results.md`` and ``results.png`` into the output folder.
 """
@@ -573,7 +573,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         "",
         "",
         "First call (s): the first call of a fresh `jit(value_and_grad(...))` (trace, compile and run, JAX's "
-        "caches cleared before it, median of 3; torch: its first eager call), what a user waits for before the steady "
+        f"caches cleared before it, median of {_FIRST_CALLS}; torch: its first eager call), what a user waits for before the steady "
         "state of the columns before it.",
         "",
         "| case | size | jaxloss | torch | optax | jaxloss / best peer | jaxloss / bandwidth floor "

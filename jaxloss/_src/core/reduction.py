@@ -20,7 +20,8 @@ from __future__ import annotations
 import warnings
 
 import jax.numpy as jnp
-from jax import lax
+
+from jaxloss._src.core.numerics import select
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -95,9 +96,8 @@ def ignored_weighted_reduce(
     else:
         total = jnp.sum(weights)
     empty = total == 0
-    # lax.select, not jnp.where: no jitted wrapper to trace on a fresh process's first call
-    mean = jnp.sum(loss_values) / lax.select(empty, lax.full_like(total, 1), total)
-    return lax.select(empty, lax.full_like(mean, jnp.nan), mean)
+    mean = jnp.sum(loss_values) / select(empty, 1, total)
+    return select(empty, jnp.nan, mean)
 
 
 def batchmean(loss_values: jnp.ndarray) -> jnp.ndarray:

@@ -28,6 +28,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
+from jaxloss._src.core.numerics import select
 from jaxloss._src.core.registry import register
 
 __all__ = [
@@ -172,7 +173,7 @@ def _gather(x: jax.Array, index: jax.Array, axis: int, wrap: bool = True) -> jax
 def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
     size = x.shape[axis]
     # negative indices count from the end, or are out of range like the others (NaN)
-    index = lax.select(index < 0, index + size if wrap else lax.full_like(index, size), index)
+    index = select(index < 0, index + size if wrap else size, index)
     try:  # one gather along axis, batched over the others (jax >= 0.4.31): less to trace than take_along_axis
         batch = tuple(d for d in range(x.ndim) if d != axis)
         dnums = lax.GatherDimensionNumbers(
@@ -207,11 +208,10 @@ def _gather_one_hot_jvp(axis, wrap, primals, tangents):
     out = _take(x, index, axis, wrap)
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
-    # lax, not jnp.where: no jitted wrapper to trace on a fresh process's first call
     if wrap:
-        index = lax.select(index < 0, index + x.shape[axis], index)
+        index = select(index < 0, index + x.shape[axis], index)
     hit = lax.broadcasted_iota(index.dtype, x.shape, axis) == lax.expand_dims(index, (axis,))
-    return out, jnp.sum(lax.select(hit, dx, lax.full_like(dx, 0)), axis=axis)
+    return out, jnp.sum(select(hit, dx, 0), axis=axis)
 
 
 def _cross_entropy_indices(logits: jax.Array, labels: jax.Array, axis=-1) -> jax.Array:
@@ -261,7 +261,7 @@ def _index_terms(
     # the gathers take the target as given (an ignored or out-of-range one gives NaN, masked out below by
     # a select): an index computed from it would be recomputed for every element of the gradient pass.
     # The class weights are looked up at an in-range stand-in.
-    safe = lax.select(keep, target, lax.full_like(target, 0))
+    safe = select(keep, target, 0)
     if from_logits:
         if label_smoothing > 0.0:
             mode = "sum" if weight is None else "weighted"
@@ -279,10 +279,10 @@ def _index_terms(
     if weight is None:
         # the denominator as a mask: ignored_weighted_reduce counts it in integers (fewer kernels)
         w_t = keep
-        loss = lax.select(keep, nll, jnp.zeros_like(nll))
+        loss = select(keep, nll, 0)
     else:
         w_t = jnp.where(keep, weight[safe], 0).astype(x.dtype)
-        loss = lax.select(keep, w_t * nll, jnp.zeros_like(nll))
+        loss = select(keep, w_t * nll, 0)
     if label_smoothing > 0.0:
         if from_logits:
             # sum_c w_c (log_s - (x_c - m)) = sum(w) log_s - sum_c w_c (x_c - m): two reductions, no
@@ -292,7 +292,7 @@ def _index_terms(
         else:
             neg_logp = -x if weight is None else -x * weight.reshape(class_shape)
             smooth = jnp.sum(neg_logp, axis=1)
-        smooth = lax.select(keep, smooth, lax.full_like(smooth, 0))
+        smooth = select(keep, smooth, 0)
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
     return loss, w_t
 
