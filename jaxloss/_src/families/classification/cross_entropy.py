@@ -28,7 +28,7 @@ from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.compat import optimization_barrier
-from jaxloss._src.core.numerics import select
+from jaxloss._src.core.numerics import lax_apply, lax_max, lax_sum, select
 from jaxloss._src.core.registry import register
 
 __all__ = [
@@ -63,15 +63,16 @@ def _log_normaliser(logits: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]
 
 
 def _row_stats_value(x, v, axis: int, mode: str):
-    m = jnp.max(x, axis=axis, keepdims=True)
-    log_s = jnp.log(jnp.sum(jnp.exp(x - m), axis=axis, keepdims=True))
+    # lax, not jnp: a first call traces this (and the rule below) on every new shape (see lax_apply)
+    m = lax_max(x, axis, keepdims=True)
+    log_s = lax.log(lax_sum(lax.exp(lax_apply(lax.sub, x, m)), axis, keepdims=True))
     if mode == "lse":
         return m, log_s, None
     # Its own pass over the logits: behind the barrier XLA cannot share (x - m) with the sum of exp above,
     # so neither materialises it; each reduction reads the logits once and fuses its arithmetic.
     xb, mb, vb = optimization_barrier((x, m, v))
-    z = xb - mb
-    return m, log_s, jnp.sum(z if mode == "sum" else vb * z, axis=axis, keepdims=True)
+    z = lax_apply(lax.sub, xb, mb)
+    return m, log_s, lax_sum(z if mode == "sum" else lax_apply(lax.mul, vb, z), axis, keepdims=True)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
@@ -98,20 +99,22 @@ def _row_stats_jvp(axis, mode, primals, tangents):
     dx, dv = (None if isinstance(t, jax.custom_derivatives.SymbolicZero) else t for t in tangents)
     m, log_s, _d = out = _row_stats(x, v, axis, mode)
     xb, mb, lb, vb = optimization_barrier((x, m, log_s, v))
-    zero = jnp.zeros_like(m)
-    d_log_s = (
-        zero if dx is None else jnp.sum(jnp.exp((xb - mb) - lb) * dx, axis=axis, keepdims=True)
-    )
+    zero = lax.full_like(m, 0)
+    if dx is None:
+        d_log_s = zero
+    else:
+        softmax = lax.exp(lax_apply(lax.sub, lax_apply(lax.sub, xb, mb), lb))
+        d_log_s = lax_sum(lax_apply(lax.mul, softmax, dx), axis, keepdims=True)
     if mode == "lse":
         return out, (zero, d_log_s, None)
     terms = []
     if dx is not None:
-        terms.append(dx if mode == "sum" else vb * dx)
+        terms.append(dx if mode == "sum" else lax_apply(lax.mul, vb, dx))
     if mode == "weighted" and dv is not None:
-        terms.append(dv * (xb - mb))
+        terms.append(lax_apply(lax.mul, dv, lax_apply(lax.sub, xb, mb)))
     dd = zero
     for t in terms:
-        dd = dd + jnp.sum(t, axis=axis, keepdims=True)
+        dd = lax_apply(lax.add, dd, lax_sum(t, axis, keepdims=True))
     return out, (zero, d_log_s, dd)
 
 
@@ -172,8 +175,10 @@ def _gather(x: jax.Array, index: jax.Array, axis: int, wrap: bool = True) -> jax
 
 def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
     size = x.shape[axis]
-    # negative indices count from the end, or are out of range like the others (NaN)
-    index = select(index < 0, index + size if wrap else size, index)
+    if (
+        wrap
+    ):  # negative indices count from the end; else they are out of range, as the gather takes them
+        index = select(lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, size), index)
     try:  # one gather along axis, batched over the others (jax >= 0.4.31): less to trace than take_along_axis
         batch = tuple(d for d in range(x.ndim) if d != axis)
         dnums = lax.GatherDimensionNumbers(
@@ -184,6 +189,8 @@ def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
             start_indices_batching_dims=tuple(range(index.ndim)),
         )
     except TypeError:  # older jax: no batching dimensions
+        if not wrap:  # out of range (NaN), where take_along_axis would count from the end
+            index = select(lax_apply(lax.lt, index, 0), size, index)
         return jnp.take_along_axis(x, jnp.expand_dims(index, axis), axis=axis).squeeze(axis)
     return lax.gather(
         x,
@@ -209,9 +216,12 @@ def _gather_one_hot_jvp(axis, wrap, primals, tangents):
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
     if wrap:
-        index = select(index < 0, index + x.shape[axis], index)
-    hit = lax.broadcasted_iota(index.dtype, x.shape, axis) == lax.expand_dims(index, (axis,))
-    return out, jnp.sum(select(hit, dx, 0), axis=axis)
+        index = select(lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, x.shape[axis]), index)
+    hit = lax.eq(
+        lax.broadcasted_iota(index.dtype, x.shape, axis),
+        lax.broadcast_in_dim(index, x.shape, tuple(d for d in range(x.ndim) if d != axis)),
+    )
+    return out, lax_sum(select(hit, dx, 0), axis)
 
 
 def _cross_entropy_indices(logits: jax.Array, labels: jax.Array, axis=-1) -> jax.Array:
@@ -257,11 +267,11 @@ def _index_terms(
     x = log_probs_or_logits
     num_classes = x.shape[1]
     class_shape = (1, num_classes) + (1,) * (x.ndim - 2)
-    keep = target != ignore_index
+    keep = lax_apply(lax.ne, target, ignore_index)
     # the gathers take the target as given (an ignored or out-of-range one gives NaN, masked out below by
     # a select): an index computed from it would be recomputed for every element of the gradient pass.
     # The class weights are looked up at an in-range stand-in.
-    safe = select(keep, target, 0)
+    safe = target if weight is None else select(keep, target, 0)
     if from_logits:
         if label_smoothing > 0.0:
             mode = "sum" if weight is None else "weighted"
@@ -273,28 +283,35 @@ def _index_terms(
         else:
             m, log_s, d = _row_stats(x, v, 1, mode)
             x_t = _gather(x, target, 1, False)
-        nll = log_s.squeeze(1) - (x_t - m.squeeze(1))  # gather before shifting: no copy
+        # gather before shifting: no copy
+        nll = lax_apply(
+            lax.sub, lax.squeeze(log_s, (1,)), lax_apply(lax.sub, x_t, lax.squeeze(m, (1,)))
+        )
     else:
         nll = -_gather(x, target, 1, False)
     if weight is None:
-        # the denominator as a mask: ignored_weighted_reduce counts it in integers (fewer kernels)
+        # the denominator as a mask, which ignored_weighted_reduce counts
         w_t = keep
-        loss = select(keep, nll, 0)
+        loss = nll
     else:
         w_t = jnp.where(keep, weight[safe], 0).astype(x.dtype)
-        loss = select(keep, w_t * nll, 0)
+        loss = w_t * nll
     if label_smoothing > 0.0:
         if from_logits:
             # sum_c w_c (log_s - (x_c - m)) = sum(w) log_s - sum_c w_c (x_c - m): two reductions, no
             # (N, C) array (see _row_stats)
-            total_w = num_classes if weight is None else jnp.sum(weight)
-            smooth = (total_w * log_s - d).squeeze(1)
+            total_w = num_classes if weight is None else lax_sum(weight, None)
+            smooth = lax.squeeze(lax_apply(lax.sub, lax_apply(lax.mul, total_w, log_s), d), (1,))
         else:
             neg_logp = -x if weight is None else -x * weight.reshape(class_shape)
             smooth = jnp.sum(neg_logp, axis=1)
-        smooth = select(keep, smooth, 0)
-        loss = (1.0 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
-    return loss, w_t
+        loss = lax_apply(
+            lax.add,
+            lax_apply(lax.mul, 1.0 - label_smoothing, loss),
+            lax_apply(lax.mul, label_smoothing / num_classes, smooth),
+        )
+    # ignored targets (their gathered logits may be NaN) contribute neither loss nor gradient
+    return select(keep, loss, 0), w_t
 
 
 def _prob_terms(
