@@ -18,10 +18,11 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
 from jaxloss._src.core.compat import optimization_barrier
-from jaxloss._src.core.numerics import select
+from jaxloss._src.core.numerics import lax_apply, lax_sum, select
 
 
 def _norm_value(x: jax.Array, p: float, axis: int, keepdims: bool) -> jax.Array:
@@ -105,8 +106,9 @@ def _euclidean_value(x1: jax.Array, x2: jax.Array, eps: float) -> jax.Array:
     # (anchor-positive, anchor-negative) into one array written to memory, which stops each CPU
     # reduction from fusing it (the barrier is gone from the compiled program)
     _, _, eps = optimization_barrier((x1, x2, jnp.asarray(eps, x1.dtype)))
-    diff = x1 - x2 + eps  # eps inside, as torch
-    return jnp.sqrt(jnp.sum(diff * diff, axis=-1, keepdims=True))
+    # lax, not jnp, here and in the rule below: on a first call's path (see numerics.lax_apply)
+    diff = lax_apply(lax.add, lax.sub(x1, x2), eps)  # eps inside, as torch
+    return lax.sqrt(lax_sum(lax.mul(diff, diff), -1, keepdims=True))
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
@@ -130,18 +132,19 @@ def _euclidean_distance_jvp(eps, primals, tangents):
     t1, t2 = (None if isinstance(t, SymbolicZero) else t for t in tangents)
     norm = _euclidean_value(x1, x2, eps)
     if t1 is None and t2 is None:
-        return norm, jnp.zeros_like(norm)
+        return norm, lax.full_like(norm, 0)
     f1, f2 = optimization_barrier((x1, x2))
-    zero_norm = norm == 0
+    zero_norm = lax_apply(lax.eq, norm, 0)
     # double-where: no inf/nan leaks from the masked branch
-    coeff = select(zero_norm, 0, (f1 - f2 + eps) / select(zero_norm, 1, norm))
+    diff = lax_apply(lax.add, lax.sub(f1, f2), eps)
+    coeff = select(zero_norm, 0, lax_apply(lax.div, diff, select(zero_norm, 1, norm)))
     if t2 is None:
         t = t1
     elif t1 is None:
-        t = -t2
+        t = lax.neg(t2)
     else:
-        t = t1 - t2
-    return norm, jnp.sum(coeff * t, axis=-1, keepdims=True)
+        t = lax.sub(t1, t2)
+    return norm, lax_sum(lax.mul(coeff, t), -1, keepdims=True)
 
 
 _euclidean_distance.defjvp(_euclidean_distance_jvp, symbolic_zeros=True)
@@ -163,7 +166,7 @@ def _pairwise_distance(
         and jnp.issubdtype(x1.dtype, jnp.floating)
     ):
         norm = _euclidean_distance(x1, x2, eps)
-        return norm if keepdim else jnp.squeeze(norm, -1)
+        return norm if keepdim else lax.squeeze(norm, (norm.ndim - 1,))
     shape = jnp.broadcast_shapes(x1.shape, x2.shape)
     diff = jnp.broadcast_to(x1, shape) - jnp.broadcast_to(x2, shape) + eps  # eps inside, as torch
     if (

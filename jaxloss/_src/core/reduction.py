@@ -69,6 +69,13 @@ def reduce(loss_values: jnp.ndarray, reduction: str) -> jnp.ndarray:
     """``'none'`` returns the values; ``'mean'`` averages every element; ``'sum'`` adds them."""
     if reduction == "none":
         return loss_values
+    if loss_values.dtype in (jnp.float32, jnp.float64):
+        # lax, not jnp's jitted reductions: on a first call's path (see numerics.lax_apply); the same
+        # programs (other dtypes go to jnp, which sums half precision in float32)
+        if reduction == "sum":
+            return lax_sum(loss_values, None)
+        if reduction == "mean":
+            return lax_apply(lax.div, lax_sum(loss_values, None), loss_values.size)
     if reduction == "sum":
         return jnp.sum(loss_values)
     if reduction == "mean":

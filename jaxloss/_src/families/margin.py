@@ -20,12 +20,13 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from jaxloss._src.core import optax_conventions as OX
 from jaxloss._src.core import reduction as R
 from jaxloss._src.core import validation as V
 from jaxloss._src.core.norms import _pairwise_distance
-from jaxloss._src.core.numerics import select
+from jaxloss._src.core.numerics import lax_apply, select
 from jaxloss._src.core.registry import register
 
 # torch's EPSILON (added to each squared norm in cosine_embedding_loss) is a C++ float: 1e-12
@@ -46,14 +47,16 @@ def _clamp_min0(z: jax.Array) -> jax.Array:
     inputs: where an ``inf`` input makes a tangent infinite inside the clamped region, both give
     ``0 * inf = nan``, as torch's backward does (``jvp == vjp`` on torch's reference inputs).
     """
-    return select(z < 0, 0, z)
+    return select(lax_apply(lax.lt, z, 0), 0, z)
 
 
 @_clamp_min0.defjvp
 def _clamp_min0_jvp(primals, tangents):
     (z,), (t,) = primals, tangents
     # t * 0, not a literal 0: nan where t is not finite (XLA rewrites ``indicator * t`` into a select)
-    return select(z < 0, 0, z), select(z >= 0, t, t * 0)
+    return select(lax_apply(lax.lt, z, 0), 0, z), select(
+        lax_apply(lax.ge, z, 0), t, lax_apply(lax.mul, t, 0)
+    )
 
 
 def _positive_part(z: jax.Array) -> jax.Array:
@@ -134,7 +137,10 @@ def _triplet_from_distances(dist_pos, dist_neg, dist_swap, margin: float) -> jax
     """
     if dist_swap is not None:
         dist_neg = jnp.minimum(dist_neg, dist_swap)
-    return _clamp_min0(margin + dist_pos - dist_neg)
+    # lax, not jnp: on a first call's path (see numerics.lax_apply); the margin in the distances' dtype, as
+    # torch takes a number
+    shifted = lax_apply(lax.add, jnp.asarray(margin, dist_pos.dtype), dist_pos)
+    return _clamp_min0(lax_apply(lax.sub, shifted, dist_neg))
 
 
 def _triplet_margin(
