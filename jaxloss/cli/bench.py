@@ -11,9 +11,9 @@ robin, the order rotating every round, each timed call preceded by an untimed on
 at least ``repeats`` rounds is reported (fast cases get enough rounds for a second of timed calls; each row
 records its ``rounds``), with the ratio jaxloss / best peer; freed memory is kept for reuse
 (:func:`_keep_freed_memory`). The first call (trace + compile + first run of a fresh ``jit``, JAX's caches
-cleared before it, the median of three; torch's first eager call) is reported beside it for every
-contender: compile time is part of a user's wait. Elementwise losses also report the ratio to the
-memory-bandwidth floor: the bytes the forward + backward must move (read inputs, write the gradient)
+cleared before it, the median of five, the JAX contenders taking turns; torch's first eager call) is
+reported beside it for every contender: compile time is part of a user's wait. Elementwise losses also
+report the ratio to the memory-bandwidth floor: the bytes the forward + backward must move (read inputs, write the gradient)
 divided by the measured copy bandwidth. Compile time and XLA's temporary memory
 (``compiled.memory_analysis().temp_size_in_bytes``) are reported per case.
 Writes ``results.json``, ``results.md`` and ``results.png`` into the output folder.
@@ -314,8 +314,9 @@ def jax_one_hot(y, c):
 # _MAX_ROUNDS). A median of 5 calls of a 4 ms loss moved by 30 % between runs (smooth L1: 0.81-1.10x torch).
 _MIN_TIMED_SECONDS = 1.0
 _MAX_ROUNDS = 200
-# First calls (trace + compile + run, from cleared caches) timed per JAX contender; the median is reported
-_FIRST_CALLS = 3
+# First calls (trace + compile + run, from cleared caches) timed per JAX contender, the contenders taking
+# turns; the median is reported
+_FIRST_CALLS = 5
 
 
 def _interleaved_medians(
@@ -360,12 +361,12 @@ def _interleaved_medians(
 
 
 def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...]):
-    """``(run, first_call_s, compile_s, temp_bytes)`` of ``jit(value_and_grad(loss))``.
+    """``(run, first_call, compile_s, temp_bytes)`` of ``jit(value_and_grad(loss))``.
 
-    ``first_call_s`` is what a user waits for on the first call: trace, lower, compile and run of a fresh
-    ``jit`` with JAX's caches cleared, the median of ``_FIRST_CALLS``. ``compile_s`` (lower + compile) and
-    ``run`` (one steady-state call, for :func:`_interleaved_medians`) come from a second, separately traced
-    function.
+    ``first_call()`` times one first call, what a user waits for: trace, lower, compile and run of a fresh
+    ``jit`` with JAX's caches cleared (see :func:`_interleaved_first_calls`). ``compile_s`` (lower +
+    compile) and ``run`` (one steady-state call, for :func:`_interleaved_medians`) come from another,
+    separately traced function.
     """
     import jax
 
@@ -378,13 +379,11 @@ def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tup
         # a new closure each time: nothing of one trace is reused by the other
         return jax.jit(jax.value_and_grad(lambda *a: loss(*a), argnums=argnums))
 
-    # every contender's first call starts from empty caches: without this, the one timed first paid for
-    # tracing the jax.numpy helpers both use at these shapes (jnp's functions are jitted and cached), and
-    # earlier cases' traces helped whoever used the same helpers. With the caches cleared it can be
-    # repeated: the median of _FIRST_CALLS (one sample moved by 10-20 % between runs).
-    clear = getattr(jax, "clear_caches", None)
-    firsts = []
-    for _ in range(_FIRST_CALLS if clear is not None else 1):
+    def first_call() -> float:
+        # every first call starts from empty caches: without this, the contender timed first paid for
+        # tracing the jax.numpy helpers both use at these shapes (jnp's functions are jitted and cached),
+        # and earlier cases' traces helped whoever used the same helpers
+        clear = getattr(jax, "clear_caches", None)
         if clear is not None:
             clear()
         # the allocator's first touch of gradient-sized buffers is not the loss's cost: pay it here, untimed,
@@ -393,8 +392,8 @@ def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tup
         first = fresh()
         t0 = time.perf_counter()
         jax.block_until_ready(first(*arrays))
-        firsts.append(time.perf_counter() - t0)
-    first_s = statistics.median(firsts)
+        return time.perf_counter() - t0
+
     vg = fresh()
     t0 = time.perf_counter()
     compiled = vg.lower(*arrays).compile()
@@ -405,7 +404,27 @@ def _time_jax(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tup
     def run():
         jax.block_until_ready(compiled(*arrays))
 
-    return run, first_s, compile_s, temp
+    return run, first_call, compile_s, temp
+
+
+def _interleaved_first_calls(first_calls: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """The median of ``_FIRST_CALLS`` first calls of each JAX contender, the contenders taking turns.
+
+    Each call starts from cleared caches, so it can be repeated. One sample moved by 10-20 % between runs,
+    and three per contender timed one contender after the other left smoothed cross-entropy's row 3 %
+    above or below optax's from one run to the next; in turns, with the order rotating, the contenders meet
+    the same moments of a shared machine. Without ``jax.clear_caches`` (old jax) a repeated call would reuse
+    the first trace: one call each.
+    """
+    import jax
+
+    calls = _FIRST_CALLS if hasattr(jax, "clear_caches") else 1
+    samples: dict[str, list[float]] = {name: [] for name in first_calls}
+    names = list(first_calls)
+    for k in range(calls):
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            samples[name].append(first_calls[name]())
+    return {name: statistics.median(t) for name, t in samples.items()}
 
 
 def _time_torch(loss: Callable[..., Any], inputs: dict[str, np.ndarray], diff: tuple[str, ...]):
@@ -517,15 +536,18 @@ def run(
         inputs = case.make(np.random.default_rng(0), params)
         reps = max(3, int(repeats * case.repeats_scale))
         row: dict[str, Any] = {"case": case.name, "size": sz, "params": params}
-        jl_run, row["jaxloss_first_s"], row["compile_s"], row["temp_bytes"] = _time_jax(
+        jl_run, jl_first, row["compile_s"], row["temp_bytes"] = _time_jax(
             case.jaxloss(None), inputs, case.diff
         )
         runs = {"jaxloss": jl_run}
+        first_calls = {"jaxloss": jl_first}
         row["optax_s"] = row["optax_first_s"] = None
         if case.optax:
-            runs["optax"], row["optax_first_s"], _, _ = _time_jax(
+            runs["optax"], first_calls["optax"], _, _ = _time_jax(
                 case.optax(None), inputs, case.diff
             )
+        for name, first_s in _interleaved_first_calls(first_calls).items():
+            row[f"{name}_first_s"] = first_s
         row["torch_s"] = row["torch_first_s"] = None
         if case.torch and have_torch:
             runs["torch"], row["torch_first_s"] = _time_torch(case.torch(None), inputs, case.diff)
@@ -573,7 +595,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         "",
         "",
         "First call (s): the first call of a fresh `jit(value_and_grad(...))` (trace, compile and run, JAX's "
-        f"caches cleared before it, median of {_FIRST_CALLS}; torch: its first eager call), what a user waits for before the steady "
+        f"caches cleared before it, median of {_FIRST_CALLS}, the JAX contenders taking turns; torch: its first eager call), what a "
+        "user waits for before the steady "
         "state of the columns before it.",
         "",
         "| case | size | jaxloss | torch | optax | jaxloss / best peer | jaxloss / bandwidth floor "
