@@ -54,9 +54,8 @@ def _clamp_min0(z: jax.Array) -> jax.Array:
 def _clamp_min0_jvp(primals, tangents):
     (z,), (t,) = primals, tangents
     # t * 0, not a literal 0: nan where t is not finite (XLA rewrites ``indicator * t`` into a select)
-    return select(lax_apply(lax.lt, z, 0), 0, z), select(
-        lax_apply(lax.ge, z, 0), t, lax_apply(lax.mul, t, 0)
-    )
+    value = select(lax_apply(lax.lt, z, 0), 0, z)
+    return value, select(lax_apply(lax.ge, z, 0), t, lax_apply(lax.mul, t, 0))
 
 
 def _positive_part(z: jax.Array) -> jax.Array:

@@ -175,9 +175,8 @@ def _gather(x: jax.Array, index: jax.Array, axis: int, wrap: bool = True) -> jax
 
 def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
     size = x.shape[axis]
-    if (
-        wrap
-    ):  # negative indices count from the end; else they are out of range, as the gather takes them
+    # negative indices count from the end (wrap), or are out of range, as the gather takes them (NaN)
+    if wrap:
         index = select(lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, size), index)
     try:  # one gather along axis, batched over the others (jax >= 0.4.31): less to trace than take_along_axis
         batch = tuple(d for d in range(x.ndim) if d != axis)
