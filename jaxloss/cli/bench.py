@@ -421,8 +421,9 @@ def _interleaved_first_calls(first_calls: dict[str, Callable[[], float]]) -> dic
     calls = _FIRST_CALLS if hasattr(jax, "clear_caches") else 1
     samples: dict[str, list[float]] = {name: [] for name in first_calls}
     names = list(first_calls)
-    for k in range(calls):
-        for name in names[k % len(names) :] + names[: k % len(names)]:
+    for r in range(calls):
+        for k in range(len(names)):  # the order rotates each round, as in _interleaved_medians
+            name = names[(r + k) % len(names)]
             samples[name].append(first_calls[name]())
     return {name: statistics.median(t) for name, t in samples.items()}
 

@@ -69,16 +69,14 @@ def reduce(loss_values: jnp.ndarray, reduction: str) -> jnp.ndarray:
     """``'none'`` returns the values; ``'mean'`` averages every element; ``'sum'`` adds them."""
     if reduction == "none":
         return loss_values
-    if loss_values.dtype in (jnp.float32, jnp.float64):
-        # lax, not jnp's jitted reductions: on a first call's path (see numerics.lax_apply); the same
-        # programs (other dtypes go to jnp, which sums half precision in float32)
-        if reduction == "sum":
-            return lax_sum(loss_values, None)
-        if reduction == "mean":
-            return lax_apply(lax.div, lax_sum(loss_values, None), loss_values.size)
+    # lax, not jnp's jitted reductions, on a first call's path (see numerics.lax_apply): the same programs
+    # in float32 and float64 (other dtypes go to jnp, which sums half precision in float32)
+    on_lax = loss_values.dtype in (jnp.float32, jnp.float64)
     if reduction == "sum":
-        return jnp.sum(loss_values)
+        return lax_sum(loss_values, None) if on_lax else jnp.sum(loss_values)
     if reduction == "mean":
+        if on_lax:
+            return lax_apply(lax.div, lax_sum(loss_values, None), loss_values.size)
         return jnp.mean(loss_values)
     raise ValueError(f"unknown reduction {reduction!r}")  # pragma: no cover - validated by callers
 

@@ -173,11 +173,18 @@ def _gather(x: jax.Array, index: jax.Array, axis: int, wrap: bool = True) -> jax
     return _take(x, index, axis, wrap)
 
 
+def _from_end(index: jax.Array, size: int, wrap: bool = True) -> jax.Array:
+    """Negative indices counted from the end (``wrap``), or moved out of range (to ``size``)."""
+    return select(
+        lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, size) if wrap else size, index
+    )
+
+
 def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
     size = x.shape[axis]
     # negative indices count from the end (wrap), or are out of range, as the gather takes them (NaN)
     if wrap:
-        index = select(lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, size), index)
+        index = _from_end(index, size)
     try:  # one gather along axis, batched over the others (jax >= 0.4.31): less to trace than take_along_axis
         batch = tuple(d for d in range(x.ndim) if d != axis)
         dnums = lax.GatherDimensionNumbers(
@@ -189,7 +196,7 @@ def _take(x: jax.Array, index: jax.Array, axis: int, wrap: bool) -> jax.Array:
         )
     except TypeError:  # older jax: no batching dimensions
         if not wrap:  # out of range (NaN), where take_along_axis would count from the end
-            index = select(lax_apply(lax.lt, index, 0), size, index)
+            index = _from_end(index, size, wrap=False)
         return jnp.take_along_axis(x, jnp.expand_dims(index, axis), axis=axis).squeeze(axis)
     return lax.gather(
         x,
@@ -215,7 +222,7 @@ def _gather_one_hot_jvp(axis, wrap, primals, tangents):
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
     if wrap:
-        index = select(lax_apply(lax.lt, index, 0), lax_apply(lax.add, index, x.shape[axis]), index)
+        index = _from_end(index, x.shape[axis])
     hit = lax.eq(
         lax.broadcasted_iota(index.dtype, x.shape, axis),
         lax.broadcast_in_dim(index, x.shape, tuple(d for d in range(x.ndim) if d != axis)),
